@@ -1,0 +1,39 @@
+# unet-explain: two commands on a fresh machine.
+#   make run    set up everything, then print the paper's table, draw the U and build the site
+#   make test   set up everything, then lint, type-check and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup setup-test lint bench serve clean
+
+run: setup
+	$(BIN)/unet-explain table
+
+test: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+setup: $(STAMP)
+	@scripts/system-deps.sh graphviz
+
+setup-test: $(STAMP)
+	@scripts/system-deps.sh graphviz chromium
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) site build .pytest_cache .mypy_cache .ruff_cache .hypothesis

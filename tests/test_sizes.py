@@ -1,0 +1,116 @@
+"""Valid input sizes: the paper's rule, the closed form in the reference, and the error messages."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from unet_explain import ConfigError, UNetConfig, valid_size_table, valid_sizes
+
+
+def test_valid_sizes_near_572():
+    assert valid_sizes(540, 604) == [540, 556, 572, 588, 604]
+
+
+def test_smallest_valid_size_depth4():
+    assert valid_sizes(1, 200) == [188]
+
+
+@pytest.mark.parametrize("depth", range(1, 7))
+def test_closed_form(depth):
+    """input = 2^d * b + 2c(2^d - 1) with c = 2 convs; input - output = 2c(3 * 2^d - 2)."""
+    c = 2
+    sizes = valid_sizes(1, 3000, depth=depth)
+    assert sizes, "some size must be valid"
+    for n in sizes:
+        b, rest = divmod(n - 2 * c * (2**depth - 1), 2**depth)
+        assert rest == 0 and b >= 1
+        output = valid_size_table(n, n, depth=depth).rows[0].output
+        assert n - output == 2 * c * (3 * 2**depth - 2)
+    # Every size of that form above the smallest one is valid: the listing has no gaps.
+    assert sizes == list(range(sizes[0], 3001, 2**depth))[: len(sizes)]
+
+
+@pytest.mark.parametrize("depth", range(1, 7))
+def test_same_padding_valid_iff_divisible(depth):
+    assert valid_sizes(1, 300, depth=depth, padding="same") == list(range(2**depth, 301, 2**depth))
+
+
+def test_table_margin_and_bottleneck():
+    row = {r.input: r for r in valid_size_table(500, 620).rows}[572]
+    assert (row.output, row.margin, row.bottleneck) == (388, 92, 32)
+
+
+def message(**kwargs) -> str:
+    with pytest.raises(ConfigError) as info:
+        UNetConfig(**kwargs)
+    return str(info.value)
+
+
+def test_570_names_layer_and_neighbours():
+    text = message(input_size=570)
+    assert "input_size 570 is not valid" in text
+    assert "enc2_pool receives 279" in text
+    assert "even" in text
+    assert text.endswith("nearest valid sizes: 556, 572")
+
+
+def test_358_the_size_people_hit():
+    text = message(input_size=358)
+    assert "enc2_pool receives 173" in text
+    assert text.endswith("nearest valid sizes: 348, 364")
+
+
+def test_too_small_gives_smallest():
+    assert message(input_size=100).endswith("the smallest valid size is 188")
+
+
+def test_non_square_names_the_axis():
+    text = message(input_size=(572, 570))
+    assert "along the columns" in text
+    assert text.endswith("nearest valid column sizes: 556, 572")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"input_size": 0}, "input_size must be between 1 and 100000 pixels per side; got 0"),
+        ({"input_size": -4}, "got -4"),
+        ({"input_size": 10**9}, "got 1000000000"),
+        ({"input_size": 572.0}, "must be a whole number; got 572.0"),
+        ({"input_size": True}, "whole number"),
+        ({"depth": 0}, "depth must be between 1 and 6; got 0"),
+        ({"depth": 7}, "depth must be between 1 and 6; got 7"),
+        ({"num_classes": 1}, "num_classes must be between 2"),
+        ({"in_channels": 0}, "in_channels must be between 1"),
+        ({"base_filters": 0}, "base_filters must be between 1"),
+        ({"padding": "full"}, "padding must be 'valid' (the paper) or 'same'; got 'full'"),
+    ],
+)
+def test_bad_values(kwargs, fragment):
+    assert fragment in message(**kwargs)
+
+
+def test_huge_values_answer_at_once():
+    start = time.perf_counter()
+    message(input_size=10**9)
+    message(input_size=99_999)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_nearest_sizes_are_valid_and_nearest():
+    for n in (190, 570, 1001, 4097):
+        text = message(input_size=n)
+        below, above = (int(x) for x in text.rsplit(": ", 1)[1].split(", "))
+        assert below < n < above
+        UNetConfig(input_size=below)
+        UNetConfig(input_size=above)
+        assert not any(valid_sizes(below + 1, above - 1))
+
+
+def test_range_arguments_checked():
+    with pytest.raises(ConfigError, match="max must not be below --min"):
+        valid_size_table(700, 100)
+    with pytest.raises(ConfigError, match="min must be between 1 and 100000; got 0"):
+        valid_size_table(0, 100)

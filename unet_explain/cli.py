@@ -1,0 +1,212 @@
+"""The ``unet-explain`` command line: parse, call the library, print.
+
+A thin layer by design. Every rule lives in the library; this module turns the
+library's :class:`~unet_explain.errors.UNetExplainError` into one line on
+stderr and a non-zero exit status, at one place (:func:`main`). Heavy modules
+(TensorFlow, pydot, the docs tooling) are imported inside the command that
+needs them, so ``unet-explain table`` starts in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from unet_explain.config import UNetConfig, format_size_arg, parse_size
+from unet_explain.errors import ConfigError, UNetExplainError
+
+PROG = "unet-explain"
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _size_arg(text: str) -> tuple[int, int]:
+    try:
+        return parse_size(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(err.detail) from None
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("network configuration (defaults: the paper's network)")
+    group.add_argument(
+        "--input-size", type=_size_arg, metavar="N|HxW", help="input tile, e.g. 572 or 572x636 (default 572)"
+    )
+    group.add_argument("--in-channels", type=int, metavar="C", help="input channels (default 1)")
+    group.add_argument("--num-classes", type=int, metavar="K", help="output classes (default 2)")
+    group.add_argument("--depth", type=int, metavar="D", help="number of 2x2 poolings (default 4)")
+    group.add_argument("--base-filters", type=int, metavar="F", help="filters of the first level (default 64)")
+    group.add_argument(
+        "--padding", metavar="valid|same", help="'valid' (the paper, with crops) or 'same' (default valid)"
+    )
+
+
+CONFIG_FIELDS = ("input_size", "in_channels", "num_classes", "depth", "base_filters", "padding")
+
+
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: getattr(args, name) for name in CONFIG_FIELDS if getattr(args, name, None) is not None}
+
+
+def config_from_args(args: argparse.Namespace) -> UNetConfig:
+    """The config the flags ask for; unset flags keep the paper's values."""
+    given = _given(args)
+    try:
+        return UNetConfig(**given)
+    except ConfigError as err:
+        if err.argument != "input_size" or "input_size" in given:
+            raise
+        # The user changed depth or padding but not the tile: say the size is the paper's default.
+        size = format_size_arg(UNetConfig().input_size)
+        detail = err.detail.replace(f"{size} is not valid", f"{size} (the default) is not valid", 1)
+        raise ConfigError("input_size", detail + "; pass --input-size") from None
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _print_wide(renderable: Any) -> None:
+    """Print a rich renderable; when piped, use the width it needs instead of 80 columns."""
+    console = _console()
+    if not console.is_terminal:
+        unbounded = console.options.update(max_width=10_000)
+        console.width = max(console.measure(renderable, options=unbounded).maximum, 40)
+    console.print(renderable)
+
+
+# --- commands -------------------------------------------------------------------
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from unet_explain.core.spec import build_spec
+
+    spec = build_spec(config_from_args(args))
+    if args.format == "rich":
+        from unet_explain.render.terminal import stage_table
+
+        _print_wide(stage_table(spec))
+    else:
+        from unet_explain.render.text_formats import FORMATS
+
+        sys.stdout.write(FORMATS[args.format](spec))
+    return 0
+
+
+def cmd_sizes(args: argparse.Namespace) -> int:
+    from unet_explain.config import validate_settings
+    from unet_explain.core.sizes import valid_size_table
+
+    # The listing depends on depth and padding only; no input size is needed.
+    given = _given(args)
+    if "input_size" in given:
+        config_from_args(args)  # a given size is still checked, so a typo is not silently ignored
+    settings = UNetConfig().as_dict() | given
+    validate_settings(*(settings[k] for k in ("depth", "in_channels", "num_classes", "base_filters", "padding")))
+    table = valid_size_table(args.min, args.max, depth=settings["depth"], padding=settings["padding"])
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(table.as_dict(), indent=2) + "\n")
+    elif args.format == "plain":
+        sys.stdout.write(" ".join(str(row.input) for row in table.rows) + "\n")
+    else:
+        from unet_explain.render.terminal import sizes_table
+
+        _print_wide(sizes_table(table))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from unet_explain.model.verify import verify
+    from unet_explain.render.terminal import verify_table
+
+    report = verify(config_from_args(args))
+    _print_wide(verify_table(report))
+    if not report.ok:
+        names = ", ".join(check.name for check in report.mismatches) or "total parameters"
+        print(f"{PROG}: the spec and the Keras model disagree at: {names}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from unet_explain.model.keras_unet import build_model
+
+    build_model(config_from_args(args)).summary(line_length=110)
+    return 0
+
+
+# --- parser ---------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (also used to generate the CLI reference in the docs)."""
+    parser = _Parser(
+        prog=PROG,
+        description="The original U-Net (Ronneberger, Fischer, Brox 2015) by its numbers and pictures.",
+    )
+    from unet_explain import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, handler: Handler, help: str, config: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(handler=handler)
+        if config:
+            _add_config_flags(p)
+        return p
+
+    p = command("table", cmd_table, "Print the per-stage table: sizes, crops, channels, parameters, compute, memory.")
+    p.add_argument(
+        "-f", "--format", choices=("rich", "markdown", "csv", "json", "latex", "html"), default="rich",
+        help="output format (default rich: a table for the terminal)",
+    )  # fmt: skip
+
+    p = command("sizes", cmd_sizes, "List the valid input sizes in a range, with the output size of each.")
+    p.add_argument("--min", type=int, default=1, help="smallest side to consider (default 1)")
+    p.add_argument("--max", type=int, default=1024, help="largest side to consider (default 1024)")
+    p.add_argument("-f", "--format", choices=("rich", "plain", "json"), default="rich", help="output format")
+
+    command("verify", cmd_verify, "Build the Keras model; check every layer's shape and parameters against the spec.")
+    command("summary", cmd_summary, "Print Keras's model.summary() of the built model.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        handler: Handler = args.handler
+        return handler(args)
+    except ConfigError as err:
+        print(f"{PROG}: error: {err.with_flag_names()}", file=sys.stderr)
+        return err.exit_code
+    except UNetExplainError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def run() -> NoReturn:
+    """Console-script entry point."""
+    sys.exit(main())

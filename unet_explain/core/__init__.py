@@ -1,0 +1,1 @@
+"""Core arithmetic: names, per-axis sizes and the analytic spec (pure Python)."""

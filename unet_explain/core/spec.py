@@ -1,0 +1,377 @@
+"""The analytic spec: every stage and layer of the U-Net as plain numbers.
+
+This is the package's single source of truth. It is built from a
+:class:`~unet_explain.config.UNetConfig` with nothing but integer arithmetic
+(no TensorFlow, no numpy), and every renderer, the diagram, the docs and the
+Keras cross-check read it; none of them recomputes a size.
+
+Counting conventions (the same as ``../shared``'s reference and the paper):
+
+* parameters are weights plus biases;
+* multiply-accumulates (MACs): a KxK convolution costs
+  ``out_h * out_w * K * K * C_in * C_out``; a 2x2 stride-2 up-convolution gives
+  each output pixel one tap per input channel, ``out_h * out_w * C_in * C_out``;
+  pooling, cropping and concatenation cost none;
+* activation memory counts the float32 outputs of every convolution, pooling and
+  up-convolution and the score map; ReLU and softmax work in place, and the crop
+  and concatenation are views that are not materialised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from unet_explain.core import arithmetic as ar
+from unet_explain.core import names
+
+if TYPE_CHECKING:
+    from unet_explain.config import UNetConfig
+
+Size = tuple[int, int]
+
+# Layer kinds, shared by the spec, the Keras builder and the diagram.
+CONV3X3 = "conv3x3"
+MAXPOOL = "maxpool"
+UPCONV = "upconv"
+CROP = "crop"
+CONCAT = "concat"
+CONV1X1 = "conv1x1"
+SOFTMAX = "softmax"
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer: its Keras name, what it does and the tensor it produces."""
+
+    name: str
+    """Keras layer name, ``<stage>_<op>`` (``enc1_conv1``)."""
+    kind: str
+    """One of ``conv3x3``, ``maxpool``, ``upconv``, ``crop``, ``concat``, ``conv1x1``, ``softmax``."""
+    out_size: Size
+    """Spatial size (H, W) of the output."""
+    channels: int
+    """Channels of the output."""
+    params: int
+    """Weights plus biases."""
+    macs: int
+    """Multiply-accumulates for one forward pass."""
+    activation_bytes: int
+    """float32 bytes this layer materialises (0 for in-place or view layers)."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the U: a level of the contracting or expansive path, the bottleneck or the output."""
+
+    name: str
+    """``enc1`` .. ``encD``, ``bottleneck``, ``decD`` .. ``dec1`` or ``output``."""
+    path: str
+    """``contracting``, ``bottleneck``, ``expansive`` or ``output``."""
+    level: int
+    """Resolution level: 1 for full resolution, ``depth + 1`` for the bottleneck."""
+    in_size: Size
+    """Spatial size of the map entering the stage."""
+    in_channels: int
+    """Channels of the map entering the stage."""
+    conv_sizes: tuple[Size, ...]
+    """Size after each 3x3 convolution (empty for the output stage)."""
+    out_size: Size
+    """Size of the stage's main output (before pooling, for an encoder)."""
+    channels: int
+    """Channels of the stage's main output."""
+    layers: tuple[LayerSpec, ...]
+    """The stage's layers in data-flow order."""
+    pool_size: Size | None = None
+    """Encoders: size after the 2x2 max-pool, passed one level down."""
+    up_size: Size | None = None
+    """Decoders: size after the 2x2 up-convolution."""
+    up_channels: int | None = None
+    """Decoders: channels after the up-convolution (half of the incoming ones)."""
+    skip_from: str | None = None
+    """Decoders: the encoder stage whose output is copied across."""
+    skip_size: Size | None = None
+    """Decoders: size of the copied map before cropping."""
+    crop: Size | None = None
+    """Decoders: pixels cropped from each border of the copied map, (rows, columns)."""
+    concat_channels: int | None = None
+    """Decoders: channels after concatenating the cropped copy and the up-sampled map."""
+
+    @property
+    def params(self) -> int:
+        """Weights plus biases of the stage."""
+        return sum(layer.params for layer in self.layers)
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of the stage."""
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def activation_bytes(self) -> int:
+        """float32 bytes of the tensors the stage produces."""
+        return sum(layer.activation_bytes for layer in self.layers)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (sizes as ``[H, W]`` lists); see the README's JSON contract."""
+        data: dict[str, Any] = {
+            "name": self.name,
+            "path": self.path,
+            "level": self.level,
+            "in_size": list(self.in_size),
+            "in_channels": self.in_channels,
+            "conv_sizes": [list(s) for s in self.conv_sizes],
+            "out_size": list(self.out_size),
+            "channels": self.channels,
+            "params": self.params,
+            "macs": self.macs,
+            "activation_bytes": self.activation_bytes,
+        }
+        if self.pool_size is not None:
+            data["pool_size"] = list(self.pool_size)
+        if self.up_size is not None:
+            data.update(
+                up_size=list(self.up_size),
+                up_channels=self.up_channels,
+                skip_from=self.skip_from,
+                skip_size=list(self.skip_size or ()),
+                crop=list(self.crop or ()),
+                concat_channels=self.concat_channels,
+            )
+        data["layers"] = [
+            {
+                "name": layer.name,
+                "kind": layer.kind,
+                "out_size": list(layer.out_size),
+                "channels": layer.channels,
+                "params": layer.params,
+                "macs": layer.macs,
+                "activation_bytes": layer.activation_bytes,
+            }
+            for layer in self.layers
+        ]
+        return data
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Whole-network figures."""
+
+    params: int
+    """Weights plus biases."""
+    macs: int
+    """Multiply-accumulates for one input tile."""
+    activation_bytes: int
+    """float32 bytes of all materialised activations for one tile."""
+    output_size: Size
+    """Spatial size of the output map."""
+    conv_layers: int
+    """Convolutional layers, counted as the paper does (3x3, up-convolutions and the 1x1)."""
+
+
+@dataclass(frozen=True)
+class UNetSpec:
+    """Every stage of a U-Net, in data-flow order, with totals."""
+
+    config: UNetConfig
+    """The configuration the spec was built from."""
+    stages: tuple[Stage, ...]
+    """``enc1`` .. ``encD``, ``bottleneck``, ``decD`` .. ``dec1``, ``output``."""
+    totals: Totals
+    """Whole-network figures."""
+
+    def stage(self, name: str) -> Stage:
+        """The stage called ``name``."""
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)
+
+    @property
+    def layers(self) -> tuple[LayerSpec, ...]:
+        """Every layer in data-flow order."""
+        return tuple(layer for stage in self.stages for layer in stage.layers)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract: ``config``, ``stages`` and ``totals``."""
+        return {
+            "config": self.config.as_dict(),
+            "stages": [stage.as_dict() for stage in self.stages],
+            "totals": {
+                "params": self.totals.params,
+                "macs": self.totals.macs,
+                "activation_bytes": self.totals.activation_bytes,
+                "output_size": list(self.totals.output_size),
+                "conv_layers": self.totals.conv_layers,
+            },
+        }
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the spec as the per-stage table."""
+        from unet_explain.render.text_formats import to_html
+
+        return to_html(self)
+
+
+def _layer(
+    name: str, kind: str, size: Size, channels: int, params: int = 0, macs: int = 0, stored: bool = True
+) -> LayerSpec:
+    return LayerSpec(
+        name=name,
+        kind=kind,
+        out_size=size,
+        channels=channels,
+        params=params,
+        macs=macs,
+        activation_bytes=ar.tensor_bytes(size[0], size[1], channels) if stored else 0,
+    )
+
+
+def _conv3x3(name: str, size: Size, c_in: int, c_out: int) -> LayerSpec:
+    return _layer(
+        name,
+        CONV3X3,
+        size,
+        c_out,
+        params=ar.conv_params(ar.KERNEL, c_in, c_out),
+        macs=ar.conv_macs(ar.KERNEL, size[0], size[1], c_in, c_out),
+    )
+
+
+def build_spec(config: UNetConfig) -> UNetSpec:
+    """Compute every stage of the U-Net described by ``config``."""
+    depth = config.depth
+    rows = ar.trace_side(config.input_size[0], depth, config.padding)
+    cols = ar.trace_side(config.input_size[1], depth, config.padding)
+
+    def size(layer_name: str) -> Size:
+        return (rows.sizes[layer_name], cols.sizes[layer_name])
+
+    def filters(level: int) -> int:
+        return config.base_filters << (level - 1)  # doubling per level
+
+    stages: list[Stage] = []
+    in_size: Size = config.input_size
+    c_in = config.in_channels
+
+    def conv_stack(stage: str, c_first: int, c_out: int) -> list[LayerSpec]:
+        layers = []
+        c = c_first
+        for i in range(1, ar.CONVS_PER_LEVEL + 1):
+            name = names.conv(stage, i)
+            layers.append(_conv3x3(name, size(name), c, c_out))
+            c = c_out
+        return layers
+
+    for level in range(1, depth + 1):
+        stage = names.encoder(level)
+        c_out = filters(level)
+        convs = conv_stack(stage, c_in, c_out)
+        pool_name = names.layer(stage, "pool")
+        pool = _layer(pool_name, MAXPOOL, size(pool_name), c_out)
+        stages.append(
+            Stage(
+                name=stage,
+                path=names.CONTRACTING,
+                level=level,
+                in_size=in_size,
+                in_channels=c_in,
+                conv_sizes=tuple(layer.out_size for layer in convs),
+                out_size=convs[-1].out_size,
+                channels=c_out,
+                layers=(*convs, pool),
+                pool_size=pool.out_size,
+            )
+        )
+        in_size, c_in = pool.out_size, c_out
+
+    c_out = filters(depth + 1)
+    convs = conv_stack(names.BOTTLENECK, c_in, c_out)
+    stages.append(
+        Stage(
+            name=names.BOTTLENECK,
+            path=names.BOTTLENECK,
+            level=depth + 1,
+            in_size=in_size,
+            in_channels=c_in,
+            conv_sizes=tuple(layer.out_size for layer in convs),
+            out_size=convs[-1].out_size,
+            channels=c_out,
+            layers=tuple(convs),
+        )
+    )
+    in_size, c_in = convs[-1].out_size, c_out
+
+    for level in range(depth, 0, -1):
+        stage = names.decoder(level)
+        c_out = filters(level)
+        skip = stages[level - 1]
+        up_name = names.layer(stage, "upconv")
+        up_size = size(up_name)
+        up = _layer(
+            up_name,
+            UPCONV,
+            up_size,
+            c_out,
+            params=ar.conv_params(ar.SCALE, c_in, c_out),
+            macs=ar.upconv_macs(up_size[0], up_size[1], c_in, c_out),
+        )
+        crop_name, concat_name = names.layer(stage, "crop"), names.layer(stage, "concat")
+        crop = _layer(crop_name, CROP, size(crop_name), skip.channels, stored=False)
+        concat = _layer(concat_name, CONCAT, size(concat_name), skip.channels + c_out, stored=False)
+        convs = conv_stack(stage, concat.channels, c_out)
+        stages.append(
+            Stage(
+                name=stage,
+                path=names.EXPANSIVE,
+                level=level,
+                in_size=in_size,
+                in_channels=c_in,
+                conv_sizes=tuple(layer.out_size for layer in convs),
+                out_size=convs[-1].out_size,
+                channels=c_out,
+                layers=(up, crop, concat, *convs),
+                up_size=up_size,
+                up_channels=c_out,
+                skip_from=skip.name,
+                skip_size=skip.out_size,
+                crop=(rows.crops[stage], cols.crops[stage]),
+                concat_channels=concat.channels,
+            )
+        )
+        in_size, c_in = convs[-1].out_size, c_out
+
+    out_name = names.layer(names.OUTPUT, "conv")
+    out_size = size(out_name)
+    head = _layer(
+        out_name,
+        CONV1X1,
+        out_size,
+        config.num_classes,
+        params=ar.conv_params(1, c_in, config.num_classes),
+        macs=ar.conv_macs(1, out_size[0], out_size[1], c_in, config.num_classes),
+    )
+    softmax = _layer(names.layer(names.OUTPUT, "softmax"), SOFTMAX, out_size, config.num_classes, stored=False)
+    stages.append(
+        Stage(
+            name=names.OUTPUT,
+            path=names.OUTPUT,
+            level=1,
+            in_size=in_size,
+            in_channels=c_in,
+            conv_sizes=(),
+            out_size=out_size,
+            channels=config.num_classes,
+            layers=(head, softmax),
+        )
+    )
+
+    all_layers = [layer for stage in stages for layer in stage.layers]
+    totals = Totals(
+        params=sum(layer.params for layer in all_layers),
+        macs=sum(layer.macs for layer in all_layers),
+        activation_bytes=sum(layer.activation_bytes for layer in all_layers),
+        output_size=out_size,
+        conv_layers=sum(layer.kind in (CONV3X3, UPCONV, CONV1X1) for layer in all_layers),
+    )
+    return UNetSpec(config=config, stages=tuple(stages), totals=totals)

@@ -1,0 +1,124 @@
+"""The exact U-Net of the paper as a Keras model (section 2 and Figure 1).
+
+This is the only module of the package that imports TensorFlow/Keras, and it
+does so inside the functions, the first time a model is built: the table, the
+sizes and the diagram never pay for it.
+
+Where the paper text and the authors' 2015 Caffe release differ, this model
+follows the paper text:
+
+* no activation after the up-convolution (the Caffe release adds a ReLU);
+* the cropped copy comes first in the concatenation, then the up-sampled map
+  (the Caffe release puts the up-sampled map first; the order changes neither
+  the shapes nor the parameter count);
+* weights drawn from a Gaussian with standard deviation sqrt(2/N), N the number
+  of incoming nodes of one neuron (the Caffe release uses "xavier" uniform);
+* optional dropout "at the end of the contracting path", placed after the
+  bottleneck's second convolution (the Caffe release drops out after the last
+  two contracting levels);
+* no batch normalisation (neither has any).
+
+Each layer is named after its stage (``enc1_conv1``, ``enc1_pool``,
+``dec4_upconv``, ``dec4_crop``, ``dec4_concat``, ``output_conv``), so the
+Keras model, the table and the diagram speak one vocabulary. The layers are
+created from the spec's layer list, but their output shapes and parameter
+counts are Keras's own, which is what :mod:`unet_explain.model.verify` checks.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import TYPE_CHECKING, Any
+
+from unet_explain.core import names
+from unet_explain.core import spec as sp
+
+if TYPE_CHECKING:
+    from unet_explain.config import UNetConfig
+
+PAPER_DROPOUT_RATE = 0.5
+
+
+def load_keras() -> Any:
+    """Import Keras (TensorFlow backend) quietly, on first use only."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+
+    return keras
+
+
+def paper_initializer(keras: Any, fan_in: int) -> Any:
+    """Gaussian with std sqrt(2/N), N = incoming nodes of one neuron (paper section 3)."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=math.sqrt(2.0 / fan_in))
+
+
+def build_model(config: UNetConfig | None = None, *, dropout: bool | float = False, seed: int | None = None) -> Any:
+    """Build the paper's U-Net for ``config`` (default: the paper's 572x572 tile).
+
+    ``dropout=True`` adds the paper's dropout (rate 0.5) at the end of the
+    contracting path; a float sets another rate. ``seed`` makes the initial
+    weights reproducible.
+    """
+    from unet_explain.config import UNetConfig
+
+    config = config or UNetConfig()
+    spec = sp.build_spec(config)
+    keras = load_keras()
+    layers = keras.layers
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    rate = PAPER_DROPOUT_RATE if dropout is True else float(dropout)
+
+    h, w = config.input_size
+    inputs = keras.Input(shape=(h, w, config.in_channels), name=names.INPUT)
+    x = inputs
+    c_in = config.in_channels
+    skips: dict[str, Any] = {}
+    stage_out: Any = None
+
+    for stage in spec.stages:
+        for layer in stage.layers:
+            if layer.kind == sp.CONV3X3:
+                # Unpadded in the paper: each conv trims a border pixel, hence the crops later.
+                x = layers.Conv2D(
+                    layer.channels,
+                    3,
+                    padding=config.padding,
+                    activation="relu",
+                    kernel_initializer=paper_initializer(keras, 9 * c_in),
+                    name=layer.name,
+                )(x)
+            elif layer.kind == sp.MAXPOOL:
+                skips[stage.name] = x  # copied *before* pooling, at full resolution of its level
+                x = layers.MaxPooling2D(pool_size=2, strides=2, name=layer.name)(x)
+            elif layer.kind == sp.UPCONV:
+                # A 2x2 stride-2 up-conv: each output pixel gets one tap per input channel.
+                x = layers.Conv2DTranspose(
+                    layer.channels,
+                    2,
+                    strides=2,
+                    kernel_initializer=paper_initializer(keras, c_in),
+                    name=layer.name,
+                )(x)
+            elif layer.kind == sp.CROP:
+                assert stage.crop is not None and stage.skip_from is not None
+                dy, dx = stage.crop
+                stage_out = layers.Cropping2D(((dy, dy), (dx, dx)), name=layer.name)(skips[stage.skip_from])
+                continue
+            elif layer.kind == sp.CONCAT:
+                x = layers.Concatenate(axis=-1, name=layer.name)([stage_out, x])
+            elif layer.kind == sp.CONV1X1:
+                x = layers.Conv2D(
+                    layer.channels, 1, kernel_initializer=paper_initializer(keras, c_in), name=layer.name
+                )(x)
+            elif layer.kind == sp.SOFTMAX:
+                x = layers.Softmax(axis=-1, name=layer.name)(x)
+            else:  # pragma: no cover - a new kind must be taught to the builder
+                raise NotImplementedError(layer.kind)
+            c_in = layer.channels
+        if stage.name == names.BOTTLENECK and rate > 0:
+            x = layers.Dropout(rate, name=names.layer(names.BOTTLENECK, "dropout"))(x)
+
+    return keras.Model(inputs, x, name="unet")

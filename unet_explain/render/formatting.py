@@ -1,0 +1,121 @@
+"""Turn spec numbers into the strings every human-readable format shows.
+
+Numbers live in the spec; this module only formats them, so the terminal table,
+markdown, LaTeX and HTML show the same cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from unet_explain.config import format_size
+from unet_explain.core import names
+from unet_explain.core.spec import Stage, UNetSpec
+
+ARROW = "→"
+
+
+class Column(StrEnum):
+    """The table's columns, in order."""
+
+    STAGE = "Stage"
+    INPUT = "Input"
+    UPCONV = "Up-conv\n2x2"
+    CROP = "Copy and crop"
+    CONVS = "3x3 convs\n+ ReLU"
+    CHANNELS = "Channels"
+    POOL = "Max-pool\n2x2"
+    PARAMS = "Params"
+    MACS = "MACs"
+    MEMORY = "Memory"
+
+
+NUMERIC = {Column.PARAMS, Column.MACS, Column.MEMORY}
+
+PATH_TITLES = {
+    names.CONTRACTING: "contracting",
+    names.BOTTLENECK: "bottleneck",
+    names.EXPANSIVE: "expansive",
+    names.OUTPUT: "output",
+}
+
+
+def count(n: int) -> str:
+    """``31030658`` -> ``"31,030,658"``."""
+    return f"{n:,}"
+
+
+def si(n: float, unit: str = "") -> str:
+    """Decimal SI prefix, 2 decimals for G and M: ``150428424448`` -> ``"150.43 G"``."""
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= factor:
+            return f"{n / factor:.2f} {prefix}{unit}"
+    return f"{n:g} {unit}".rstrip() if unit else f"{n:g}"
+
+
+def megabytes(n: int) -> str:
+    """Bytes in decimal megabytes: ``574929024`` -> ``"574.9 MB"``."""
+    return f"{n / 1e6:.1f} MB"
+
+
+def crop_text(stage: Stage, arrow: str = ARROW) -> str:
+    """``"568x568 → 392x392 (crop 88)"``; a non-square crop shows both axes."""
+    assert stage.skip_size is not None and stage.up_size is not None and stage.crop is not None
+    dy, dx = stage.crop
+    amount = f"crop {dy}" if dy == dx else f"crop {dy}x{dx}"
+    return f"{format_size(stage.skip_size)} {arrow} {format_size(stage.up_size)} ({amount})"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stage's cells, keyed by column."""
+
+    stage: Stage
+    """The stage shown."""
+    cells: dict[Column, str]
+    """The text of each column."""
+
+
+def stage_row(stage: Stage, arrow: str = ARROW) -> Row:
+    """The cells of one stage."""
+    is_dec = stage.path == names.EXPANSIVE
+    convs = f" {arrow} ".join(format_size(s) for s in stage.conv_sizes)
+    if stage.path == names.OUTPUT:
+        convs = f"{format_size(stage.out_size)} (1x1 conv)"
+    c_first = stage.concat_channels if is_dec else stage.in_channels
+    cells = {
+        Column.STAGE: stage.name,
+        Column.INPUT: format_size(stage.in_size),
+        Column.UPCONV: format_size(stage.up_size) if stage.up_size else "",
+        Column.CROP: crop_text(stage, arrow) if is_dec else "",
+        Column.CONVS: convs,
+        Column.CHANNELS: f"{c_first} {arrow} {stage.channels}",
+        Column.POOL: format_size(stage.pool_size) if stage.pool_size else "",
+        Column.PARAMS: count(stage.params),
+        Column.MACS: si(stage.macs),
+        Column.MEMORY: megabytes(stage.activation_bytes),
+    }
+    return Row(stage=stage, cells=cells)
+
+
+def rows(spec: UNetSpec, arrow: str = ARROW) -> list[Row]:
+    """All stage rows, in data-flow order."""
+    return [stage_row(stage, arrow) for stage in spec.stages]
+
+
+def totals_cells(spec: UNetSpec, arrow: str = ARROW) -> dict[Column, str]:
+    """The footer: output map and whole-network totals."""
+    h, w = spec.totals.output_size
+    return {
+        Column.STAGE: "total",
+        Column.CONVS: f"output {h}x{w}x{spec.config.num_classes}",
+        Column.PARAMS: count(spec.totals.params),
+        Column.MACS: si(spec.totals.macs),
+        Column.MEMORY: megabytes(spec.totals.activation_bytes),
+    }
+
+
+def title(spec: UNetSpec) -> str:
+    """Caption naming the configuration."""
+    return f"U-Net (Ronneberger et al. 2015): {spec.config.describe()}"
