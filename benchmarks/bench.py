@@ -1,0 +1,88 @@
+"""Speed and memory of unet-explain against the Keras path, measured in the same run.
+
+Each case runs as a fresh process (what a user pays: interpreter start,
+imports, work), several times; we report the median wall time and the peak
+resident memory of the child (``wait4``'s ``ru_maxrss``), then the ratios.
+
+    python benchmarks/bench.py            # every case
+    python benchmarks/bench.py table      # one group
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+@dataclass
+class Result:
+    label: str
+    seconds: float
+    peak_mib: float
+
+
+def measure(label: str, argv: list[str], repeat: int, cwd: Path | None = None) -> Result:
+    """Median wall time and max peak RSS of ``argv`` over ``repeat`` fresh runs."""
+    times, peaks = [], []
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - start)
+        peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{label} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+    return Result(label, statistics.median(times), max(peaks))
+
+
+def report(ours: Result, theirs: Result) -> None:
+    print(f"  {ours.label:<44} {ours.seconds:8.3f} s  {ours.peak_mib:8.1f} MiB")
+    print(f"  {theirs.label:<44} {theirs.seconds:8.3f} s  {theirs.peak_mib:8.1f} MiB")
+    print(
+        f"  ratio: {theirs.seconds / ours.seconds:.1f}x faster, "
+        f"{theirs.peak_mib / ours.peak_mib:.1f}x less peak memory "
+        f"({ours.peak_mib:.1f} MiB against {theirs.peak_mib:.1f} MiB)"
+    )
+
+
+def bench_table(repeat: int) -> None:
+    print("table: `unet-explain table` against building the network in Keras and printing model.summary()")
+    ours = measure("unet-explain table", [PY, "-m", "unet_explain", "table"], repeat)
+    keras = measure(
+        "Keras build + model.summary()",
+        [PY, "-c", "from unet_explain import build_model; build_model().summary()"],
+        repeat,
+    )
+    report(ours, keras)
+
+
+GROUPS: dict[str, Callable[[int], None]] = {"table": bench_table}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("groups", nargs="*", metavar="GROUP", help=f"groups to run: {', '.join(GROUPS)} (default all)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per case (default 5)")
+    args = parser.parse_args()
+    unknown = set(args.groups) - set(GROUPS)
+    if unknown:
+        parser.error(f"unknown group(s) {', '.join(sorted(unknown))}; known: {', '.join(GROUPS)}")
+    print(f"Python {sys.version.split()[0]} on {os.cpu_count()} cores; median of {args.repeat} fresh processes\n")
+    for name in args.groups or list(GROUPS):
+        GROUPS[name](args.repeat)
+        print()
+
+
+if __name__ == "__main__":
+    main()
