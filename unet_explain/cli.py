@@ -148,6 +148,62 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diagram(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    config = config_from_args(args)
+    fmt = args.format
+    if fmt == "text":
+        if args.layers:
+            raise UNetExplainError(
+                "--layers draws Keras's layer graph with Graphviz; use --format png, svg, pdf or dot"
+            )
+        from unet_explain.core.spec import build_spec
+        from unet_explain.render.text_diagram import u_text
+
+        if args.output is None:
+            _print_wide(u_text(build_spec(config)))
+            return 0
+        return _write_text_u(config, Path(args.output))
+    from unet_explain.render.output import DIAGRAM_FORMATS, format_from_path
+
+    path = Path(args.output or f"unet.{fmt or 'png'}")
+    fmt = format_from_path(path, fmt, DIAGRAM_FORMATS)
+    if args.output and args.format and path.suffix.lower().lstrip(".") not in ("", fmt):
+        raise UNetExplainError(
+            f"output {str(path)!r} has suffix {path.suffix!r} but --format is {fmt!r}; make them agree"
+        )
+    if args.layers:
+        from unet_explain.model.plot import save_layer_graph
+
+        written = save_layer_graph(config, path, fmt)
+        what = "Keras layer graph"
+    else:
+        from unet_explain.render.diagram import diagram
+
+        written = diagram(config).save(path, fmt)
+        what = "U diagram"
+    print(f"Wrote the {what} ({fmt}, {config.describe()}) to {written}")
+    return 0
+
+
+def _write_text_u(config: UNetConfig, path: Any) -> int:
+    import io
+
+    from rich.console import Console
+
+    from unet_explain.core.spec import build_spec
+    from unet_explain.render.output import write_text
+    from unet_explain.render.text_diagram import u_text
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=400, color_system=None, highlight=False)
+    console.print(u_text(build_spec(config)))
+    text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    print(f"Wrote the U diagram (text) to {write_text(path, text)}")
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------
 
 
@@ -179,6 +235,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min", type=int, default=1, help="smallest side to consider (default 1)")
     p.add_argument("--max", type=int, default=1024, help="largest side to consider (default 1024)")
     p.add_argument("-f", "--format", choices=("rich", "plain", "json"), default="rich", help="output format")
+
+    p = command("diagram", cmd_diagram, "Draw the U-shaped architecture (the paper's Figure 1) for a configuration.")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="file to write (default unet.png; the suffix sets the format)"
+    )
+    p.add_argument(
+        "-f",
+        "--format",
+        choices=("png", "svg", "pdf", "dot", "text"),
+        help="png, svg, pdf (need Graphviz), dot, or text (the U in the terminal; no Graphviz needed)",
+    )
+    p.add_argument(
+        "--layers", action="store_true", help="draw every layer of the built Keras model instead (imports TensorFlow)"
+    )
 
     command("verify", cmd_verify, "Build the Keras model; check every layer's shape and parameters against the spec.")
     command("summary", cmd_summary, "Print Keras's model.summary() of the built model.")

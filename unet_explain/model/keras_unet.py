@@ -27,8 +27,12 @@ counts are Keras's own, which is what :mod:`unet_explain.model.verify` checks.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from unet_explain.core import names
@@ -40,10 +44,40 @@ if TYPE_CHECKING:
 PAPER_DROPOUT_RATE = 0.5
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Hold file descriptor 2 aside while TensorFlow's C++ runtime starts.
+
+    TensorFlow prints start-up notes (oneDNN, CPU features) from C++ before its
+    logging honours TF_CPP_MIN_LOG_LEVEL; they are noise for a teaching tool.
+    If the import fails, what was held back is replayed so nothing is lost.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def load_keras() -> Any:
     """Import Keras (TensorFlow backend) quietly, on first use only."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if "keras" not in sys.modules:
+        with _quiet_native_stderr():
+            import keras
+            import tensorflow as tf
+
+            tf.constant(0)  # start the runtime (and its notes) while stderr is held
     import keras
 
     return keras
