@@ -1,5 +1,5 @@
 # unet-explain: two commands on a fresh machine.
-#   make run    set up everything, then print the paper's table, draw the U and build the site
+#   make run    set up everything, then print the paper's table and draw the U (build/unet.png)
 #   make test   set up everything, then lint, type-check and run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -10,6 +10,8 @@ STAMP  := $(VENV)/.installed
 
 run: setup
 	$(BIN)/unet-explain table
+	@mkdir -p build
+	$(BIN)/unet-explain diagram -o build/unet.png
 
 test: setup-test
 	$(BIN)/ruff check .

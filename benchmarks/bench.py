@@ -15,6 +15,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,7 +68,33 @@ def bench_table(repeat: int) -> None:
     report(ours, keras)
 
 
-GROUPS: dict[str, Callable[[int], None]] = {"table": bench_table}
+def bench_diagram(repeat: int) -> None:
+    print("diagram: `unet-explain diagram` (the U, PNG) against keras plot_model(show_shapes=True) of the same network")
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = measure(
+            "unet-explain diagram -o unet.png", [PY, "-m", "unet_explain", "diagram", "-o", "u.png"], repeat, Path(tmp)
+        )
+        keras = measure(
+            "Keras build + plot_model(show_shapes=True)",
+            [
+                PY,
+                "-c",
+                "import keras; from unet_explain import build_model; "
+                "keras.utils.plot_model(build_model(), to_file='k.png', show_shapes=True)",
+            ],
+            repeat,
+            Path(tmp),
+        )
+        report(ours, keras)
+        print(f"  sizes: ours {png_size(Path(tmp) / 'u.png')} px, Keras {png_size(Path(tmp) / 'k.png')} px")
+
+
+def png_size(path: Path) -> str:
+    data = path.read_bytes()[16:24]
+    return f"{int.from_bytes(data[:4], 'big')}x{int.from_bytes(data[4:], 'big')}"
+
+
+GROUPS: dict[str, Callable[[int], None]] = {"table": bench_table, "diagram": bench_diagram}
 
 
 def main() -> None:

@@ -11,12 +11,21 @@ PROBE = """
 import sys
 from unet_explain.cli import main
 code = main({argv!r})
-heavy = sorted(m for m in ("tensorflow", "keras", "pydot", "mkdocs") if m in sys.modules)
+heavy = sorted(m for m in ("tensorflow", "keras", "mkdocs") if m in sys.modules)
 print("HEAVY", heavy, file=sys.stderr)
 """
 
 
-@pytest.mark.parametrize("argv", [["table"], ["table", "-f", "json"], ["sizes"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["table"],
+        ["table", "-f", "json"],
+        ["sizes"],
+        ["diagram", "-f", "text"],
+        ["diagram", "-f", "dot", "-o", "/dev/null"],
+    ],
+)
 def test_fast_commands_import_no_tensorflow(argv):
     result = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True, check=True)
     assert "HEAVY []" in result.stderr
