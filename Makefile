@@ -1,5 +1,5 @@
 # unet-explain: two commands on a fresh machine.
-#   make run    set up everything, then print the paper's table and draw the U (build/unet.png)
+#   make run    set up everything, print the paper's table, draw the U (build/unet.png), build the site (site/)
 #   make test   set up everything, then lint, type-check and run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -12,6 +12,8 @@ run: setup
 	$(BIN)/unet-explain table
 	@mkdir -p build
 	$(BIN)/unet-explain diagram -o build/unet.png
+	$(BIN)/unet-explain docs build
+	@echo "Browse the site: .venv/bin/unet-explain docs serve  (then open http://127.0.0.1:8000/)"
 
 test: setup-test
 	$(BIN)/ruff check .

@@ -204,6 +204,20 @@ def _write_text_u(config: UNetConfig, path: Any) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from unet_explain.docs.site import build_site, serve_site
+
+    if args.action == "serve":
+        print(f"Serving the site on http://127.0.0.1:{args.port}/ (Ctrl-C to stop)")
+        serve_site(args.port)
+        return 0
+    site, seconds = build_site(Path(args.site_dir) if args.site_dir else None)
+    print(f"Built the site in {seconds:.1f} s: open {site / 'index.html'}, or browse it with 'unet-explain docs serve'")
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------
 
 
@@ -249,6 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--layers", action="store_true", help="draw every layer of the built Keras model instead (imports TensorFlow)"
     )
+
+    p = command("docs", cmd_docs, "Build or serve the walkthrough site (MkDocs), generated from the package.", False)
+    p.add_argument(
+        "action", choices=("build", "serve"), help="build the site into a folder, or serve it with live reload"
+    )
+    p.add_argument("-d", "--site-dir", metavar="DIR", help="build: the output folder (default site/)")
+    p.add_argument("--port", type=int, default=8000, help="serve: the port on 127.0.0.1 (default 8000)")
 
     command("verify", cmd_verify, "Build the Keras model; check every layer's shape and parameters against the spec.")
     command("summary", cmd_summary, "Print Keras's model.summary() of the built model.")
