@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -94,7 +95,28 @@ def png_size(path: Path) -> str:
     return f"{int.from_bytes(data[:4], 'big')}x{int.from_bytes(data[4:], 'big')}"
 
 
-GROUPS: dict[str, Callable[[int], None]] = {"table": bench_table, "diagram": bench_diagram}
+def bench_docs(repeat: int) -> None:
+    print("docs: `unet-explain docs build`, first build (empty cache) against a rebuild with no change")
+    cache = ROOT / ".cache" / "docs"
+    firsts, rebuilds = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = [PY, "-m", "unet_explain", "docs", "build", "-d", str(Path(tmp) / "site")]
+        for _ in range(max(1, repeat // 2)):
+            shutil.rmtree(cache, ignore_errors=True)
+            firsts.append(measure("first build", argv, 1, ROOT))
+            rebuilds.append(measure("rebuild", argv, 1, ROOT))
+    first = Result(
+        "docs build, empty cache", statistics.median(r.seconds for r in firsts), max(r.peak_mib for r in firsts)
+    )
+    again = Result(
+        "docs build, no change", statistics.median(r.seconds for r in rebuilds), max(r.peak_mib for r in rebuilds)
+    )
+    print(f"  {first.label:<44} {first.seconds:8.3f} s  {first.peak_mib:8.1f} MiB")
+    print(f"  {again.label:<44} {again.seconds:8.3f} s  {again.peak_mib:8.1f} MiB")
+    print(f"  ratio: the rebuild is {first.seconds / again.seconds:.1f}x faster")
+
+
+GROUPS: dict[str, Callable[[int], None]] = {"table": bench_table, "diagram": bench_diagram, "docs": bench_docs}
 
 
 def main() -> None:

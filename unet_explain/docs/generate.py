@@ -130,11 +130,8 @@ def run_cli(words: list[str]) -> str:
     from unet_explain.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(words)
-        except SystemExit:
-            pass
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), contextlib.suppress(SystemExit):
+        main(words)
     return out.getvalue() + err.getvalue()
 
 

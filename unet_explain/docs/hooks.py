@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from unet_explain.docs import generate
+from unet_explain.errors import UNetExplainError
 
 log = logging.getLogger("mkdocs.plugins.unet_explain")
 _cache: generate.Cache | None = None
@@ -35,7 +36,7 @@ def on_files(files: Any, config: Any) -> Any:
     for file in list(files.documentation_pages()):
         try:
             assets = generate.figures_in(Path(file.abs_src_path).read_text(encoding="utf-8"), cache)
-        except generate.UNetExplainError as err:
+        except UNetExplainError as err:
             raise PluginError(f"{file.src_uri}: {err}") from None
         for asset in assets:
             if asset.uri not in seen:
@@ -49,7 +50,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
     try:
         return generate.expand(markdown, page.file.src_uri, _the_cache(config))
-    except generate.UNetExplainError as err:
+    except UNetExplainError as err:
         raise PluginError(str(err)) from None
 
 
