@@ -82,7 +82,7 @@ def _print_wide(renderable: Any) -> None:
     console = _console()
     if not console.is_terminal:
         unbounded = console.options.update(max_width=10_000)
-        console.width = max(console.measure(renderable, options=unbounded).maximum, 40)
+        console.width = min(max(console.measure(renderable, options=unbounded).maximum, 40), 160)
     console.print(renderable)
 
 
@@ -218,6 +218,62 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_receptive_field(args: argparse.Namespace) -> int:
+    from unet_explain.core.receptive_field import analyse
+    from unet_explain.core.spec import build_spec
+
+    spec = build_spec(config_from_args(args))
+    report = analyse(spec.stages, spec.config.input_size, spec.config.padding)
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps({"config": spec.config.as_dict(), **report.as_dict()}, indent=2) + "\n")
+    else:
+        from unet_explain.render.terminal import field_tables
+
+        _print_wide(field_tables(report, spec))
+    return 0
+
+
+def cmd_tile(args: argparse.Namespace) -> int:
+    from unet_explain.core.spec import build_spec
+    from unet_explain.core.tiling import plan_tiles
+
+    if args.tile is not None:
+        if args.input_size is not None and args.input_size != args.tile:
+            raise UNetExplainError("--tile and --input-size name the same thing; give one of them")
+        args.input_size = args.tile
+        try:
+            config = config_from_args(args)
+        except ConfigError as err:
+            raise ConfigError("tile", err.detail) from None
+    else:
+        config = config_from_args(args)
+    spec = build_spec(config)
+    plan = plan_tiles(args.image, spec)
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps({"config": config.as_dict(), **plan.as_dict()}, indent=2) + "\n")
+    else:
+        from unet_explain.render.terminal import tile_table
+
+        _print_wide(tile_table(plan, spec))
+    if args.output:
+        from unet_explain.render.tiling_figure import save_tiling_figure
+
+        written = save_tiling_figure(plan, args.output)
+        print(f"Wrote the tiling picture to {written}", file=sys.stderr if args.format == "json" else sys.stdout)
+    return 0
+
+
+def _image_arg(text: str) -> tuple[int, int]:
+    try:
+        return parse_size(text, "image")
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(err.detail) from None
+
+
 # --- parser ---------------------------------------------------------------------
 
 
@@ -263,6 +319,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--layers", action="store_true", help="draw every layer of the built Keras model instead (imports TensorFlow)"
     )
+
+    p = command(
+        "receptive-field",
+        cmd_receptive_field,
+        "The exact receptive field of every output pixel (and of each stage), against the textbook recursion.",
+    )
+    p.add_argument("-f", "--format", choices=("rich", "json"), default="rich", help="output format")
+
+    p = command("tile", cmd_tile, "Plan the overlap-tile strategy for a large image (the paper's Figure 2).")
+    p.add_argument(
+        "--image", type=_image_arg, required=True, metavar="HxW", help="the image to segment, e.g. 2000x1500"
+    )
+    p.add_argument(
+        "--tile",
+        type=_size_arg,
+        metavar="N|HxW",
+        help="input tile (default: the paper's 572); an alias of --input-size",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="also draw the plan to FILE (.png, .svg or .pdf)")
+    p.add_argument("-f", "--format", choices=("rich", "json"), default="rich", help="output format")
 
     p = command("docs", cmd_docs, "Build or serve the walkthrough site (MkDocs), generated from the package.", False)
     p.add_argument(

@@ -19,11 +19,12 @@ Counting conventions (the same as ``../shared``'s reference and the paper):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from unet_explain.core import arithmetic as ar
 from unet_explain.core import names
+from unet_explain.core.receptive_field import StageField, stage_fields
 
 if TYPE_CHECKING:
     from unet_explain.config import UNetConfig
@@ -96,6 +97,8 @@ class Stage:
     """Decoders: pixels cropped from each border of the copied map, (rows, columns)."""
     concat_channels: int | None = None
     """Decoders: channels after concatenating the cropped copy and the up-sampled map."""
+    receptive_field: StageField | None = None
+    """Smallest and largest receptive field of a unit of the stage's main output, (rows, columns)."""
 
     @property
     def params(self) -> int:
@@ -138,6 +141,8 @@ class Stage:
                 crop=list(self.crop or ()),
                 concat_channels=self.concat_channels,
             )
+        if self.receptive_field is not None:
+            data["receptive_field"] = self.receptive_field.as_dict()
         data["layers"] = [
             {
                 "name": layer.name,
@@ -365,6 +370,9 @@ def build_spec(config: UNetConfig) -> UNetSpec:
             layers=(head, softmax),
         )
     )
+
+    fields = stage_fields(stages, config.input_size, config.padding)
+    stages = [replace(stage, receptive_field=fields[stage.name]) for stage in stages]
 
     all_layers = [layer for stage in stages for layer in stage.layers]
     totals = Totals(

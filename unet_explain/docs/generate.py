@@ -7,6 +7,7 @@ placeholders, expanded while the site builds (see :mod:`.hooks`):
 ``{{ table [flags] }}``                the per-stage table, as markdown
 ``{{ console ARGS }}``                 ``$ unet-explain ARGS`` and what it prints
 ``{{ diagram [flags] }}``              the U diagram, as an SVG image
+``{{ tiling --image HxW [flags] }}``   the overlap-tile plan of an image, as an SVG image
 ``{{ sizes --min A --max B [flags] }}``  the valid input sizes in a range, as markdown
 ``{{ crops [flags] }}``                the copy-and-crop arithmetic, level by level
 ``{{ trace [flags] }}``                one side length traced through every layer
@@ -282,11 +283,33 @@ def _diagram_svg(words: list[str]) -> bytes:
     return diagram(config_from_flags(words)).render("svg")
 
 
+def _tiling_args(words: list[str]) -> tuple[tuple[int, int], list[str]]:
+    from unet_explain.config import parse_size
+
+    parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    parser.add_argument("--image", required=True)
+    args, rest = parser.parse_known_args(words)
+    return parse_size(args.image, "image"), rest
+
+
+def _tiling_svg(words: list[str]) -> bytes:
+    from unet_explain.core.tiling import plan_tiles
+    from unet_explain.render.tiling_figure import figure_bytes
+
+    image, rest = _tiling_args(words)
+    return figure_bytes(plan_tiles(image, spec_from_flags(rest)), "svg")
+
+
 FIGURE_KINDS: dict[str, tuple[str, Callable[[list[str]], bytes], Callable[[list[str]], str]]] = {
     "diagram": (
         ".svg",
         _diagram_svg,
         lambda w: f"The U-Net for {config_from_flags(w).describe()}",
+    ),
+    "tiling": (
+        ".svg",
+        _tiling_svg,
+        lambda w: f"Overlap-tile plan for a {format_size(_tiling_args(w)[0])} image",
     ),
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich import box
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
@@ -17,7 +18,9 @@ from unet_explain.core.spec import UNetSpec
 from unet_explain.render import formatting as fmt
 
 if TYPE_CHECKING:
+    from unet_explain.core.receptive_field import AxisField, FieldReport
     from unet_explain.core.sizes import ValidSizes
+    from unet_explain.core.tiling import TilePlan
     from unet_explain.model.verify import VerifyReport
 
 PATH_STYLES = {
@@ -110,4 +113,87 @@ def sizes_table(sizes: ValidSizes) -> Table:
         table.add_column(heading, justify="right")
     for row in sizes.rows:
         table.add_row(str(row.input), str(row.output), str(row.margin), str(row.bottleneck))
+    return table
+
+
+def field_tables(report: FieldReport, spec: UNetSpec) -> Group:
+    """The exact receptive field of the output map, the textbook number, and each stage's field."""
+    rows, cols = report.rows, report.cols
+    summary = Table(
+        title=f"Receptive field of one output pixel: {spec.config.describe()}",
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        title_style="bold",
+        pad_edge=False,
+    )
+    summary.add_column("")
+    summary.add_column("Rows", justify="right")
+    summary.add_column("Columns", justify="right")
+
+    def spread(field: AxisField) -> str:
+        return ", ".join(f"{size} px: {n}" for size, n in field.sizes.items())
+
+    summary.add_row("exact, smallest", str(rows.smallest), str(cols.smallest))
+    summary.add_row("exact, largest", str(rows.largest), str(cols.largest))
+    summary.add_row("output positions by field size", spread(rows), spread(cols))
+    summary.add_row(
+        "reach around the pixel's position",
+        f"{rows.offset_min:+d} .. {rows.offset_max:+d}",
+        f"{cols.offset_min:+d} .. {cols.offset_max:+d}",
+    )
+    summary.add_row("textbook recursion", str(report.textbook), str(report.textbook), style="dim")
+
+    stages = Table(title="Receptive field of one unit, per stage", box=box.SIMPLE_HEAD, header_style="bold")
+    stages.add_column("Stage")
+    stages.add_column("Rows (min-max)", justify="right")
+    stages.add_column("Columns (min-max)", justify="right")
+    for name, field in report.stages.items():
+        r = [field.smallest[0], field.largest[0]]
+        c = [field.smallest[1], field.largest[1]]
+        stages.add_row(
+            name,
+            str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]}",
+            str(c[0]) if c[0] == c[1] else f"{c[0]}-{c[1]}",
+        )
+    exact = {rows.smallest, rows.largest, cols.smallest, cols.largest}
+    why = Text(
+        "Why the textbook number differs: the recursion follows one path and gives every unit of a layer the "
+        "same field. Here 2x2 pooling windows start at even positions, each up-convolution copies one unit "
+        "into two neighbours, and the skip connections join paths of different depth, so the field depends on "
+        f"where the output pixel sits: {' or '.join(map(str, sorted(exact)))} pixels, "
+        f"where the recursion says {report.textbook}.",
+        style="italic",
+    )
+    note = Table.grid()
+    note.add_column(max_width=100)
+    note.add_row(why)
+    return Group(summary, stages, note)
+
+
+def tile_table(plan: TilePlan, spec: UNetSpec) -> Table:
+    """An overlap-tile plan as a two-column table."""
+    (h, w), (nh, nw), (mh, mw) = plan.image_size, plan.input_tile, plan.output_tile
+    table = Table(
+        title=f"Overlap-tile plan for a {h}x{w} image: {spec.config.describe()}",
+        box=box.SIMPLE_HEAD,
+        show_header=False,
+        title_style="bold",
+        pad_edge=False,
+    )
+    table.add_column(style="bold")
+    table.add_column()
+    ch, cw = plan.computed_size
+    table.add_row("input tile -> output tile", f"{nh}x{nw} -> {mh}x{mw}")
+    table.add_row("context margin", f"{plan.margin[0]} px above and below, {plan.margin[1]} px left and right")
+    table.add_row("grid", f"{plan.grid[0]} rows x {plan.grid[1]} columns = {plan.tiles} tiles")
+    table.add_row(
+        "mirror padding",
+        f"top {plan.pad_before[0]}, bottom {plan.pad_after[0]}, left {plan.pad_before[1]}, right {plan.pad_after[1]}",
+    )
+    table.add_row("padded image", f"{plan.padded_size[0]}x{plan.padded_size[1]}")
+    table.add_row("output computed", f"{ch}x{cw}, of which {h}x{w} inside the image ({plan.useful_fraction:.1%})")
+    table.add_row(
+        "compute",
+        f"{plan.tiles} tiles x {fmt.si(plan.macs_per_tile)} = {fmt.si(plan.total_macs)} multiply-accumulates",
+    )
     return table

@@ -1,0 +1,229 @@
+"""The exact receptive field of every unit, by propagating input intervals through the layers.
+
+Which input pixels can change one output pixel? The textbook recursion
+(``r += (k - 1) * jump; jump *= stride``) assumes every unit of a layer sees
+the same number of input pixels. That is not true here: a 2x2 max-pooling
+window starts at an even position, an up-convolution copies one unit into two
+neighbouring ones, and the copied maps of the skip connections join paths of
+different depth. The size of the field therefore depends on the position of
+the output pixel.
+
+We answer exactly: for every position along an axis, we carry the interval
+``[lo, hi]`` of input pixels it depends on, layer by layer:
+
+* a 3x3 convolution at position p reads positions p .. p+2 of its input
+  ("valid") or p-1 .. p+1 clipped to the map ("same");
+* a 2x2 max-pooling reads 2p and 2p+1;
+* a 2x2 stride-2 up-convolution reads p // 2;
+* a crop by c reads p + c of the copied map;
+* a concatenation reads both of its inputs at p (the union of two intervals,
+  which we check is still an interval).
+
+Every operation is separable, so the 2D field of output pixel (i, j) is the
+rectangle of the row interval of i and the column interval of j.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from unet_explain.core import names
+
+if TYPE_CHECKING:
+    from unet_explain.core.spec import Stage
+
+Intervals = tuple[list[int], list[int]]  # (lo, hi) per position
+
+
+def _window(src: Intervals, start: list[int], stop: list[int]) -> Intervals:
+    """Each output reads source positions start[p] .. stop[p] (inclusive); lo/hi are monotone."""
+    lo, hi = src
+    return [lo[a] for a in start], [hi[b] for b in stop]
+
+
+def _conv3x3(src: Intervals, out_len: int, padding: str) -> Intervals:
+    n = len(src[0])
+    if padding == "valid":
+        return _window(src, list(range(out_len)), [p + 2 for p in range(out_len)])
+    return _window(src, [max(p - 1, 0) for p in range(out_len)], [min(p + 1, n - 1) for p in range(out_len)])
+
+
+def _union(a: Intervals, b: Intervals, where: str) -> Intervals:
+    lo = [min(x, y) for x, y in zip(a[0], b[0], strict=True)]
+    hi = [max(x, y) for x, y in zip(a[1], b[1], strict=True)]
+    for p in range(len(lo)):
+        if a[0][p] > b[1][p] + 1 or b[0][p] > a[1][p] + 1:  # pragma: no cover - a broken architecture
+            raise AssertionError(f"{where}: the two inputs of position {p} depend on disjoint input ranges")
+    return lo, hi
+
+
+def propagate(stages: tuple[Stage, ...] | list[Stage], side: int, axis: int, padding: str) -> dict[str, Intervals]:
+    """Intervals of input pixels, along one axis, for every position of every layer's output."""
+    maps: dict[str, Intervals] = {}
+    x: Intervals = (list(range(side)), list(range(side)))
+    skips: dict[str, Intervals] = {}
+    for stage in stages:
+        up: Intervals | None = None
+        for layer in stage.layers:
+            n_out = layer.out_size[axis]
+            if layer.kind in ("conv3x3",):
+                x = _conv3x3(x, n_out, padding)
+            elif layer.kind == "maxpool":
+                skips[stage.name] = x
+                x = _window(x, [2 * p for p in range(n_out)], [2 * p + 1 for p in range(n_out)])
+            elif layer.kind == "upconv":
+                x = _window(x, [p // 2 for p in range(n_out)], [p // 2 for p in range(n_out)])
+                up = x
+            elif layer.kind == "crop":
+                assert stage.crop is not None and stage.skip_from is not None
+                c = stage.crop[axis]
+                src = skips[stage.skip_from]
+                x = (src[0][c : c + n_out], src[1][c : c + n_out])
+            elif layer.kind == "concat":
+                assert up is not None
+                x = _union(x, up, layer.name)
+            # conv1x1 and softmax act per pixel: the intervals pass unchanged.
+            maps[layer.name] = x
+    return maps
+
+
+@dataclass(frozen=True)
+class AxisField:
+    """The receptive field along one axis, over all positions of one map."""
+
+    sizes: dict[int, int]
+    """Field size (pixels) -> how many positions have it."""
+    offset_min: int
+    """Smallest ``lo - centre`` over positions: how far the field reaches before the pixel's own position."""
+    offset_max: int
+    """Largest ``hi - centre``: how far it reaches after it."""
+
+    @property
+    def smallest(self) -> int:
+        """The smallest field size over positions."""
+        return min(self.sizes)
+
+    @property
+    def largest(self) -> int:
+        """The largest field size over positions."""
+        return max(self.sizes)
+
+
+def axis_field(intervals: Intervals, margin: int) -> AxisField:
+    """Summarise the intervals of a map whose position p sits over input pixel p + margin."""
+    lo, hi = intervals
+    sizes = Counter(h - lo_ + 1 for lo_, h in zip(lo, hi, strict=True))
+    return AxisField(
+        sizes=dict(sorted(sizes.items())),
+        offset_min=min(lo_ - (p + margin) for p, lo_ in enumerate(lo)),
+        offset_max=max(h - (p + margin) for p, h in enumerate(hi)),
+    )
+
+
+def textbook_field(stages: tuple[Stage, ...] | list[Stage]) -> int:
+    """The textbook recursion along the deepest path: ``r += (k - 1) * jump``, ``jump *= stride``.
+
+    Up-convolutions divide the jump by their stride and add nothing; the skip
+    connections are ignored, as the recursion has no way to combine paths.
+    """
+    r, jump = 1.0, 1.0
+    for stage in stages:
+        for layer in stage.layers:
+            if layer.kind == "conv3x3":
+                r += 2 * jump
+            elif layer.kind == "maxpool":
+                r += jump
+                jump *= 2
+            elif layer.kind == "upconv":
+                jump /= 2
+    return int(r)
+
+
+@dataclass(frozen=True)
+class StageField:
+    """Smallest and largest receptive field of the units of one stage's output, (rows, columns)."""
+
+    smallest: tuple[int, int]
+    """Smallest field over positions, per axis."""
+    largest: tuple[int, int]
+    """Largest field over positions, per axis."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form: ``{"min": [rows, cols], "max": [rows, cols]}``."""
+        return {"min": list(self.smallest), "max": list(self.largest)}
+
+
+def stage_fields(stages: list[Stage], input_size: tuple[int, int], padding: str) -> dict[str, StageField]:
+    """The receptive field of a unit of every stage's main output map."""
+    per_axis: list[dict[str, tuple[int, int]]] = []
+    for axis in (0, 1):
+        if axis == 1 and input_size[0] == input_size[1]:
+            per_axis.append(per_axis[0])
+            continue
+        maps = propagate(stages, input_size[axis], axis, padding)
+        fields = {}
+        for stage in stages:
+            main = _main_layer(stage)
+            lo, hi = maps[main]
+            sizes = [h - lo_ + 1 for lo_, h in zip(lo, hi, strict=True)]
+            fields[stage.name] = (min(sizes), max(sizes))
+        per_axis.append(fields)
+    return {
+        stage.name: StageField(
+            smallest=(per_axis[0][stage.name][0], per_axis[1][stage.name][0]),
+            largest=(per_axis[0][stage.name][1], per_axis[1][stage.name][1]),
+        )
+        for stage in stages
+    }
+
+
+def _main_layer(stage: Stage) -> str:
+    """The layer producing the stage's main output (before pooling for an encoder)."""
+    if stage.path == names.OUTPUT:
+        return stage.layers[0].name
+    return names.conv(stage.name, len(stage.conv_sizes))
+
+
+@dataclass(frozen=True)
+class FieldReport:
+    """The receptive field of the output map, exactly, with the textbook number beside it."""
+
+    rows: AxisField
+    """Along the rows (height)."""
+    cols: AxisField
+    """Along the columns (width)."""
+    textbook: int
+    """What the textbook recursion says (the same on both axes)."""
+    stages: dict[str, StageField]
+    """Per stage: the field of a unit of its main output."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+
+        def axis(field: AxisField) -> dict[str, Any]:
+            return {
+                "min": field.smallest,
+                "max": field.largest,
+                "positions_by_size": {str(k): v for k, v in field.sizes.items()},
+                "offset": [field.offset_min, field.offset_max],
+            }
+
+        return {
+            "output": {"rows": axis(self.rows), "cols": axis(self.cols)},
+            "textbook": self.textbook,
+            "stages": {name: field.as_dict() for name, field in self.stages.items()},
+        }
+
+
+def analyse(stages: list[Stage] | tuple[Stage, ...], input_size: tuple[int, int], padding: str) -> FieldReport:
+    """The exact receptive field of every output pixel, summarised per axis."""
+    out = stages[-1]
+    axes = []
+    for axis in (0, 1):
+        maps = propagate(stages, input_size[axis], axis, padding)
+        margin = (input_size[axis] - out.out_size[axis]) // 2
+        axes.append(axis_field(maps[_main_layer(out)], margin))
+    fields = {s.name: s.receptive_field for s in stages if s.receptive_field is not None}
+    return FieldReport(rows=axes[0], cols=axes[1], textbook=textbook_field(stages), stages=fields)
