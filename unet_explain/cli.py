@@ -274,6 +274,47 @@ def _image_arg(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(err.detail) from None
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from unet_explain.model.audit import audit_model, load_model
+
+    report = audit_model(load_model(args.model))
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    else:
+        from unet_explain.render.terminal import audit_tables
+
+        _print_wide(audit_tables(report))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from unet_explain.model.audit import audit_model
+    from unet_explain.model.variants import VARIANTS, build_variant, get_variant
+
+    names = args.variants or list(VARIANTS)
+    for name in names:
+        get_variant(name)
+    if "paper" not in names:
+        names = ["paper", *names]
+    config = config_from_args(args)
+    reports, notes = {}, {}
+    for name in dict.fromkeys(names):
+        model, _, notes[name] = build_variant(name, config)
+        reports[name] = audit_model(model, reference=config)
+    if args.format == "json":
+        import json
+
+        data = {name: {"note": notes[name], **report.as_dict()} for name, report in reports.items()}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        from unet_explain.render.terminal import compare_table
+
+        _print_wide(compare_table(reports, notes))
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------
 
 
@@ -338,6 +379,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="input tile (default: the paper's 572); an alias of --input-size",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="also draw the plan to FILE (.png, .svg or .pdf)")
+    p.add_argument("-f", "--format", choices=("rich", "json"), default="rich", help="output format")
+
+    p = command(
+        "audit",
+        cmd_audit,
+        "Audit a Keras U-Net against the paper: padding, skips, crops, up-sampling, normalisation, head.",
+        False,
+    )
+    p.add_argument(
+        "model", metavar="MODEL", help="a saved model (model.keras) or a factory: file.py:function, pkg.mod:function"
+    )
+    p.add_argument("-f", "--format", choices=("rich", "json"), default="rich", help="output format")
+
+    p = command("compare", cmd_compare, "Build the built-in variants and audit them side by side against the paper.")
+    p.add_argument(
+        "variants",
+        nargs="*",
+        metavar="VARIANT",
+        help="paper, caffe-release, tutorial-resize, same-padding (default: all)",
+    )
     p.add_argument("-f", "--format", choices=("rich", "json"), default="rich", help="output format")
 
     p = command("docs", cmd_docs, "Build or serve the walkthrough site (MkDocs), generated from the package.", False)

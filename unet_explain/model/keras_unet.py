@@ -33,6 +33,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from unet_explain.core import names
@@ -88,6 +89,34 @@ def paper_initializer(keras: Any, fan_in: int) -> Any:
     return keras.initializers.RandomNormal(mean=0.0, stddev=math.sqrt(2.0 / fan_in))
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """The construction choices of a U-Net; the defaults are the paper's text.
+
+    The built-in variants (:mod:`unet_explain.model.variants`) change these and
+    nothing else, so every variant is built by the same code as the paper's
+    network.
+    """
+
+    relu_after_upconv: bool = False
+    """A ReLU on each up-convolution (the Caffe release), or none (the paper)."""
+    upsampled_first: bool = False
+    """Concatenate the up-sampled map first (the Caffe release), or the cropped copy first."""
+    dropout: tuple[tuple[str, float], ...] = ()
+    """(stage, rate) pairs: dropout after the stage's last convolution, before its map is copied or pooled."""
+    init: str = "paper"
+    """"paper" (Gaussian, std sqrt(2/N)) or "xavier" (Caffe's uniform, variance 1/fan-in)."""
+    skip: str = "crop"
+    """"crop" (copy before pooling, centre crop) or "resize-after-pool" (copy after pooling, resize)."""
+    batchnorm: bool = False
+    """Batch normalisation between each 3x3 convolution and its ReLU."""
+    zero_crops: bool = True
+    """Keep a Cropping2D layer even where the crop is 0 (so the model matches the spec layer for layer)."""
+
+
+PAPER = Recipe()
+
+
 def build_model(config: UNetConfig | None = None, *, dropout: bool | float = False, seed: int | None = None) -> Any:
     """Build the paper's U-Net for ``config`` (default: the paper's 572x572 tile).
 
@@ -95,6 +124,13 @@ def build_model(config: UNetConfig | None = None, *, dropout: bool | float = Fal
     contracting path; a float sets another rate. ``seed`` makes the initial
     weights reproducible.
     """
+    rate = PAPER_DROPOUT_RATE if dropout is True else float(dropout)
+    recipe = Recipe(dropout=((names.BOTTLENECK, rate),)) if rate > 0 else PAPER
+    return build_from_recipe(config, recipe, seed=seed)
+
+
+def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | None = None, name: str = "unet") -> Any:
+    """Build a U-Net for ``config`` with the construction choices of ``recipe``."""
     from unet_explain.config import UNetConfig
 
     config = config or UNetConfig()
@@ -103,56 +139,73 @@ def build_model(config: UNetConfig | None = None, *, dropout: bool | float = Fal
     layers = keras.layers
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    rate = PAPER_DROPOUT_RATE if dropout is True else float(dropout)
+    dropout = dict(recipe.dropout)
+
+    def init(fan_in: int) -> Any:
+        if recipe.init == "xavier":
+            return keras.initializers.VarianceScaling(1.0, mode="fan_in", distribution="uniform")
+        return paper_initializer(keras, fan_in)
 
     h, w = config.input_size
     inputs = keras.Input(shape=(h, w, config.in_channels), name=names.INPUT)
     x = inputs
     c_in = config.in_channels
     skips: dict[str, Any] = {}
-    stage_out: Any = None
+    copy: Any = None
 
     for stage in spec.stages:
         for layer in stage.layers:
             if layer.kind == sp.CONV3X3:
                 # Unpadded in the paper: each conv trims a border pixel, hence the crops later.
-                x = layers.Conv2D(
+                conv = layers.Conv2D(
                     layer.channels,
                     3,
                     padding=config.padding,
-                    activation="relu",
-                    kernel_initializer=paper_initializer(keras, 9 * c_in),
+                    activation=None if recipe.batchnorm else "relu",
+                    kernel_initializer=init(9 * c_in),
                     name=layer.name,
-                )(x)
+                )
+                x = conv(x)
+                if recipe.batchnorm:
+                    x = layers.BatchNormalization(name=f"{layer.name}_bn")(x)
+                    x = layers.Activation("relu", name=f"{layer.name}_relu")(x)
+                if layer.name == names.conv(stage.name, len(stage.conv_sizes)) and stage.name in dropout:
+                    x = layers.Dropout(dropout[stage.name], name=names.layer(stage.name, "dropout"))(x)
             elif layer.kind == sp.MAXPOOL:
                 skips[stage.name] = x  # copied *before* pooling, at full resolution of its level
                 x = layers.MaxPooling2D(pool_size=2, strides=2, name=layer.name)(x)
+                if recipe.skip == "resize-after-pool":
+                    skips[stage.name] = x
             elif layer.kind == sp.UPCONV:
                 # A 2x2 stride-2 up-conv: each output pixel gets one tap per input channel.
                 x = layers.Conv2DTranspose(
                     layer.channels,
                     2,
                     strides=2,
-                    kernel_initializer=paper_initializer(keras, c_in),
+                    activation="relu" if recipe.relu_after_upconv else None,
+                    kernel_initializer=init(c_in),
                     name=layer.name,
                 )(x)
             elif layer.kind == sp.CROP:
                 assert stage.crop is not None and stage.skip_from is not None
-                dy, dx = stage.crop
-                stage_out = layers.Cropping2D(((dy, dy), (dx, dx)), name=layer.name)(skips[stage.skip_from])
+                source = skips[stage.skip_from]
+                if recipe.skip == "resize-after-pool":
+                    copy = layers.Resizing(*layer.out_size, name=names.layer(stage.name, "resize"))(source)
+                elif recipe.zero_crops or stage.crop != (0, 0):
+                    dy, dx = stage.crop
+                    copy = layers.Cropping2D(((dy, dy), (dx, dx)), name=layer.name)(source)
+                else:
+                    copy = source
                 continue
             elif layer.kind == sp.CONCAT:
-                x = layers.Concatenate(axis=-1, name=layer.name)([stage_out, x])
+                pair = [x, copy] if recipe.upsampled_first else [copy, x]
+                x = layers.Concatenate(axis=-1, name=layer.name)(pair)
             elif layer.kind == sp.CONV1X1:
-                x = layers.Conv2D(
-                    layer.channels, 1, kernel_initializer=paper_initializer(keras, c_in), name=layer.name
-                )(x)
+                x = layers.Conv2D(layer.channels, 1, kernel_initializer=init(c_in), name=layer.name)(x)
             elif layer.kind == sp.SOFTMAX:
                 x = layers.Softmax(axis=-1, name=layer.name)(x)
             else:  # pragma: no cover - a new kind must be taught to the builder
                 raise NotImplementedError(layer.kind)
             c_in = layer.channels
-        if stage.name == names.BOTTLENECK and rate > 0:
-            x = layers.Dropout(rate, name=names.layer(names.BOTTLENECK, "dropout"))(x)
 
-    return keras.Model(inputs, x, name="unet")
+    return keras.Model(inputs, x, name=name)

@@ -6,7 +6,7 @@ printing happens in the CLI.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Group
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from unet_explain.core.receptive_field import AxisField, FieldReport
     from unet_explain.core.sizes import ValidSizes
     from unet_explain.core.tiling import TilePlan
+    from unet_explain.model.audit import AuditReport
     from unet_explain.model.verify import VerifyReport
 
 PATH_STYLES = {
@@ -197,3 +198,77 @@ def tile_table(plan: TilePlan, spec: UNetSpec) -> Table:
         f"{plan.tiles} tiles x {fmt.si(plan.macs_per_tile)} = {fmt.si(plan.total_macs)} multiply-accumulates",
     )
     return table
+
+
+def audit_tables(report: AuditReport) -> Group:
+    """The audit of one model: what was found, level by level, and every deviation from the paper."""
+    from unet_explain.model.audit import summarise
+
+    facts = Table(
+        title=f"Audit of {report.name!r} against the paper", box=box.SIMPLE_HEAD, show_header=False, title_style="bold"
+    )
+    facts.add_column(style="bold")
+    facts.add_column()
+    summary = summarise(report)
+    for key in ("input tile", "output map", "parameters", "conv padding", "normalisation", "dropout"):
+        facts.add_row(key, summary[key])
+    facts.add_row("initialisation", report.initialiser)
+    facts.add_row("head", report.head)
+    facts.add_row("depth (poolings)", str(report.depth))
+    facts.add_row("compared with", report.paper_note)
+
+    levels = Table(title="Skip connections, deepest first", box=box.SIMPLE_HEAD, header_style="bold")
+    for heading in ("Level", "Copies", "Taken", "Matched by", "Up-sampling", "After it", "Concatenation"):
+        levels.add_column(heading)
+    for s in report.skips:
+        levels.add_row(
+            str(s.level),
+            s.source,
+            s.taken,
+            s.match,
+            s.upsampling,
+            s.after_upsampling,
+            "copy first" if s.copy_first else "up-sampled first",
+        )
+
+    if not report.deviations:
+        verdict: Any = Text("No deviation from the paper found.", style="bold green")
+    else:
+        verdict = Table(
+            title=f"{len(report.deviations)} deviations from the paper",
+            box=box.SIMPLE_HEAD,
+            header_style="bold",
+            title_style="bold",
+        )
+        verdict.add_column("Aspect", style="bold", max_width=34)
+        verdict.add_column("This model", max_width=30)
+        verdict.add_column("The paper", max_width=30)
+        verdict.add_column("What it changes", max_width=60)
+        for d in report.deviations:
+            verdict.add_row(d.aspect, d.found, d.paper, d.meaning)
+    return Group(facts, levels, verdict)
+
+
+def compare_table(reports: dict[str, AuditReport], notes: dict[str, str]) -> Group:
+    """Variants side by side, every row computed from the built models."""
+    from unet_explain.model.audit import summarise
+
+    summaries = {name: summarise(report) for name, report in reports.items()}
+    table = Table(title="U-Net variants, audited from the built Keras models", box=box.SIMPLE_HEAD, title_style="bold")
+    table.add_column("", style="bold")
+    for name in reports:
+        table.add_column(name, max_width=34)
+    paper = summaries.get("paper")
+    for aspect in next(iter(summaries.values())):
+        cells = []
+        for name in reports:
+            value = summaries[name][aspect]
+            differs = paper is not None and name != "paper" and value != paper[aspect]
+            cells.append(Text(value, style="bold yellow" if differs else ""))
+        table.add_row(aspect, *cells)
+    parts: list[Any] = [table]
+    for name, note in notes.items():
+        if note:
+            parts.append(Text(f"{name}: {note}", style="italic"))
+    parts.append(Text("Values that differ from the paper's column are highlighted.", style="dim"))
+    return Group(*parts)
