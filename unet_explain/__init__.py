@@ -18,7 +18,9 @@ from unet_explain.errors import ConfigError, MissingToolError, OutputError, UNet
 if TYPE_CHECKING:
     import numpy as np
 
+    from unet_explain.model.audit import AuditReport
     from unet_explain.model.verify import VerifyReport
+    from unet_explain.loss_weights import WeightMap
 
 __version__ = "0.1.0"
 
@@ -35,8 +37,10 @@ __all__ = [
     "UNetExplainError",
     "UNetSpec",
     "__version__",
+    "audit",
     "build_model",
     "build_spec",
+    "build_variant",
     "parse_size",
     "plan_tiles",
     "predict_tiled",
@@ -44,6 +48,7 @@ __all__ = [
     "valid_size_table",
     "valid_sizes",
     "verify",
+    "weight_map",
 ]
 
 
@@ -81,3 +86,26 @@ def predict_tiled(model: Any, image: np.ndarray, config: UNetConfig | None = Non
     from unet_explain.model.tiled import predict_tiled as _predict
 
     return _predict(model, image, config or UNetConfig(), batch_size=batch_size)
+
+
+def audit(model: Any, reference: UNetConfig | None = None) -> AuditReport:
+    """Audit a Keras U-Net against the paper; ``model`` is a Keras model, a ``.keras`` path or ``file.py:function``."""
+    from unet_explain.model.audit import audit_model, load_model
+
+    return audit_model(load_model(model) if isinstance(model, str) else model, reference)
+
+
+def build_variant(name: str, config: UNetConfig | None = None, *, seed: int | None = None) -> Any:
+    """Build a built-in variant (paper, caffe-release, tutorial-resize, same-padding) as a Keras model."""
+    from unet_explain.model.variants import build_variant as _build
+
+    return _build(name, config or UNetConfig(), seed=seed)[0]
+
+
+def weight_map(
+    instance_labels: Any, w0: float = 10.0, sigma: float = 5.0, class_weights: Any = "balanced"
+) -> WeightMap:
+    """The weight map of the paper's loss for an image of cell ids; see :mod:`unet_explain.loss_weights`."""
+    from unet_explain.loss_weights import weight_map as _weight_map
+
+    return _weight_map(instance_labels, w0=w0, sigma=sigma, class_weights=class_weights)

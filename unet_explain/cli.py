@@ -290,19 +290,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from unet_explain.model.audit import audit_model
-    from unet_explain.model.variants import VARIANTS, build_variant, get_variant
+    from unet_explain.model.variants import VARIANTS, compare_variants
 
-    names = args.variants or list(VARIANTS)
-    for name in names:
-        get_variant(name)
-    if "paper" not in names:
-        names = ["paper", *names]
-    config = config_from_args(args)
-    reports, notes = {}, {}
-    for name in dict.fromkeys(names):
-        model, _, notes[name] = build_variant(name, config)
-        reports[name] = audit_model(model, reference=config)
+    reports, notes = compare_variants(args.variants or list(VARIANTS), config_from_args(args))
     if args.format == "json":
         import json
 
@@ -312,6 +302,43 @@ def cmd_compare(args: argparse.Namespace) -> int:
         from unet_explain.render.terminal import compare_table
 
         _print_wide(compare_table(reports, notes))
+    return 0
+
+
+def cmd_weight_map(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from unet_explain.loss_weights import touching_cells, weight_map
+
+    if args.demo == bool(args.labels):
+        raise UNetExplainError("weight-map: give --demo (a synthetic image of touching cells) or --labels FILE.npy")
+    if args.demo:
+        labels = touching_cells()
+        source = "a synthetic image of touching cells"
+    else:
+        try:
+            labels = np.load(args.labels, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise ConfigError("labels", f"{args.labels!r} is not a readable .npy array of cell ids ({err})") from None
+        source = args.labels
+    weights = weight_map(labels, w0=args.w0, sigma=args.sigma)
+    border = weights.border_term
+    peak = np.unravel_index(int(border.argmax()), border.shape)
+    print(f"Weight map of {source}: {labels.shape[0]}x{labels.shape[1]} pixels, {int(labels.max())} cells")
+    background, cells = weights.class_term[labels == 0], weights.class_term[labels > 0]
+    print(f"  class balance w_c: background {background.min():.3f}, cells {cells.max():.3f}")
+    print(
+        f"  border term: peak {border.max():.3f} at row {peak[0]}, column {peak[1]} "
+        f"(d1 = {weights.d1[peak]:.1f}, d2 = {weights.d2[peak]:.1f}); w0 = {args.w0:g}, sigma = {args.sigma:g}"
+    )
+    print(
+        f"  weight map w: from {weights.total.min():.3f} to {weights.total.max():.3f}, mean {weights.total.mean():.3f}"
+    )
+    if args.output:
+        from unet_explain.render.weight_map_figure import save_weight_map_figure
+
+        written = save_weight_map_figure(labels, weights, args.w0, args.sigma, args.output)
+        print(f"Wrote the weight map picture to {written}")
     return 0
 
 
@@ -400,6 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="paper, caffe-release, tutorial-resize, same-padding (default: all)",
     )
     p.add_argument("-f", "--format", choices=("rich", "json"), default="rich", help="output format")
+
+    p = command("weight-map", cmd_weight_map, "The weight map of the paper's loss (equation 2), drawn.", False)
+    p.add_argument("--demo", action="store_true", help="use a synthetic image of touching cells (no download)")
+    p.add_argument("--labels", metavar="FILE.npy", help="a 2-D array of cell ids (0 = background) saved with numpy")
+    p.add_argument("--w0", type=float, default=10.0, help="weight of the border term (paper: 10)")
+    p.add_argument("--sigma", type=float, default=5.0, help="width of the border term in pixels (paper: about 5)")
+    p.add_argument("-o", "--output", metavar="FILE", help="draw the map to FILE (.png, .svg or .pdf)")
 
     p = command("docs", cmd_docs, "Build or serve the walkthrough site (MkDocs), generated from the package.", False)
     p.add_argument(

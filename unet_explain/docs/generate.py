@@ -8,11 +8,14 @@ placeholders, expanded while the site builds (see :mod:`.hooks`):
 ``{{ console ARGS }}``                 ``$ unet-explain ARGS`` and what it prints
 ``{{ diagram [flags] }}``              the U diagram, as an SVG image
 ``{{ tiling --image HxW [flags] }}``   the overlap-tile plan of an image, as an SVG image
+``{{ weight-map }}``                   the loss's weight map on synthetic touching cells, as a PNG
 ``{{ sizes --min A --max B [flags] }}``  the valid input sizes in a range, as markdown
 ``{{ crops [flags] }}``                the copy-and-crop arithmetic, level by level
 ``{{ trace [flags] }}``                one side length traced through every layer
 ``{{ value PATH [| FORMAT] [flags] }}``  one number from the spec's JSON, e.g. ``totals.params | count``
 ``{{ summary [flags] }}``              Keras's ``model.summary()`` (imports TensorFlow)
+``{{ compare [flags] }}``              the built-in variants audited side by side, as markdown
+``{{ audit MODEL }}``                  the audit of a Keras U-Net, as markdown
 ``{{ cli-reference }}``                every command and flag, from the CLI's own parser
 =====================================  ===============================================
 
@@ -45,6 +48,7 @@ from unet_explain.errors import UNetExplainError
 from unet_explain.render.formatting import si
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = PACKAGE_DIR.parent  # commands in the docs run from the repository's top, as in a terminal
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z-]*)\b(.*?)\}\}", re.S)
 ASSET_DIR = "assets/generated"
 
@@ -250,7 +254,47 @@ def cli_reference(words: list[str]) -> str:
     return "\n".join(out)
 
 
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def compare(words: list[str]) -> str:
+    """The built-in variants audited side by side, as a markdown table (``unet-explain compare``)."""
+    from unet_explain.model.audit import summarise
+    from unet_explain.model.variants import VARIANTS, compare_variants
+
+    reports, notes = compare_variants(list(VARIANTS), config_from_flags(words))
+    rows = {name: summarise(report) for name, report in reports.items()}
+    lines = [_md_row(["", *rows]), "|:---|" + ":---|" * len(rows)]
+    for aspect in rows["paper"]:
+        cells = []
+        for name, summary in rows.items():
+            value = summary[aspect]
+            cells.append(f"**{value}**" if name != "paper" and value != rows["paper"][aspect] else value)
+        lines.append(_md_row([aspect, *cells]))
+    lines += ["", *(f"*{name}: {note}.*" for name, note in notes.items() if note)]
+    return "\n".join(lines) + "\n"
+
+
+def audit(words: list[str]) -> str:
+    """``unet-explain audit MODEL`` as markdown: what was found, then every deviation."""
+    from unet_explain.model.audit import audit_model, load_model, summarise
+
+    if len(words) != 1:
+        raise PlaceholderError("audit takes one MODEL (file.py:function or model.keras)")
+    with contextlib.chdir(REPO_DIR):
+        report = audit_model(load_model(words[0]))
+    found = summarise(report)
+    lines = ["| Found | |", "|:---|:---|", *(_md_row([k, v]) for k, v in found.items())]
+    lines += ["", f"Compared with {report.paper_note}:", ""]
+    lines += ["| Aspect | This model | The paper | What it changes |", "|:---|:---|:---|:---|"]
+    lines += [_md_row([d.aspect, d.found, d.paper, d.meaning]) for d in report.deviations]
+    return "\n".join(lines) + "\n"
+
+
 TEXT_KINDS: dict[str, Callable[[list[str]], str]] = {
+    "compare": compare,
+    "audit": audit,
     "table": table,
     "console": console,
     "sizes": sizes,
@@ -300,7 +344,28 @@ def _tiling_svg(words: list[str]) -> bytes:
     return figure_bytes(plan_tiles(image, spec_from_flags(rest)), "svg")
 
 
+def _weight_map_png(words: list[str]) -> bytes:
+    from unet_explain.render.weight_map_figure import weight_map_figure
+    from unet_explain.loss_weights import PAPER_SIGMA, PAPER_W0, touching_cells, weight_map
+
+    if words:
+        raise PlaceholderError(f"weight-map takes no arguments; got {words}")
+    labels = touching_cells()
+    fig = weight_map_figure(labels, weight_map(labels), PAPER_W0, PAPER_SIGMA)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    from matplotlib import pyplot as plt
+
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 FIGURE_KINDS: dict[str, tuple[str, Callable[[list[str]], bytes], Callable[[list[str]], str]]] = {
+    "weight-map": (
+        ".png",
+        _weight_map_png,
+        lambda w: "The weight map of the loss on a synthetic image of touching cells",
+    ),
     "diagram": (
         ".svg",
         _diagram_svg,

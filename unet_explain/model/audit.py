@@ -358,7 +358,12 @@ def audit_model(model: Any, reference: UNetConfig | None = None) -> AuditReport:
             taken = "before pooling"
         else:
             taken = "elsewhere"
+        convs_after = [b for b in between if _kind(b) in CONV]
         after = [a for a in (_activation_of(up_layer), *(_activation_of(b) for b in between)) if a]
+        upsampling = _describe_upsampling(up_layer)
+        if convs_after:
+            k = convs_after[0].get_config()["kernel_size"]
+            upsampling += f", then conv {k[0]}x{k[1]}"
         skips.append(
             SkipAudit(
                 level=len(concats) - j,
@@ -366,7 +371,7 @@ def audit_model(model: Any, reference: UNetConfig | None = None) -> AuditReport:
                 source=source.name,
                 taken=taken,
                 match=_describe_match(matched, between),
-                upsampling=_describe_upsampling(up_layer),
+                upsampling=upsampling,
                 after_upsampling=", ".join(after) or "none",
                 copy_first=up_side == 1,
             )

@@ -102,3 +102,20 @@ def build_variant(name: str, config: UNetConfig, *, seed: int | None = None) -> 
     used, note = variant_config(name, config)
     model = build_from_recipe(used, variant.recipe(used.depth), seed=seed, name=name.replace("-", "_"))
     return model, used, note
+
+
+def compare_variants(names: list[str], config: UNetConfig) -> tuple[dict[str, Any], dict[str, str]]:
+    """Build each variant for ``config`` (the paper always first) and audit it against the same config.
+
+    Returns the audit reports and the build notes, by variant name.
+    """
+    from unet_explain.model.audit import audit_model
+
+    for name in names:
+        get_variant(name)
+    ordered = list(dict.fromkeys(["paper", *names]))
+    reports, notes = {}, {}
+    for name in ordered:
+        model, _, notes[name] = build_variant(name, config)
+        reports[name] = audit_model(model, reference=config)
+    return reports, notes
