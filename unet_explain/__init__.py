@@ -18,9 +18,9 @@ from unet_explain.errors import ConfigError, MissingToolError, OutputError, UNet
 if TYPE_CHECKING:
     import numpy as np
 
+    from unet_explain.loss_weights import WeightMap
     from unet_explain.model.audit import AuditReport
     from unet_explain.model.verify import VerifyReport
-    from unet_explain.loss_weights import WeightMap
 
 __version__ = "0.1.0"
 

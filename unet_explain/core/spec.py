@@ -268,6 +268,20 @@ def build_spec(config: UNetConfig) -> UNetSpec:
             c = c_out
         return layers
 
+    def make_stage(name: str, path: str, level: int, convs: list[LayerSpec], **extra: Any) -> Stage:
+        """A stage whose sizes and channels follow from its convolutions."""
+        return Stage(
+            name=name,
+            path=path,
+            level=level,
+            in_size=in_size,
+            in_channels=c_in,
+            conv_sizes=tuple(layer.out_size for layer in convs),
+            out_size=convs[-1].out_size,
+            channels=convs[-1].channels,
+            **extra,
+        )
+
     for level in range(1, depth + 1):
         stage = names.encoder(level)
         c_out = filters(level)
@@ -275,36 +289,13 @@ def build_spec(config: UNetConfig) -> UNetSpec:
         pool_name = names.layer(stage, "pool")
         pool = _layer(pool_name, MAXPOOL, size(pool_name), c_out)
         stages.append(
-            Stage(
-                name=stage,
-                path=names.CONTRACTING,
-                level=level,
-                in_size=in_size,
-                in_channels=c_in,
-                conv_sizes=tuple(layer.out_size for layer in convs),
-                out_size=convs[-1].out_size,
-                channels=c_out,
-                layers=(*convs, pool),
-                pool_size=pool.out_size,
-            )
+            make_stage(stage, names.CONTRACTING, level, convs, layers=(*convs, pool), pool_size=pool.out_size)
         )
         in_size, c_in = pool.out_size, c_out
 
     c_out = filters(depth + 1)
     convs = conv_stack(names.BOTTLENECK, c_in, c_out)
-    stages.append(
-        Stage(
-            name=names.BOTTLENECK,
-            path=names.BOTTLENECK,
-            level=depth + 1,
-            in_size=in_size,
-            in_channels=c_in,
-            conv_sizes=tuple(layer.out_size for layer in convs),
-            out_size=convs[-1].out_size,
-            channels=c_out,
-            layers=tuple(convs),
-        )
-    )
+    stages.append(make_stage(names.BOTTLENECK, names.BOTTLENECK, depth + 1, convs, layers=tuple(convs)))
     in_size, c_in = convs[-1].out_size, c_out
 
     for level in range(depth, 0, -1):
@@ -326,15 +317,11 @@ def build_spec(config: UNetConfig) -> UNetSpec:
         concat = _layer(concat_name, CONCAT, size(concat_name), skip.channels + c_out, stored=False)
         convs = conv_stack(stage, concat.channels, c_out)
         stages.append(
-            Stage(
-                name=stage,
-                path=names.EXPANSIVE,
-                level=level,
-                in_size=in_size,
-                in_channels=c_in,
-                conv_sizes=tuple(layer.out_size for layer in convs),
-                out_size=convs[-1].out_size,
-                channels=c_out,
+            make_stage(
+                stage,
+                names.EXPANSIVE,
+                level,
+                convs,
                 layers=(up, crop, concat, *convs),
                 up_size=up_size,
                 up_channels=c_out,

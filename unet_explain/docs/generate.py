@@ -345,8 +345,8 @@ def _tiling_svg(words: list[str]) -> bytes:
 
 
 def _weight_map_png(words: list[str]) -> bytes:
-    from unet_explain.render.weight_map_figure import weight_map_figure
     from unet_explain.loss_weights import PAPER_SIGMA, PAPER_W0, touching_cells, weight_map
+    from unet_explain.render.weight_map_figure import weight_map_figure
 
     if words:
         raise PlaceholderError(f"weight-map takes no arguments; got {words}")

@@ -24,6 +24,13 @@ if TYPE_CHECKING:
     from unet_explain.model.audit import AuditReport
     from unet_explain.model.verify import VerifyReport
 
+
+def _table(title: str, **options: Any) -> Table:
+    """A table in the house style: a simple head rule, bold header, footer and title."""
+    style: dict[str, Any] = {"box": box.SIMPLE_HEAD, "header_style": "bold", "footer_style": "bold"}
+    return Table(title=title, title_style="bold", **(style | options))
+
+
 PATH_STYLES = {
     names.CONTRACTING: "cyan",
     names.BOTTLENECK: "magenta",
@@ -35,16 +42,7 @@ PATH_STYLES = {
 def stage_table(spec: UNetSpec) -> Table:
     """The per-stage table, grouped by path, with totals in the footer."""
     footer = fmt.totals_cells(spec)
-    table = Table(
-        title=fmt.title(spec),
-        box=box.SIMPLE_HEAD,
-        show_footer=True,
-        header_style="bold",
-        footer_style="bold",
-        title_style="bold",
-        pad_edge=False,
-        collapse_padding=True,
-    )
+    table = _table(fmt.title(spec), show_footer=True, pad_edge=False, collapse_padding=True)
     for column in fmt.Column:
         table.add_column(
             column.value,
@@ -72,14 +70,8 @@ def _shape(shape: tuple[int, int, int] | None) -> str:
 
 def verify_table(report: VerifyReport) -> Table:
     """Spec and Keras side by side, layer by layer."""
-    table = Table(
-        title=f"Analytic spec against the Keras model: {report.config.describe()}",
-        box=box.SIMPLE_HEAD,
-        show_footer=True,
-        header_style="bold",
-        footer_style="bold",
-        title_style="bold",
-        pad_edge=False,
+    table = _table(
+        f"Analytic spec against the Keras model: {report.config.describe()}", show_footer=True, pad_edge=False
     )
     table.add_column("Layer", footer="total")
     table.add_column("Spec shape")
@@ -102,12 +94,9 @@ def verify_table(report: VerifyReport) -> Table:
 
 def sizes_table(sizes: ValidSizes) -> Table:
     """Valid input sides with their output side, context margin and bottleneck input."""
-    table = Table(
-        title=f"Valid input sizes from {sizes.minimum} to {sizes.maximum} "
+    table = _table(
+        f"Valid input sizes from {sizes.minimum} to {sizes.maximum} "
         f"(depth {sizes.depth}, padding {sizes.padding}): {len(sizes.rows)} found",
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        title_style="bold",
         pad_edge=False,
     )
     for heading in ("Input", "Output", "Margin per side", "Entering bottleneck"):
@@ -120,13 +109,7 @@ def sizes_table(sizes: ValidSizes) -> Table:
 def field_tables(report: FieldReport, spec: UNetSpec) -> Group:
     """The exact receptive field of the output map, the textbook number, and each stage's field."""
     rows, cols = report.rows, report.cols
-    summary = Table(
-        title=f"Receptive field of one output pixel: {spec.config.describe()}",
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        title_style="bold",
-        pad_edge=False,
-    )
+    summary = _table(f"Receptive field of one output pixel: {spec.config.describe()}", pad_edge=False)
     summary.add_column("")
     summary.add_column("Rows", justify="right")
     summary.add_column("Columns", justify="right")
@@ -144,7 +127,7 @@ def field_tables(report: FieldReport, spec: UNetSpec) -> Group:
     )
     summary.add_row("textbook recursion", str(report.textbook), str(report.textbook), style="dim")
 
-    stages = Table(title="Receptive field of one unit, per stage", box=box.SIMPLE_HEAD, header_style="bold")
+    stages = _table("Receptive field of one unit, per stage")
     stages.add_column("Stage")
     stages.add_column("Rows (min-max)", justify="right")
     stages.add_column("Columns (min-max)", justify="right")
@@ -174,12 +157,8 @@ def field_tables(report: FieldReport, spec: UNetSpec) -> Group:
 def tile_table(plan: TilePlan, spec: UNetSpec) -> Table:
     """An overlap-tile plan as a two-column table."""
     (h, w), (nh, nw), (mh, mw) = plan.image_size, plan.input_tile, plan.output_tile
-    table = Table(
-        title=f"Overlap-tile plan for a {h}x{w} image: {spec.config.describe()}",
-        box=box.SIMPLE_HEAD,
-        show_header=False,
-        title_style="bold",
-        pad_edge=False,
+    table = _table(
+        f"Overlap-tile plan for a {h}x{w} image: {spec.config.describe()}", show_header=False, pad_edge=False
     )
     table.add_column(style="bold")
     table.add_column()
@@ -204,9 +183,7 @@ def audit_tables(report: AuditReport) -> Group:
     """The audit of one model: what was found, level by level, and every deviation from the paper."""
     from unet_explain.model.audit import summarise
 
-    facts = Table(
-        title=f"Audit of {report.name!r} against the paper", box=box.SIMPLE_HEAD, show_header=False, title_style="bold"
-    )
+    facts = _table(f"Audit of {report.name!r} against the paper", show_header=False)
     facts.add_column(style="bold")
     facts.add_column()
     summary = summarise(report)
@@ -217,7 +194,7 @@ def audit_tables(report: AuditReport) -> Group:
     facts.add_row("depth (poolings)", str(report.depth))
     facts.add_row("compared with", report.paper_note)
 
-    levels = Table(title="Skip connections, deepest first", box=box.SIMPLE_HEAD, header_style="bold")
+    levels = _table("Skip connections, deepest first")
     for heading in ("Level", "Copies", "Taken", "Matched by", "Up-sampling", "After it", "Concatenation"):
         levels.add_column(heading)
     for s in report.skips:
@@ -234,12 +211,7 @@ def audit_tables(report: AuditReport) -> Group:
     if not report.deviations:
         verdict: Any = Text("No deviation from the paper found.", style="bold green")
     else:
-        verdict = Table(
-            title=f"{len(report.deviations)} deviations from the paper",
-            box=box.SIMPLE_HEAD,
-            header_style="bold",
-            title_style="bold",
-        )
+        verdict = _table(f"{len(report.deviations)} deviations from the paper")
         verdict.add_column("Aspect", style="bold", max_width=34)
         verdict.add_column("This model", max_width=30)
         verdict.add_column("The paper", max_width=30)
@@ -254,7 +226,7 @@ def compare_table(reports: dict[str, AuditReport], notes: dict[str, str]) -> Gro
     from unet_explain.model.audit import summarise
 
     summaries = {name: summarise(report) for name, report in reports.items()}
-    table = Table(title="U-Net variants, audited from the built Keras models", box=box.SIMPLE_HEAD, title_style="bold")
+    table = _table("U-Net variants, audited from the built Keras models")
     table.add_column("", style="bold")
     for name in reports:
         table.add_column(name, max_width=34)

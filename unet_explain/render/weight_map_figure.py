@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from unet_explain.render.output import atomic_write, format_from_path
 from unet_explain.loss_weights import WeightMap
+from unet_explain.render.output import atomic_write, format_from_path
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
