@@ -113,3 +113,8 @@ def test_default_size_that_does_not_fit_says_so(capsys):
 def test_sizes_needs_no_input_size(capsys):
     code, out, _ = run(capsys, "sizes", "--depth", "3", "--min", "100", "--max", "150", "-f", "plain")
     assert code == 0 and out.split() == ["100", "108", "116", "124", "132", "140", "148"]
+
+
+def test_docs_serve_rejects_a_bad_port_before_starting(capsys):
+    code, out, err = run(capsys, "docs", "serve", "--port", "99999")
+    assert code == 2 and out == "" and "must be a port number from 1 to 65535; got '99999'" in err

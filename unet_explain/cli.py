@@ -267,6 +267,12 @@ def cmd_tile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port_arg(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535; got {text!r}")
+    return int(text)
+
+
 def _image_arg(text: str) -> tuple[int, int]:
     try:
         return parse_size(text, "image")
@@ -440,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
         "action", choices=("build", "serve"), help="build the site into a folder, or serve it with live reload"
     )
     p.add_argument("-d", "--site-dir", metavar="DIR", help="build: the output folder (default site/)")
-    p.add_argument("--port", type=int, default=8000, help="serve: the port on 127.0.0.1 (default 8000)")
+    p.add_argument("--port", type=_port_arg, default=8000, help="serve: the port on 127.0.0.1 (default 8000)")
 
     command("verify", cmd_verify, "Build the Keras model; check every layer's shape and parameters against the spec.")
     command("summary", cmd_summary, "Print Keras's model.summary() of the built model.")

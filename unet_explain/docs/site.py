@@ -80,8 +80,6 @@ def serve_site(port: int = 8000, config_file: Path | None = None) -> None:
 
     _logging()
     logging.getLogger("mkdocs").handlers[-1].setLevel(logging.INFO)
-    if not 1 <= port <= 65535:
-        raise UNetExplainError(f"--port must be between 1 and 65535; got {port}")
     serve(
         config_file=str(config_file or find_config()),
         dev_addr=f"127.0.0.1:{port}",
