@@ -15,7 +15,6 @@ INPUT = "input_tile"
 
 CONTRACTING = "contracting"
 EXPANSIVE = "expansive"
-PATHS = (CONTRACTING, BOTTLENECK, EXPANSIVE, OUTPUT)
 
 
 def encoder(level: int) -> str:

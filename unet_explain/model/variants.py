@@ -75,10 +75,11 @@ def variant_config(name: str, config: UNetConfig) -> tuple[UNetConfig, str]:
     h, w = config.input_size
     sizes = []
     for side in (h, w):
-        n = side
-        while not ar.is_valid_side(n, config.depth, variant.padding):
-            n += 1
-        sizes.append(n)
+        above = side if ar.is_valid_side(side, config.depth, variant.padding) else None
+        above = above or ar.nearest_valid_sides(side, config.depth, variant.padding)[1]
+        if above is None:
+            raise UNetExplainError(f"no tile of {variant.padding!r} padding fits near {side} pixels")
+        sizes.append(above)
     size = (sizes[0], sizes[1])
     built = UNetConfig(**(config.as_dict() | {"padding": variant.padding, "input_size": size}))
     note = (
