@@ -106,8 +106,8 @@ def test_module_entry_point_and_console_script():
 def test_default_size_that_does_not_fit_says_so(capsys):
     code, out, err = run(capsys, "table", "--depth", "3", "--padding", "same")
     assert code == 2 and out == ""
-    assert "--input-size 572 (the default) is not valid for depth 3 with padding 'same'" in err
-    assert err.rstrip().endswith("; pass --input-size")
+    assert "--input-size 572 is not valid for depth 3 with padding 'same'" in err
+    assert err.rstrip().endswith("; 572 is the default tile, pass --input-size")
 
 
 def test_sizes_needs_no_input_size(capsys):

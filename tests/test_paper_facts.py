@@ -63,8 +63,8 @@ def test_expansive_path(paper_spec, name, up, skip, crop, concat, convs, channel
 def test_output_map(paper_spec):
     assert paper_spec.totals.output_size == (388, 388)
     assert paper_spec.stage("output").channels == 2
-    # 572 - 388 = 184: a context margin of 92 pixels on each side.
-    assert (572 - paper_spec.totals.output_size[0]) // 2 == 92
+    # 572 - 388 = 184: a context margin of 92 pixels on each side (by hand, from the paper).
+    assert paper_spec.totals.context_margin == (92, 92)
 
 
 def test_parameters(paper_spec):
@@ -97,6 +97,7 @@ def test_stage_sums_match_totals(paper_spec):
 def test_same_padding_has_no_crops():
     spec = build_spec(UNetConfig(input_size=576, padding="same"))
     assert spec.totals.output_size == (576, 576)
+    assert spec.totals.context_margin == (0, 0)
     assert all(s.crop == (0, 0) for s in spec.stages if s.path == "expansive")
     # Same channels and kernels as the paper, so the same parameter count.
     assert spec.totals.params == 31_030_658

@@ -49,7 +49,7 @@ def test_contracting_path_matches_the_hand_derived_recursion():
 
 def test_paper_output_field_is_not_the_textbook_number():
     spec = build_spec(UNetConfig())
-    report = analyse(spec.stages, spec.config.input_size, spec.config.padding)
+    report = analyse(spec)
     assert report.textbook == textbook_field(spec.stages) == 200
     assert report.rows.smallest < report.textbook < report.rows.largest
     assert sum(report.rows.sizes.values()) == 388  # every output position counted once
@@ -72,7 +72,7 @@ def test_same_padding_clips_at_the_border():
     spec = build_spec(UNetConfig(input_size=64, depth=2, padding="same"))
     lo, hi = propagate(spec.stages, 64, 0, "same")["output_conv"]
     assert lo[0] == 0 and hi[-1] == 63
-    report = analyse(spec.stages, (64, 64), "same")
+    report = analyse(spec)
     assert report.rows.smallest < report.rows.largest  # border pixels see less
 
 

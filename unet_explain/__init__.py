@@ -70,8 +70,7 @@ def receptive_field(config: UNetConfig | None = None) -> FieldReport:
     """The exact receptive field of every output pixel (and of each stage), with the textbook number."""
     from unet_explain.core.receptive_field import analyse
 
-    spec = build_spec(config or UNetConfig())
-    return analyse(spec.stages, spec.config.input_size, spec.config.padding)
+    return analyse(build_spec(config or UNetConfig()))
 
 
 def plan_tiles(image_size: tuple[int, int], config: UNetConfig | None = None) -> TilePlan:

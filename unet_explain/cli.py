@@ -67,8 +67,7 @@ def config_from_args(args: argparse.Namespace) -> UNetConfig:
             raise
         # The user changed depth or padding but not the tile: say the size is the paper's default.
         size = format_size_arg(UNetConfig().input_size)
-        detail = err.detail.replace(f"{size} is not valid", f"{size} (the default) is not valid", 1)
-        raise ConfigError("input_size", detail + "; pass --input-size") from None
+        raise ConfigError("input_size", f"{err.detail}; {size} is the default tile, pass --input-size") from None
 
 
 def _console() -> Any:
@@ -223,7 +222,7 @@ def cmd_receptive_field(args: argparse.Namespace) -> int:
     from unet_explain.core.spec import build_spec
 
     spec = build_spec(config_from_args(args))
-    report = analyse(spec.stages, spec.config.input_size, spec.config.padding)
+    report = analyse(spec)
     if args.format == "json":
         import json
 

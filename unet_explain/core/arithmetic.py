@@ -60,6 +60,11 @@ class SideTrace:
         """Side length of the output segmentation map."""
         return self.sizes[names.layer(names.OUTPUT, "conv")]
 
+    @property
+    def margin(self) -> int:
+        """Context pixels the output lacks on each border: (input - output) / 2 (92 for the paper)."""
+        return (self.side - self.output) // 2
+
 
 def _conv(layer: str, n: int, padding: str, sizes: dict[str, int]) -> int:
     if padding == "valid":

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from unet_explain.core import names
 
 if TYPE_CHECKING:
-    from unet_explain.core.spec import Stage
+    from unet_explain.core.spec import Stage, UNetSpec
 
 Intervals = tuple[list[int], list[int]]  # (lo, hi) per position
 
@@ -217,13 +217,13 @@ class FieldReport:
         }
 
 
-def analyse(stages: list[Stage] | tuple[Stage, ...], input_size: tuple[int, int], padding: str) -> FieldReport:
+def analyse(spec: UNetSpec) -> FieldReport:
     """The exact receptive field of every output pixel, summarised per axis."""
+    stages, config = spec.stages, spec.config
     out = stages[-1]
     axes = []
     for axis in (0, 1):
-        maps = propagate(stages, input_size[axis], axis, padding)
-        margin = (input_size[axis] - out.out_size[axis]) // 2
-        axes.append(axis_field(maps[_main_layer(out)], margin))
+        maps = propagate(stages, config.input_size[axis], axis, config.padding)
+        axes.append(axis_field(maps[_main_layer(out)], spec.totals.context_margin[axis]))
     fields = {s.name: s.receptive_field for s in stages if s.receptive_field is not None}
     return FieldReport(rows=axes[0], cols=axes[1], textbook=textbook_field(stages), stages=fields)

@@ -27,11 +27,8 @@ class ValidSize:
     """Side of the output map."""
     bottleneck: int
     """Side of the map entering the bottleneck."""
-
-    @property
-    def margin(self) -> int:
-        """Context pixels lost on each border: (input - output) / 2 (92 for the paper)."""
-        return (self.input - self.output) // 2
+    margin: int
+    """Context pixels lost on each border: (input - output) / 2 (92 for the paper)."""
 
 
 @dataclass(frozen=True)
@@ -83,5 +80,5 @@ def valid_size_table(minimum: int, maximum: int, *, depth: int = 4, padding: str
     for n in valid_sizes(minimum, maximum, depth=depth, padding=padding):
         trace = ar.trace_side(n, depth, padding)
         entering = trace.sizes[names.layer(names.encoder(depth), "pool")]
-        rows.append(ValidSize(input=n, output=trace.output, bottleneck=entering))
+        rows.append(ValidSize(input=n, output=trace.output, bottleneck=entering, margin=trace.margin))
     return ValidSizes(minimum, maximum, depth, padding, tuple(rows))

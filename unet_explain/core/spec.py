@@ -170,6 +170,8 @@ class Totals:
     """float32 bytes of all materialised activations for one tile."""
     output_size: Size
     """Spatial size of the output map."""
+    context_margin: Size
+    """Context pixels on each border of the input tile that the output does not cover, (rows, columns)."""
     conv_layers: int
     """Convolutional layers, counted as the paper does (3x3, up-convolutions and the 1x1)."""
 
@@ -207,6 +209,7 @@ class UNetSpec:
                 "macs": self.totals.macs,
                 "activation_bytes": self.totals.activation_bytes,
                 "output_size": list(self.totals.output_size),
+                "context_margin": list(self.totals.context_margin),
                 "conv_layers": self.totals.conv_layers,
             },
         }
@@ -367,6 +370,7 @@ def build_spec(config: UNetConfig) -> UNetSpec:
         macs=sum(layer.macs for layer in all_layers),
         activation_bytes=sum(layer.activation_bytes for layer in all_layers),
         output_size=out_size,
+        context_margin=(rows.margin, cols.margin),
         conv_layers=sum(layer.kind in (CONV3X3, UPCONV, CONV1X1) for layer in all_layers),
     )
     return UNetSpec(config=config, stages=tuple(stages), totals=totals)

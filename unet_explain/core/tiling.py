@@ -127,7 +127,7 @@ def plan_tiles(image_size: Size, spec: UNetSpec) -> TilePlan:
     """Cover ``image_size`` with the tiles of ``spec``'s network, as in the paper's Figure 2."""
     image_size = check_image_size(image_size)
     n, m = spec.config.input_size, spec.totals.output_size
-    margin = ((n[0] - m[0]) // 2, (n[1] - m[1]) // 2)
+    margin = spec.totals.context_margin
     grid = (math.ceil(image_size[0] / m[0]), math.ceil(image_size[1] / m[1]))
     extra = (grid[0] * m[0] - image_size[0], grid[1] * m[1] - image_size[1])
     return TilePlan(

@@ -45,7 +45,7 @@ from typing import Any
 from unet_explain.config import UNetConfig, format_size
 from unet_explain.core.spec import UNetSpec, build_spec
 from unet_explain.errors import UNetExplainError
-from unet_explain.render.formatting import si
+from unet_explain.render.formatting import count, megabytes, si
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = PACKAGE_DIR.parent  # commands in the docs run from the repository's top, as in a terminal
@@ -205,9 +205,9 @@ def trace(words: list[str]) -> str:
 
 FORMATTERS: dict[str, Callable[[Any], str]] = {
     "plain": str,
-    "count": lambda v: f"{v:,}",
+    "count": count,
     "si": si,
-    "mb": lambda v: f"{v / 1e6:.0f} MB",
+    "mb": megabytes,
     "size": lambda v: f"{v[0]}x{v[1]}",
     "side": lambda v: str(v[0]),
 }
