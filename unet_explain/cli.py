@@ -208,12 +208,17 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     from unet_explain.docs.site import build_site, serve_site
 
+    config = config_from_args(args)  # checked before anything is built or served
     if args.action == "serve":
-        print(f"Serving the site on http://127.0.0.1:{args.port}/ (Ctrl-C to stop)")
-        serve_site(args.port)
+        if args.site_dir:
+            raise UNetExplainError("-d/--site-dir is for 'docs build'; 'docs serve' builds into a temporary folder")
+        serve_site(args.port, config=config, announce=True)
         return 0
-    site, seconds = build_site(Path(args.site_dir) if args.site_dir else None)
-    print(f"Built the site in {seconds:.1f} s: open {site / 'index.html'}, or browse it with 'unet-explain docs serve'")
+    site, seconds = build_site(Path(args.site_dir) if args.site_dir else None, config=config)
+    print(
+        f"Built the site for {config.describe()} in {seconds:.1f} s: open {site / 'index.html'}, "
+        "or browse it with 'unet-explain docs serve'"
+    )
     return 0
 
 
@@ -440,11 +445,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=float, default=5.0, help="width of the border term in pixels (paper: about 5)")
     p.add_argument("-o", "--output", metavar="FILE", help="draw the map to FILE (.png, .svg or .pdf)")
 
-    p = command("docs", cmd_docs, "Build or serve the walkthrough site (MkDocs), generated from the package.", False)
+    p = command(
+        "docs",
+        cmd_docs,
+        "Build or serve the walkthrough site (MkDocs) for a configuration, generated from the package.",
+    )
     p.add_argument(
         "action", choices=("build", "serve"), help="build the site into a folder, or serve it with live reload"
     )
-    p.add_argument("-d", "--site-dir", metavar="DIR", help="build: the output folder (default site/)")
+    p.add_argument(
+        "-d",
+        "--site-dir",
+        metavar="DIR",
+        help="build: the output folder (default ./site); replaced only by a successful build, "
+        "and only if empty or an earlier unet-explain site",
+    )
     p.add_argument("--port", type=_port_arg, default=8000, help="serve: the port on 127.0.0.1 (default 8000)")
 
     command("verify", cmd_verify, "Build the Keras model; check every layer's shape and parameters against the spec.")

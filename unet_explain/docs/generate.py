@@ -3,54 +3,72 @@
 The pages under ``docs/`` never contain a pasted number. They contain
 placeholders, expanded while the site builds (see :mod:`.hooks`):
 
-=====================================  ===============================================
-``{{ table [flags] }}``                the per-stage table, as markdown
-``{{ console ARGS }}``                 ``$ unet-explain ARGS`` and what it prints
-``{{ diagram [flags] }}``              the U diagram, as an SVG image
-``{{ tiling --image HxW [flags] }}``   the overlap-tile plan of an image, as an SVG image
-``{{ weight-map }}``                   the loss's weight map on synthetic touching cells, as a PNG
-``{{ sizes --min A --max B [flags] }}``  the valid input sizes in a range, as markdown
-``{{ crops [flags] }}``                the copy-and-crop arithmetic, level by level
-``{{ trace [flags] }}``                one side length traced through every layer
-``{{ value PATH [| FORMAT] [flags] }}``  one number from the spec's JSON, e.g. ``totals.params | count``
-``{{ summary [flags] }}``              Keras's ``model.summary()`` (imports TensorFlow)
-``{{ compare [flags] }}``              the built-in variants audited side by side, as markdown
-``{{ audit MODEL }}``                  the audit of a Keras U-Net, as markdown
-``{{ cli-reference }}``                every command and flag, from the CLI's own parser
-=====================================  ===============================================
+==========================================  ===============================================
+``{{ table [flags] }}``                     the per-stage table, as markdown
+``{{ console ARGS }}``                      ``$ unet-explain ARGS`` and what it prints: its tables as
+                                            markdown tables, any other line in a wrapping block
+``{{ diagram [--highlight S,S] [flags] }}``  the U diagram (stages or paths highlighted), light and dark
+``{{ figure NAME [flags] }}``               a lesson figure (``render.lesson_figures``), light and dark
+``{{ tiling --image HxW [flags] }}``        the overlap-tile plan of an image, light and dark
+``{{ weight-map }}``                        the loss's weight map on synthetic touching cells
+``{{ sizes --min A --max B [flags] }}``     the valid input sizes in a range, as markdown
+``{{ crops [flags] }}``                     the copy-and-crop arithmetic, level by level
+``{{ trace [flags] }}``                     one side length traced through every layer
+``{{ value PATH [| FORMAT] [flags] }}``     one number from the spec's JSON, e.g. ``totals.params | count``
+``{{ summary [flags] }}``                   Keras's ``model.summary()`` (imports TensorFlow)
+``{{ verify [flags] }}``                    the spec against the built Keras model, layer by layer
+``{{ compare [flags] }}``                   the built-in variants audited side by side, as markdown
+``{{ audit MODEL }}``                       the audit of a Keras U-Net, as markdown
+``{{ source FILE:NAME }}``                  a section (``# --8<-- [start:NAME]``) or function of the package
+``{{ cli-reference }}``                     every command and flag, from the CLI's own parser
+==========================================  ===============================================
 
-``flags`` are the CLI's configuration flags (``--input-size 188 --depth 3``).
-Each expansion is cached under ``.cache/docs`` by a hash of the package's own
-source and the placeholder, so a rebuild with no change is quick and any change
-to the code produces fresh output.
+plus the derivations of :mod:`.lesson` (``crop-derivation``, ``size-backwards``,
+``stage-params``, ``field-reconcile``, ``site-config``, ``stages``).
+
+**The site's config.** A site is built for one network (``unet-explain docs
+build --input-size 508 --in-channels 3``; the paper's by default). Its flags
+are the *site flags*; a placeholder's own flags are applied on top of them, so
+``{{ table }}`` is the table of the site's network and ``{{ table --depth 3 }}``
+changes only the depth. ``--paper`` in a placeholder drops the site flags: the
+numbers a page quotes as *the paper's* stay the paper's whatever the site is
+built for.
+
+Each expansion is cached under the cache folder by a hash of the package's
+own source, the site flags and the placeholder, so a rebuild with no change is
+quick and any change to the code or the config produces fresh output.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import hashlib
+import html
 import io
 import posixpath
 import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from unet_explain.config import UNetConfig, format_size
+from unet_explain.config import UNetConfig, format_size, format_size_arg
 from unet_explain.core.spec import UNetSpec, build_spec
 from unet_explain.errors import UNetExplainError
 from unet_explain.render.formatting import count, megabytes, si
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-REPO_DIR = PACKAGE_DIR.parent  # commands in the docs run from the repository's top, as in a terminal
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z-]*)\b(.*?)\}\}", re.S)
 ASSET_DIR = "assets/generated"
+PAPER_MARK = "--paper"
+THEMES = ("light", "dark")
 
 
 class PlaceholderError(UNetExplainError):
@@ -71,16 +89,48 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-class Cache:
-    """Expanded placeholders on disk, keyed by the package fingerprint and the placeholder."""
+@dataclass(frozen=True)
+class Site:
+    """What a site is built for: the config flags of its network and the folder of its sources."""
 
-    def __init__(self, folder: Path) -> None:
+    flags: tuple[str, ...] = ()
+    """Config flags as pairs (``("--input-size", "508", "--in-channels", "3")``); empty = the paper."""
+    root: Path = field(default_factory=lambda: PACKAGE_DIR.parent)
+    """The folder holding ``mkdocs.yml`` and ``docs/`` (paths in placeholders are relative to it)."""
+
+    @property
+    def config(self) -> UNetConfig:
+        return config_from_flags(list(self.flags))
+
+    @property
+    def is_paper(self) -> bool:
+        return self.config == UNetConfig()
+
+
+def site_flags(config: UNetConfig) -> tuple[str, ...]:
+    """The flags (in pairs) that select ``config``; only the settings that differ from the paper."""
+    paper = UNetConfig()
+    flags: list[str] = []
+    for name, value in config.as_dict().items():
+        if value == getattr(paper, name) or (name == "input_size" and tuple(value) == paper.input_size):
+            continue
+        text = format_size_arg(tuple(value)) if name == "input_size" else str(value)
+        flags += ["--" + name.replace("_", "-"), text]
+    return tuple(flags)
+
+
+class Cache:
+    """Expanded placeholders on disk, keyed by the package fingerprint, the site flags and the placeholder."""
+
+    def __init__(self, folder: Path, site: Site | None = None) -> None:
         self.folder = folder
+        self.site = site or Site()
         self.hits = 0
         self.misses = 0
 
     def key(self, *parts: str) -> str:
-        return hashlib.sha256("\0".join((fingerprint(), *parts)).encode()).hexdigest()[:20]
+        text = "\0".join((fingerprint(), shlex.join(self.site.flags), *parts))
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def get(self, key: str, suffix: str, make: Callable[[], bytes]) -> Path:
         path = self.folder / f"{key}{suffix}"
@@ -111,7 +161,7 @@ def _config_parser() -> argparse.ArgumentParser:
 
 
 def config_from_flags(words: list[str]) -> UNetConfig:
-    """A config from CLI configuration flags (``--input-size 188 --depth 3``)."""
+    """A config from CLI configuration flags (``--input-size 188 --depth 3``); later flags win."""
     from unet_explain.cli import config_from_args
 
     try:
@@ -123,42 +173,131 @@ def config_from_flags(words: list[str]) -> UNetConfig:
     return config_from_args(args)
 
 
-def spec_from_flags(words: list[str]) -> UNetSpec:
-    return build_spec(config_from_flags(words))
+def with_site(words: list[str], site: Site) -> list[str]:
+    """A placeholder's flags on top of the site's; ``--paper`` drops the site's flags."""
+    if PAPER_MARK in words:
+        return [w for w in words if w != PAPER_MARK]
+    given = {w.split("=", 1)[0] for w in words if w.startswith("--")}
+    pairs = zip(site.flags[::2], site.flags[1::2], strict=True)
+    return [w for flag, value in pairs if flag not in given for w in (flag, value)] + words
+
+
+def spec_for(words: list[str], site: Site) -> UNetSpec:
+    """The spec a placeholder's flags select on this site."""
+    return build_spec(config_from_flags(with_site(words, site)))
+
+
+def stage_alias(name: str, spec: UNetSpec) -> str:
+    """``encD``/``decD`` name the deepest level, so pages work for any depth."""
+    depth = str(spec.config.depth)
+    return {"encD": "enc" + depth, "decD": "dec" + depth}.get(name, name)
+
+
+def split_option(words: list[str], option: str) -> tuple[str | None, list[str]]:
+    """Take ``--option VALUE`` out of ``words``."""
+    if option not in words:
+        return None, words
+    i = words.index(option)
+    if i + 1 >= len(words):
+        raise PlaceholderError(f"{option} needs a value")
+    return words[i + 1], words[:i] + words[i + 2 :]
 
 
 # --- the expansions ---------------------------------------------------------------
 
 
-def run_cli(words: list[str]) -> str:
-    """What ``unet-explain WORDS`` prints (stdout, then any stderr line), without colour."""
-    from unet_explain.cli import main
+def _takes_config(command: str) -> bool:
+    from unet_explain.cli import build_parser
 
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), contextlib.suppress(SystemExit):
-        main(words)
-    return out.getvalue() + err.getvalue()
-
-
-def console(words: list[str]) -> str:
-    text = "\n".join(line.rstrip() for line in run_cli(words).rstrip("\n").splitlines())
-    return f"```text\n$ unet-explain {shlex.join(words)}\n{text}\n```\n"
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    found = sub.choices.get(command)
+    return found is not None and any("--input-size" in a.option_strings for a in found._actions)
 
 
-def table(words: list[str]) -> str:
+_SIZE_TOKEN = re.compile(r"@input([+-]\d+)?")
+
+
+def _size_tokens(words: list[str], site: Site) -> list[str]:
+    """``@input-2`` is the site's input size minus 2 (so an example of a bad size stays bad on any site)."""
+    size = site.config.input_size
+
+    def sub(match: re.Match[str]) -> str:
+        delta = int(match.group(1) or 0)
+        return format_size_arg((size[0] + delta, size[1] + delta))
+
+    return [_SIZE_TOKEN.sub(sub, w) for w in words]
+
+
+class _Recorder(io.StringIO):
+    """stdout/stderr of a CLI run, cut into blocks wherever a rich renderable was printed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks: list[tuple[str, Any]] = []
+
+    def flush_text(self) -> None:
+        text = self.getvalue()
+        if text.strip():
+            self.blocks.append(("text", text))
+        self.seek(0)
+        self.truncate()
+
+
+def console_block(lines: str) -> str:
+    """Terminal text in a block that wraps its long lines instead of running off the page."""
+    return f'<pre class="unet-console"><code>{html.escape(lines.rstrip())}</code></pre>\n'
+
+
+def console(words: list[str], site: Site) -> str:
+    """``$ unet-explain WORDS`` and its output: tables as markdown tables, other text wrapped."""
+    from unet_explain import cli
+    from unet_explain.docs import richmd
+
+    words = _size_tokens(words, site)
+    if words and _takes_config(words[0]):
+        words = [words[0], *with_site(words[1:], site)]
+    else:
+        words = [w for w in words if w != PAPER_MARK]
+    recorder = _Recorder()
+
+    def capture(renderable: Any) -> None:
+        recorder.flush_text()
+        recorder.blocks.append(("rich", renderable))
+
+    real = cli._print_wide
+    cli._print_wide = capture
+    try:
+        with (
+            contextlib.redirect_stdout(recorder),
+            contextlib.redirect_stderr(recorder),
+            contextlib.suppress(SystemExit),
+            contextlib.chdir(site.root),
+        ):
+            cli.main(words)
+    finally:
+        cli._print_wide = real
+    recorder.flush_text()
+    out = [console_block(f"$ unet-explain {shlex.join(words)}")]
+    for kind, block in recorder.blocks:
+        out.append(console_block(block) if kind == "text" else richmd.to_markdown(block))
+    return "\n".join(out)
+
+
+def table(words: list[str], site: Site) -> str:
     from unet_explain.render.text_formats import to_markdown
 
-    return to_markdown(spec_from_flags(words))
+    return to_markdown(spec_for(words, site))
 
 
-def sizes(words: list[str]) -> str:
+def sizes(words: list[str], site: Site) -> str:
     from unet_explain.core.sizes import valid_size_table
 
     parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
     parser.add_argument("--min", type=int, required=True)
     parser.add_argument("--max", type=int, required=True)
     args, rest = parser.parse_known_args(words)
-    config = config_from_flags(rest)
+    config = config_from_flags(with_site(rest, site))
     found = valid_size_table(args.min, args.max, depth=config.depth, padding=config.padding)
     lines = [
         "| Input tile | Output map | Context margin per side | Entering the bottleneck |",
@@ -168,8 +307,8 @@ def sizes(words: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def crops(words: list[str]) -> str:
-    spec = spec_from_flags(words)
+def crops(words: list[str], site: Site) -> str:
+    spec = spec_for(words, site)
     lines = [
         "| Level | Copied map (from) | Up-sampled map | Difference | Crop per side |",
         "|:---|---:|---:|---:|---:|",
@@ -188,9 +327,9 @@ def crops(words: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def trace(words: list[str]) -> str:
+def trace(words: list[str], site: Site) -> str:
     """One side length through every layer: ``572 → 570 → 568 ⇣ 284 …``."""
-    spec = spec_from_flags(words)
+    spec = spec_for(words, site)
     parts = [str(spec.config.input_size[0])]
     for layer in spec.layers:
         side = str(layer.out_size[0])
@@ -203,6 +342,10 @@ def trace(words: list[str]) -> str:
     return "`" + " ".join(parts) + "`"
 
 
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 FORMATTERS: dict[str, Callable[[Any], str]] = {
     "plain": str,
     "count": count,
@@ -210,20 +353,19 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "mb": megabytes,
     "size": lambda v: f"{v[0]}x{v[1]}",
     "side": lambda v: str(v[0]),
+    "list": lambda v: _and_list([str(x) for x in v]),
 }
 
 
-def value(words: list[str]) -> str:
-    """``totals.params | count`` or ``dec1.crop.0`` from the spec's JSON (stage names as keys)."""
-    text = " ".join(words)
-    path, _, rest = text.partition("|")
-    fmt_words = rest.split()
-    fmt = fmt_words[0] if fmt_words else "plain"
-    flags = path.split()[1:] + fmt_words[1:]
-    data = spec_from_flags(flags).as_dict()
+def spec_value(spec: UNetSpec, path: str) -> Any:
+    """``totals.params``, ``dec1.crop.0`` or ``crops`` (the crops per side, deepest first) from the spec's JSON."""
+    data = spec.as_dict()
     stages = {s["name"]: s for s in data["stages"]}
+    if path == "crops":
+        return [s.crop[0] for s in spec.stages if s.crop is not None]
     node: Any = data
-    for part in path.split()[0].split("."):
+    for part in path.split("."):
+        part = stage_alias(part, spec)
         if isinstance(node, list):
             node = node[int(part)]
         elif node is data and part in stages:
@@ -231,17 +373,46 @@ def value(words: list[str]) -> str:
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:
-            raise PlaceholderError(f"no {part!r} in {path.split()[0]!r}")
+            raise PlaceholderError(f"no {part!r} in {path!r}")
+    return node
+
+
+def value(words: list[str], site: Site) -> str:
+    """``totals.params | count`` or ``dec1.crop.0`` from the spec's JSON (stage names as keys)."""
+    text = " ".join(words)
+    path, _, rest = text.partition("|")
+    fmt_words = rest.split()
+    fmt = fmt_words[0] if fmt_words else "plain"
+    flags = path.split()[1:] + fmt_words[1:]
+    node = spec_value(spec_for(flags, site), path.split()[0])
     if fmt not in FORMATTERS:
         raise PlaceholderError(f"unknown format {fmt!r}; use one of {', '.join(FORMATTERS)}")
     return FORMATTERS[fmt](node)
 
 
-def summary(words: list[str]) -> str:
-    return console(["summary", *words])
+def summary(words: list[str], site: Site) -> str:
+    """Keras's own ``model.summary()``, at the width that shows every column, in a scrolling block."""
+    from unet_explain.model.keras_unet import build_model
+
+    config = config_from_flags(with_site(words, site))
+    lines: list[str] = []
+    build_model(config).summary(line_length=150, print_fn=lambda line, **_: lines.append(line))
+    body = "\n".join(line.rstrip() for line in "\n".join(lines).splitlines())
+    flags = shlex.join(["summary", *with_site(words, site)])
+    return console_block(f"$ unet-explain {flags}") + f'\n<pre class="unet-wide"><code>{html.escape(body)}</code></pre>\n'
 
 
-def cli_reference(words: list[str]) -> str:
+def verify(words: list[str], site: Site) -> str:
+    """The spec against the built Keras model, as a markdown table (imports TensorFlow)."""
+    from unet_explain.docs import richmd
+    from unet_explain.model.verify import verify as verify_model
+    from unet_explain.render.terminal import verify_table
+
+    report = verify_model(config_from_flags(with_site(words, site)))
+    return richmd.to_markdown(verify_table(report))
+
+
+def cli_reference(words: list[str], site: Site) -> str:
     """Every command with its usage, options and help, from the CLI's own parser."""
     from unet_explain.cli import build_parser
 
@@ -258,12 +429,12 @@ def _md_row(cells: list[str]) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
-def compare(words: list[str]) -> str:
+def compare(words: list[str], site: Site) -> str:
     """The built-in variants audited side by side, as a markdown table (``unet-explain compare``)."""
     from unet_explain.model.audit import summarise
     from unet_explain.model.variants import VARIANTS, compare_variants
 
-    reports, notes = compare_variants(list(VARIANTS), config_from_flags(words))
+    reports, notes = compare_variants(list(VARIANTS), config_from_flags(with_site(words, site)))
     rows = {name: summarise(report) for name, report in reports.items()}
     lines = [_md_row(["", *rows]), "|:---|" + ":---|" * len(rows)]
     for aspect in rows["paper"]:
@@ -276,13 +447,13 @@ def compare(words: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def audit(words: list[str]) -> str:
+def audit(words: list[str], site: Site) -> str:
     """``unet-explain audit MODEL`` as markdown: what was found, then every deviation."""
     from unet_explain.model.audit import audit_model, load_model, summarise
 
     if len(words) != 1:
         raise PlaceholderError("audit takes one MODEL (file.py:function or model.keras)")
-    with contextlib.chdir(REPO_DIR):
+    with contextlib.chdir(site.root):  # a file named in a page is relative to the site's sources
         report = audit_model(load_model(words[0]))
     found = summarise(report)
     lines = ["| Found | |", "|:---|:---|", *(_md_row([k, v]) for k, v in found.items())]
@@ -292,7 +463,55 @@ def audit(words: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-TEXT_KINDS: dict[str, Callable[[list[str]], str]] = {
+_MARKER = re.compile(r"^\s*# --8<-- \[(start|end):([\w-]+)\]\s*$")
+
+
+def source_lines(file: str, name: str) -> tuple[int, list[str]]:
+    """The first line number and the lines of section ``name`` (``# --8<-- [start:name]``) or function ``name``."""
+    path = (PACKAGE_DIR / file).resolve()
+    if not path.is_relative_to(PACKAGE_DIR) or path.suffix != ".py" or not path.is_file():
+        raise PlaceholderError(f"no package file {file!r} (paths are relative to unet_explain/)")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == f"# --8<-- [start:{name}]"), None)
+    if start is not None:
+        end = next((i for i in range(start, len(lines)) if lines[i].strip() == f"# --8<-- [end:{name}]"), None)
+        if end is None:
+            raise PlaceholderError(f"{file}: section {name!r} has no end marker")
+        body = [(i + 1, line) for i, line in enumerate(lines[start + 1 : end], start + 1)]
+    else:
+        tree = ast.parse("\n".join(lines))
+        found = next(
+            (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name == name), None
+        )
+        if found is None or found.end_lineno is None:
+            raise PlaceholderError(f"{file}: no section or function {name!r}")
+        first = min([found.lineno, *(d.lineno for d in found.decorator_list)])
+        body = [(i, lines[i - 1]) for i in range(first, found.end_lineno + 1)]
+    kept = [(n, line) for n, line in body if not _MARKER.match(line)]
+    return kept[0][0], textwrap.dedent("\n".join(line for _, line in kept)).splitlines()
+
+
+def source(words: list[str], site: Site) -> str:
+    """A section or function of the package's own source, as a titled code block (never pasted)."""
+    if len(words) != 1 or ":" not in words[0]:
+        raise PlaceholderError("source takes FILE:NAME, e.g. model/keras_unet.py:conv3x3")
+    file, name = words[0].rsplit(":", 1)
+    first, lines = source_lines(file, name)
+    title = f"unet_explain/{file}, line {first}"
+    return f'```python title="{title}" linenums="{first}"\n' + "\n".join(lines) + "\n```\n"
+
+
+def _lesson(name: str) -> Callable[[list[str], Site], str]:
+    def run(words: list[str], site: Site) -> str:
+        from unet_explain.docs import lesson
+
+        result: str = lesson.KINDS[name](words, site)
+        return result
+
+    return run
+
+
+TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
     "compare": compare,
     "audit": audit,
     "table": table,
@@ -302,7 +521,13 @@ TEXT_KINDS: dict[str, Callable[[list[str]], str]] = {
     "trace": trace,
     "value": value,
     "summary": summary,
+    "verify": verify,
+    "source": source,
     "cli-reference": cli_reference,
+    **{
+        name: _lesson(name)
+        for name in ("crop-derivation", "size-backwards", "stage-params", "field-reconcile", "site-config", "stages")
+    },
 }
 
 
@@ -314,17 +539,65 @@ class Asset:
     """A generated figure: where the site serves it and where the cache keeps it."""
 
     uri: str
-    """Path inside the site, e.g. ``assets/generated/unet-1a2b.svg``."""
+    """Path inside the site, e.g. ``assets/generated/diagram-1a2b-dark.svg``."""
     path: Path
     """The cached file."""
     alt: str
     """Alternative text."""
+    theme: str = "light"
+    """``light`` or ``dark``: the colour scheme it is drawn for."""
 
 
-def _diagram_svg(words: list[str]) -> bytes:
+@contextlib.contextmanager
+def _matplotlib_theme(theme: str) -> Iterator[None]:
+    """Matplotlib's dark style on the dark scheme's background colour, or the default style."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    if theme != "dark":
+        yield
+        return
+    dark = "#1e2129"
+    with plt.style.context(
+        ["dark_background", {"figure.facecolor": dark, "axes.facecolor": dark, "savefig.facecolor": dark}]
+    ):
+        yield
+
+
+def _diagram_svg(words: list[str], site: Site, theme: str) -> bytes:
+    import inspect
+
     from unet_explain.render.diagram import diagram
 
-    return diagram(config_from_flags(words)).render("svg")
+    wanted, rest = split_option(words, "--highlight")
+    spec = spec_for(rest, site)
+    kwargs: dict[str, Any] = {}
+    parameters = inspect.signature(diagram).parameters
+    if wanted:
+        kwargs["highlight"] = highlight_names(wanted, spec)
+    if "theme" in parameters:
+        kwargs["theme"] = theme
+    if "highlight" in kwargs and "highlight" not in parameters:
+        del kwargs["highlight"]  # the diagram without highlighting still teaches the step
+    return diagram(spec, **kwargs).render("svg")
+
+
+def highlight_names(text: str, spec: UNetSpec) -> list[str]:
+    """``enc1,encD``, or a path (``contracting``, ``expansive``), as stage names of ``spec``."""
+    names: list[str] = []
+    stage_names = [s.name for s in spec.stages]
+    for word in text.split(","):
+        word = stage_alias(word.strip(), spec)
+        by_path = [s.name for s in spec.stages if s.path == word]
+        if by_path:
+            names += by_path
+        elif word in stage_names:
+            names.append(word)
+        else:
+            raise PlaceholderError(f"--highlight {word!r} is neither a stage ({', '.join(stage_names)}) nor a path")
+    return names
 
 
 def _tiling_args(words: list[str]) -> tuple[tuple[int, int], list[str]]:
@@ -336,62 +609,123 @@ def _tiling_args(words: list[str]) -> tuple[tuple[int, int], list[str]]:
     return parse_size(args.image, "image"), rest
 
 
-def _tiling_svg(words: list[str]) -> bytes:
+def _tiling_svg(words: list[str], site: Site, theme: str) -> bytes:
     from unet_explain.core.tiling import plan_tiles
     from unet_explain.render.tiling_figure import figure_bytes
 
     image, rest = _tiling_args(words)
-    return figure_bytes(plan_tiles(image, spec_from_flags(rest)), "svg")
+    with _matplotlib_theme(theme):
+        return figure_bytes(plan_tiles(image, spec_for(rest, site)), "svg")
 
 
-def _weight_map_png(words: list[str]) -> bytes:
+def _weight_map_png(words: list[str], site: Site, theme: str) -> bytes:
     from unet_explain.loss_weights import PAPER_SIGMA, PAPER_W0, touching_cells, weight_map
     from unet_explain.render.weight_map_figure import weight_map_figure
 
     if words:
         raise PlaceholderError(f"weight-map takes no arguments; got {words}")
     labels = touching_cells()
-    fig = weight_map_figure(labels, weight_map(labels), PAPER_W0, PAPER_SIGMA)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
+    with _matplotlib_theme(theme):
+        fig = weight_map_figure(labels, weight_map(labels), PAPER_W0, PAPER_SIGMA)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
     from matplotlib import pyplot as plt
 
     plt.close(fig)
     return buffer.getvalue()
 
 
-FIGURE_KINDS: dict[str, tuple[str, Callable[[list[str]], bytes], Callable[[list[str]], str]]] = {
-    "weight-map": (
-        ".png",
-        _weight_map_png,
-        lambda w: "The weight map of the loss on a synthetic image of touching cells",
+def _lesson_svg(words: list[str], site: Site, theme: str) -> bytes:
+    if not words:
+        raise PlaceholderError("figure takes a NAME, then config flags")
+    try:
+        from unet_explain.render.lesson_figures import LESSON_FIGURES
+    except ImportError:
+        raise PlaceholderError("the lesson figures (unet_explain.render.lesson_figures) are not installed") from None
+    if words[0] not in LESSON_FIGURES:
+        raise PlaceholderError(f"no lesson figure {words[0]!r}; known: {', '.join(sorted(LESSON_FIGURES))}")
+    svg: bytes = LESSON_FIGURES[words[0]](spec_for(words[1:], site), theme)
+    return svg
+
+
+def _lesson_alt(words: list[str], site: Site) -> str:
+    try:
+        from unet_explain.render import lesson_figures
+    except ImportError:
+        return words[0] if words else "figure"
+    alts = getattr(lesson_figures, "ALT", {})
+    return str(alts.get(words[0], words[0].replace("-", " ").capitalize())) if words else "figure"
+
+
+def _diagram_alt(words: list[str], site: Site) -> str:
+    wanted, rest = split_option(words, "--highlight")
+    spec = spec_for(rest, site)
+    text = f"The U-Net for {spec.config.describe()}"
+    return text + (f"; highlighted: {', '.join(highlight_names(wanted, spec))}" if wanted else "")
+
+
+@dataclass(frozen=True)
+class FigureKind:
+    """How to draw one kind of figure, in either theme."""
+
+    suffix: str
+    make: Callable[[list[str], Site, str], bytes]
+    alt: Callable[[list[str], Site], str]
+
+
+FIGURE_KINDS: dict[str, FigureKind] = {
+    "weight-map": FigureKind(
+        ".png", _weight_map_png, lambda w, s: "The weight map of the loss on a synthetic image of touching cells"
     ),
-    "diagram": (
-        ".svg",
-        _diagram_svg,
-        lambda w: f"The U-Net for {config_from_flags(w).describe()}",
-    ),
-    "tiling": (
+    "diagram": FigureKind(".svg", _diagram_svg, _diagram_alt),
+    "tiling": FigureKind(
         ".svg",
         _tiling_svg,
-        lambda w: f"Overlap-tile plan for a {format_size(_tiling_args(w)[0])} image",
+        lambda w, s: f"Overlap-tile plan for a {format_size(_tiling_args(w)[0])} image",
     ),
+    "figure": FigureKind(".svg", _lesson_svg, _lesson_alt),
 }
 
 
-def figure(kind: str, args: str, cache_: Cache) -> Asset:
-    suffix, make, alt = FIGURE_KINDS[kind]
+def figure(kind: str, args: str, cache_: Cache) -> list[Asset]:
+    """The light and the dark drawing of one figure placeholder (made or taken from the cache)."""
+    spec = FIGURE_KINDS[kind]
     words = shlex.split(args)
     key = cache_.key(kind, args.strip())
-    path = cache_.get(key, suffix, lambda: make(words))
-    return Asset(uri=f"{ASSET_DIR}/{kind}-{key}{suffix}", path=path, alt=alt(words))
+    alt = spec.alt(words, cache_.site)
+    assets = []
+    for theme in THEMES:
+        path = cache_.get(f"{key}-{theme}", spec.suffix, lambda t=theme: spec.make(words, cache_.site, t))  # type: ignore[misc]
+        assets.append(Asset(f"{ASSET_DIR}/{kind}-{key}-{theme}{spec.suffix}", path, alt, theme))
+    return assets
 
 
 def figures_in(markdown: str, cache_: Cache) -> list[Asset]:
-    """Generate (or fetch from the cache) every figure a page asks for."""
+    """Generate (or fetch from the cache) every figure a page asks for, both themes."""
     return [
-        figure(m.group(1), m.group(2), cache_) for m in PLACEHOLDER.finditer(markdown) if m.group(1) in FIGURE_KINDS
+        asset
+        for m in PLACEHOLDER.finditer(markdown)
+        if m.group(1) in FIGURE_KINDS
+        for asset in figure(m.group(1), m.group(2), cache_)
     ]
+
+
+def figure_markdown(assets: list[Asset], page_uri: str) -> str:
+    """A figure shown in the scheme's colours; a tap or click opens it at full size."""
+    here = posixpath.dirname(page_uri) or "."
+    images = []
+    for asset in assets:
+        link = posixpath.relpath(asset.uri, here)
+        images.append(
+            f'<a class="unet-figure-link" href="{link}" title="Open the figure at full size">'
+            f'<img src="{link}#only-{asset.theme}" alt="{html.escape(asset.alt)}" loading="lazy"></a>'
+        )
+    caption = html.escape(assets[0].alt)
+    return (
+        '<figure class="unet-figure">\n'
+        + "\n".join(images)
+        + f"\n<figcaption>{caption} <span class=\"unet-hint\">(tap to enlarge)</span></figcaption>\n</figure>"
+    )
 
 
 def expand(markdown: str, page_uri: str, cache_: Cache) -> str:
@@ -401,13 +735,11 @@ def expand(markdown: str, page_uri: str, cache_: Cache) -> str:
         kind, args = match.group(1), match.group(2)
         try:
             if kind in FIGURE_KINDS:
-                asset = figure(kind, args, cache_)
-                link = posixpath.relpath(asset.uri, posixpath.dirname(page_uri) or ".")
-                return f"![{asset.alt}]({link})"
+                return figure_markdown(figure(kind, args, cache_), page_uri)
             if kind not in TEXT_KINDS:
                 known = ", ".join(sorted([*TEXT_KINDS, *FIGURE_KINDS]))
                 raise PlaceholderError(f"unknown placeholder kind {kind!r}; known: {known}")
-            return cache_.text(kind, args.strip(), lambda: TEXT_KINDS[kind](shlex.split(args)))
+            return cache_.text(kind, args.strip(), lambda: TEXT_KINDS[kind](shlex.split(args), cache_.site))
         except UNetExplainError as err:
             raise PlaceholderError(f"{page_uri}: {match.group(0)!r}: {err}") from None
 

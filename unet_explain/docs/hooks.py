@@ -1,5 +1,9 @@
 """MkDocs hooks (``hooks:`` in mkdocs.yml): expand the pages' placeholders while the site builds.
 
+``on_config`` reads which network the site is for (``extra: unet_explain:
+flags:``, set by ``unet-explain docs build --input-size ...``; absent in
+mkdocs.yml, so plain ``mkdocs build`` describes the paper's network) and
+resolves the snippets' folders from the sources, not the working folder.
 ``on_files`` generates every figure the pages ask for and adds it to the site
 as a real file (so strict link checking sees it); ``on_page_markdown``
 replaces the placeholders with generated markdown. The work itself lives in
@@ -9,6 +13,8 @@ replaces the placeholders with generated markdown. The work itself lives in
 from __future__ import annotations
 
 import logging
+import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +24,47 @@ from unet_explain.errors import UNetExplainError
 log = logging.getLogger("mkdocs.plugins.unet_explain")
 _cache: generate.Cache | None = None
 
+EXTRA_KEY = "unet_explain"
+"""``config.extra[EXTRA_KEY]["flags"]``: the site's config flags, as one string."""
+
+
+def cache_folder(root: Path) -> Path:
+    """``.cache/docs`` next to mkdocs.yml in a clone; the user's cache folder for an installed package."""
+    if os.access(root, os.W_OK) and (root / "pyproject.toml").exists():
+        return root / ".cache" / "docs"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "unet-explain" / "docs"
+
+
+def site_of(config: Any) -> generate.Site:
+    """The network and the sources of the site being built."""
+    from mkdocs.exceptions import PluginError
+
+    root = Path(config["config_file_path"]).resolve().parent
+    words = shlex.split(str((config["extra"].get(EXTRA_KEY) or {}).get("flags", "")))
+    try:
+        flags = generate.site_flags(generate.config_from_flags(words))
+    except UNetExplainError as err:
+        raise PluginError(f"extra.{EXTRA_KEY}.flags {' '.join(words)!r}: {err}") from None
+    return generate.Site(flags=flags, root=root)
+
 
 def _the_cache(config: Any) -> generate.Cache:
     global _cache
-    folder = Path(config["config_file_path"]).resolve().parent / ".cache" / "docs"
-    if _cache is None or _cache.folder != folder:
-        _cache = generate.Cache(folder)
+    site = site_of(config)
+    folder = cache_folder(site.root)
+    if _cache is None or _cache.folder != folder or _cache.site != site:
+        _cache = generate.Cache(folder, site)
     return _cache
+
+
+def on_config(config: Any) -> Any:
+    # Snippets resolve against the sources and the package, never the working folder.
+    site = site_of(config)
+    snippets = config["mdx_configs"].setdefault("pymdownx.snippets", {})
+    snippets["base_path"] = [str(site.root), str(generate.PACKAGE_DIR.parent)]
+    config["extra"].setdefault(EXTRA_KEY, {})["description"] = site.config.describe()
+    return config
 
 
 def on_files(files: Any, config: Any) -> Any:

@@ -1,32 +1,59 @@
-"""Build or serve the documentation site (``unet-explain docs build|serve``) through MkDocs's API."""
+"""Build or serve the documentation site (``unet-explain docs build|serve``) through MkDocs's API.
+
+The sources (``mkdocs.yml`` and ``docs/``) live at the top of a clone; an
+installed wheel carries a copy in ``unet_explain/_site_src/`` (put there by the
+build step in ``setup.py``). Either way they are found from the package, never
+from the working folder.
+
+A build is safe for the folder it writes: it builds into a fresh folder next to
+the target and swaps it in only when the build succeeded, so a failed or
+interrupted build leaves the previous site as it was; it refuses a non-empty
+folder that is not an earlier unet-explain site (every site it builds carries
+the marker file :data:`MARKER`).
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import shutil
+import socket
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from unet_explain.config import UNetConfig
 from unet_explain.errors import MissingToolError, UNetExplainError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
+BUNDLED = PACKAGE_DIR / "_site_src"
+MARKER = ".unet-explain-site"
+"""A file in every site this package builds: the sign that a folder may be replaced by a rebuild."""
 
 
 class DocsError(UNetExplainError):
-    """The site could not be built."""
+    """The site could not be built or served (exit status 1)."""
 
     exit_code = 1
 
 
-def find_config(start: Path | None = None) -> Path:
-    """``mkdocs.yml`` in the current folder, else in the repository this package was installed from."""
-    for folder in (start or Path.cwd(), PACKAGE_DIR.parent):
-        candidate = folder / "mkdocs.yml"
-        if candidate.is_file():
+class SiteDirError(UNetExplainError):
+    """``-d DIR`` names a folder the site must not be written to (exit status 2)."""
+
+    exit_code = 2
+
+
+def find_config() -> Path:
+    """``mkdocs.yml`` of the clone this package lives in, else the copy the wheel carries."""
+    for root in (PACKAGE_DIR.parent, BUNDLED):
+        candidate = root / "mkdocs.yml"
+        if candidate.is_file() and (root / "docs").is_dir():
             return candidate
     raise DocsError(
-        "no mkdocs.yml in the current folder or next to the package; run this from a clone of the "
-        "unet-explain repository (the docs' sources are not part of the installed package)"
+        f"the site's sources (mkdocs.yml and docs/) are neither next to the package ({PACKAGE_DIR.parent}) nor in "
+        f"it ({BUNDLED}); reinstall unet-explain from a wheel or a clone of the repository"
     )
 
 
@@ -50,39 +77,140 @@ def _mkdocs() -> None:
         ) from None
 
 
-def build_site(site_dir: Path | None = None, config_file: Path | None = None) -> tuple[Path, float]:
-    """Build the site (strict); return the folder and the seconds it took."""
+def _overrides(config_path: Path, flags: tuple[str, ...]) -> dict[str, object]:
+    """What the command changes in mkdocs.yml: the site's network and the hooks' path (from the package)."""
+    import yaml
+
+    from unet_explain.docs.hooks import EXTRA_KEY
+
+    # mkdocs.yml uses no custom YAML tags; its ``extra`` is merged, not replaced.
+    with config_path.open(encoding="utf-8") as stream:
+        extra = dict((yaml.safe_load(stream) or {}).get("extra") or {})
+    extra[EXTRA_KEY] = {"flags": " ".join(flags)}
+    return {"extra": extra, "hooks": [str(PACKAGE_DIR / "docs" / "hooks.py")]}
+
+
+def check_site_dir(target: Path) -> Path:
+    """Refuse, in one line, a target that is a file, not writable, or a foreign non-empty folder."""
+    shown = str(target)
+    target = Path(os.path.abspath(target))
+    if target.exists() and not target.is_dir():
+        raise SiteDirError(f"-d {shown}: it is a file, not a folder; name a folder for the site")
+    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).is_file():
+        raise SiteDirError(
+            f"-d {shown}: the folder is not empty and is not a site built by unet-explain (no {MARKER} in it); "
+            "name an empty or new folder"
+        )
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK) or str(parent).startswith("/proc"):
+        raise DocsError(f"-d {shown}: cannot write in {parent}; name a folder you can write to")
+    if target.is_dir() and not os.access(target, os.W_OK | os.X_OK):
+        raise DocsError(f"-d {shown}: cannot write in it; name a folder you can write to")
+    return target
+
+
+def _swap_in(built: Path, target: Path) -> None:
+    """Replace ``target`` by ``built`` with two renames; the old site is deleted only afterwards."""
+    old: Path | None = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        old.rmdir()
+        target.rename(old)
+    try:
+        built.rename(target)
+    except OSError:
+        if old is not None:
+            old.rename(target)  # put the previous site back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_site(
+    site_dir: Path | None = None, config_file: Path | None = None, config: UNetConfig | None = None
+) -> tuple[Path, float]:
+    """Build the site (strict) for ``config`` (default the paper's) into ``site_dir`` (default ./site).
+
+    Returns the folder and the seconds it took.
+    """
     _mkdocs()
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
+    from mkdocs.exceptions import Abort, MkDocsException
+
+    from unet_explain.docs.generate import site_flags
 
     _logging()
-    config_path = config_file or find_config()
-    kwargs = {"site_dir": str(site_dir.resolve())} if site_dir else {}
+    config_path = (config_file or find_config()).resolve()
+    target = check_site_dir(site_dir if site_dir is not None else Path("site"))
     start = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        cfg = load_config(config_file=str(config_path), **kwargs)
+        building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    except OSError as err:
+        raise DocsError(f"-d {site_dir or 'site'}: cannot write next to it: {err.strerror}") from None
+    try:
+        overrides = _overrides(config_path, site_flags(config or UNetConfig()))
+        cfg = load_config(config_file=str(config_path), site_dir=str(building), **overrides)
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
             build(cfg)
         finally:
             cfg.plugins.on_shutdown()
-    except MkDocsException as err:
+        (building / MARKER).write_text(
+            "Built by unet-explain: 'unet-explain docs build' may replace this folder.\n", encoding="utf-8"
+        )
+        _swap_in(building, target)
+    except (MkDocsException, Abort) as err:
         raise DocsError(f"the site did not build: {err}") from None
-    return Path(cfg["site_dir"]), time.perf_counter() - start
+    except OSError as err:
+        raise DocsError(f"the site did not build: {err.strerror or err}: {err.filename or target}") from None
+    finally:
+        if building.exists():
+            shutil.rmtree(building, ignore_errors=True)
+    return target, time.perf_counter() - start
 
 
-def serve_site(port: int = 8000, config_file: Path | None = None) -> None:
-    """Serve the site on localhost with live reload; rebuilds when the docs or the package change."""
+def check_port(port: int, host: str = "127.0.0.1") -> None:
+    """Bind the port once, so a busy or privileged port is one clear line, not a traceback from the server."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except PermissionError:
+            raise DocsError(
+                f"--port {port}: ports below 1024 need root; use a port from 1024 up, e.g. --port 8000"
+            ) from None
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise DocsError(f"--port {port}: the port is in use on {host}; pick another with --port") from None
+            raise DocsError(f"--port {port}: cannot listen on {host}: {err.strerror}") from None
+
+
+def serve_site(
+    port: int = 8000, config_file: Path | None = None, config: UNetConfig | None = None, announce: bool = False
+) -> None:
+    """Serve the site on localhost with live reload; rebuilds when the docs or the package change.
+
+    MkDocs serves from a temporary folder of its own: no ``site/`` is touched.
+    """
     _mkdocs()
+    check_port(port)
+    config = config or UNetConfig()
+    if announce:
+        print(f"Serving the site for {config.describe()} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", flush=True)
     from mkdocs.commands.serve import serve
+
+    from unet_explain.docs.generate import site_flags
 
     _logging()
     logging.getLogger("mkdocs").handlers[-1].setLevel(logging.INFO)
+    config_path = (config_file or find_config()).resolve()
     serve(
-        config_file=str(config_file or find_config()),
+        config_file=str(config_path),
         dev_addr=f"127.0.0.1:{port}",
         livereload=True,
         watch=[str(PACKAGE_DIR)],
+        **_overrides(config_path, site_flags(config)),
     )
