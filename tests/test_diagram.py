@@ -210,3 +210,31 @@ def test_layers_draws_the_keras_graph(tmp_path):
     assert result.returncode == 0, result.stderr
     dot = (tmp_path / "layers.dot").read_text()
     assert "dec4_crop" in dot and "Cropping2D" in dot and "enc1_conv1" in dot
+
+
+def test_highlight_draws_named_stages_in_full_colour_and_mutes_the_rest():
+    theme = d.THEMES["light"]
+    graph = d.unet_graph(highlight=["enc2"])
+    for name in ("enc2_conv1", "enc2_conv2", "enc2_pool"):
+        assert theme.map_fill in unquote(node(graph, name).get("label")), name
+    for name in ("enc1_conv2", "enc3_conv1", "bottleneck_conv1", "dec2_conv1", "output_conv"):
+        label = unquote(node(graph, name).get("label"))
+        assert theme.muted_fill in label and theme.map_fill not in label, name
+    colours = {
+        (unquote(e.get_source()), unquote(e.get_destination())): unquote(e.get("color")) for e in graph.get_edges()
+    }
+    assert colours[("enc2_conv2", "enc2_pool")] == theme.edges["pool"]
+    assert colours[("enc1_pool", "enc2_conv1")] == theme.edges["conv"]
+    assert colours[("enc3_conv1", "enc3_conv2")] == theme.muted_stroke
+
+
+def test_unknown_highlight_is_one_error_listing_the_stages():
+    with pytest.raises(d.ConfigError, match=r"unknown stage 'enc5'; for depth 4 the stages are enc1, .*, output"):
+        d.unet_graph(highlight="enc2,enc5")
+
+
+def test_themes_set_the_background():
+    assert unquote(d.unet_graph(theme="dark").get("bgcolor")) == d.THEMES["dark"].background
+    assert unquote(d.unet_graph(theme="transparent").get("bgcolor")) == "transparent"
+    with pytest.raises(d.ConfigError, match="theme must be one of light, dark, transparent"):
+        d.unet_graph(theme="blue")

@@ -152,6 +152,8 @@ def cmd_diagram(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     fmt = args.format
+    if args.layers and (args.highlight or args.theme != "light"):
+        raise UNetExplainError("--highlight and --theme style the U diagram; --layers draws Keras's graph, drop one")
     if fmt == "text":
         if args.layers:
             raise UNetExplainError(
@@ -180,7 +182,7 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     else:
         from unet_explain.render.diagram import diagram
 
-        written = diagram(config).save(path, fmt)
+        written = diagram(config, highlight=args.highlight, theme=args.theme).save(path, fmt)
         what = "U diagram"
     print(f"Wrote the {what} ({fmt}, {config.describe()}) to {written}")
     return 0
@@ -396,6 +398,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--layers", action="store_true", help="draw every layer of the built Keras model instead (imports TensorFlow)"
+    )
+    p.add_argument(
+        "--highlight",
+        metavar="STAGE[,STAGE...]",
+        help="draw these stages (enc1..encD, bottleneck, decD..dec1, output) in full colour, the rest muted",
+    )
+    p.add_argument(
+        "--theme",
+        choices=("light", "dark", "transparent"),
+        default="light",
+        help="light (default), dark (light text on a dark background) or transparent (no background)",
     )
 
     p = command(
