@@ -567,21 +567,12 @@ def _matplotlib_theme(theme: str) -> Iterator[None]:
 
 
 def _diagram_svg(words: list[str], site: Site, theme: str) -> bytes:
-    import inspect
-
     from unet_explain.render.diagram import diagram
 
     wanted, rest = split_option(words, "--highlight")
     spec = spec_for(rest, site)
-    kwargs: dict[str, Any] = {}
-    parameters = inspect.signature(diagram).parameters
-    if wanted:
-        kwargs["highlight"] = highlight_names(wanted, spec)
-    if "theme" in parameters:
-        kwargs["theme"] = theme
-    if "highlight" in kwargs and "highlight" not in parameters:
-        del kwargs["highlight"]  # the diagram without highlighting still teaches the step
-    return diagram(spec, **kwargs).render("svg")
+    highlight = highlight_names(wanted, spec) if wanted else None
+    return diagram(spec, highlight=highlight, theme=theme).render("svg")
 
 
 def highlight_names(text: str, spec: UNetSpec) -> list[str]:
