@@ -1,7 +1,13 @@
 """The built site in a real browser: headless Chromium (Debian's), driven by Playwright.
 
-Every page loads without console errors, every image has loaded, and a
-screenshot of the walkthrough is not blank.
+Every page loads without console errors or failed requests (nothing is fetched
+from outside: the site works offline), every image has loaded, and nothing is
+wider than the content column: at 1280 px nothing scrolls at all, at 390 px
+only tables and code blocks may scroll, inside their own box. Both colour
+schemes. A site built for another network shows that network's numbers.
+
+Set ``UNET_EXPLAIN_SHOTS=/some/folder`` to keep a full-page screenshot of every
+page at every width and scheme, to look at.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -18,7 +25,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from unet_explain import UNetConfig, build_spec
 from unet_explain.docs.site import build_site
+from unet_explain.render.formatting import count
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,6 +43,32 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+OWN = UNetConfig(input_size=508, in_channels=3)
+
+# Elements that stick out of the article, and scroll boxes that scroll; each as a short description.
+OVERFLOW_JS = """
+() => {
+  const article = document.querySelector('article.md-content__inner');
+  const limit = article.getBoundingClientRect().right + 1;
+  const describe = el => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
+      ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ' "' + (el.textContent || '').trim().slice(0, 40) + '"';
+  const scrolls = el => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX);
+  const outside = [];
+  const scrolling = [];
+  for (const el of article.querySelectorAll('*')) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    let parent = el.parentElement, inBox = false;
+    while (parent && parent !== article) { if (scrolls(parent)) { inBox = true; break; } parent = parent.parentElement; }
+    if (!inBox && box.right > limit) outside.push(describe(el) + ' right=' + Math.round(box.right));
+    if (scrolls(el) && el.scrollWidth > el.clientWidth + 1) scrolling.push(describe(el));
+  }
+  const doc = document.documentElement;
+  return {outside, scrolling, page: [doc.scrollWidth, doc.clientWidth]};
+}
+"""
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -41,17 +76,29 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def served_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    site, _ = build_site(tmp_path_factory.mktemp("browser") / "site", ROOT / "mkdocs.yml")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+def _serve(folder: Path) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", site
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def served_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    site, _ = build_site(tmp_path_factory.mktemp("browser") / "site", ROOT / "mkdocs.yml")
+    for base in _serve(site):
+        yield base, site
+
+
+@pytest.fixture(scope="module")
+def own_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    site, _ = build_site(tmp_path_factory.mktemp("own") / "site", ROOT / "mkdocs.yml", config=OWN)
+    for base in _serve(site):
+        yield base, site
 
 
 @pytest.fixture(scope="module")
@@ -78,33 +125,63 @@ def page_urls(base: str, site: Path) -> list[str]:
     )
 
 
-def test_every_page_loads_cleanly_with_its_images(served_site, browser):
+def _shot_name(url: str, base: str, width: int, scheme: str) -> str:
+    slug = url.removeprefix(base).strip("/").replace("/", "_") or "home"
+    return f"{slug}-{width}-{scheme}.png"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_every_page_fits_and_loads_its_figures(served_site, browser, viewport, scheme):
     base, site = served_site
     urls = page_urls(base, site)
     assert len(urls) >= 12
-    page = browser.new_page()
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
     page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
     page.on("requestfailed", lambda req: problems.append(f"failed request: {req.url} ({req.failure})"))
-    images_seen = 0
+    page.on("request", lambda req: problems.append(f"external request: {req.url}") if not req.url.startswith(base) else None)
+    shots = os.environ.get("UNET_EXPLAIN_SHOTS")
+    figures = 0
     for url in urls:
         response = page.goto(url, wait_until="networkidle")
         assert response is not None and response.status == 200, url
+        page.evaluate("() => Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)))")
+        scheme_shown = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
+        assert scheme_shown == ("slate" if scheme == "dark" else "default"), url
         images = page.evaluate(
-            "() => Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])"
+            "() => Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth,"
+            " i.getBoundingClientRect().width])"
         )
-        for src, complete, width in images:
-            assert complete and width > 0, f"{url}: image {src} did not load"
-        images_seen += len(images)
-    page.close()
+        for src, complete, natural, shown in images:
+            assert complete and natural > 0, f"{url}: image {src} did not load"
+            if src.endswith(f"#only-{scheme}"):
+                assert shown > 0, f"{url}: the {scheme} figure {src} is hidden in the {scheme} scheme"
+                figures += 1
+            elif "#only-" in src:
+                assert shown == 0, f"{url}: {src} is shown in the {scheme} scheme"
+        found = page.evaluate(OVERFLOW_JS)
+        assert found["outside"] == [], f"{url} at {viewport['width']} px: wider than the column"
+        assert found["page"][0] <= found["page"][1], f"{url} at {viewport['width']} px: the page scrolls sideways"
+        if viewport is DESKTOP:
+            assert found["scrolling"] == [], f"{url} at 1280 px: something scrolls inside its box"
+        else:
+            allowed = ("div.md-typeset__scrollwrap", "div.md-typeset__table", "code", "table")
+            wrapping = [d for d in found["scrolling"] if not d.startswith(allowed) or "unet-console" in d]
+            assert wrapping == [], f"{url} at 390 px: only tables and code may scroll"
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(shots) / _shot_name(url, base, viewport["width"], scheme)), full_page=True)
+    context.close()
     assert problems == []
-    assert images_seen >= 1
+    assert figures >= 9  # the U at the top of the home page and of every walkthrough step, at least
 
 
 def test_walkthrough_screenshot_is_not_blank(served_site, browser):
     base, _ = served_site
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport=DESKTOP)
     page.goto(base + "walkthrough/", wait_until="load")
     assert "enc1" in page.inner_text("article")
     shot = page.screenshot(full_page=True)
@@ -115,3 +192,28 @@ def test_walkthrough_screenshot_is_not_blank(served_site, browser):
     colours = Counter({colour: n for n, colour in image.getcolors(width * height)})
     most_common_share = colours.most_common(1)[0][1] / (width * height)
     assert len(colours) > 50 and most_common_share < 0.95
+
+
+def test_a_site_built_for_another_network_shows_its_numbers(own_site, browser):
+    base, _ = own_site
+    spec, paper = build_spec(OWN), build_spec(UNetConfig())
+    out = "{0}x{1}".format(*spec.totals.output_size)
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(base, wait_until="load")
+    home = page.inner_text("article")
+    assert OWN.describe() in home  # the home page says which network the site is for
+    assert out in home and count(spec.totals.params) in home
+    assert "572x572" in home and "388x388" in home  # the paper's own tile, labelled as the paper's
+    page.goto(base + "walkthrough/", wait_until="load")
+    rows = page.eval_on_selector_all("article table tr", "rows => rows.map(r => r.innerText)")
+    enc1 = next(r for r in rows if r.startswith("enc1"))
+    assert "508x508" in enc1 and count(spec.stage("enc1").params) in enc1
+    assert any(count(spec.totals.params) in r for r in rows)
+    page.goto(base + "walkthrough/input-tile/", wait_until="load")
+    text = page.inner_text("article")
+    assert f"writes a segmentation map of {out} pixels" in " ".join(text.split())
+    assert re.search(r"\$ unet-explain table --in-channels 3 --input-size 506\b", text)  # the bad-size example
+    page.goto(base + "walkthrough/costs/", wait_until="load")
+    costs = page.inner_text("article")
+    assert count(spec.totals.params) in costs and count(paper.totals.params) not in costs
+    page.close()

@@ -46,6 +46,8 @@ import ast
 import contextlib
 import hashlib
 import html
+import math
+import os
 import io
 import posixpath
 import re
@@ -175,6 +177,7 @@ def config_from_flags(words: list[str]) -> UNetConfig:
 
 def with_site(words: list[str], site: Site) -> list[str]:
     """A placeholder's flags on top of the site's; ``--paper`` drops the site's flags."""
+    words = _size_tokens(words, site)
     if PAPER_MARK in words:
         return [w for w in words if w != PAPER_MARK]
     given = {w.split("=", 1)[0] for w in words if w.startswith("--")}
@@ -215,16 +218,27 @@ def _takes_config(command: str) -> bool:
     return found is not None and any("--input-size" in a.option_strings for a in found._actions)
 
 
-_SIZE_TOKEN = re.compile(r"@input([+-]\d+)?")
+_SIZE_TOKEN = re.compile(r"@(input|next)([+-]\d+)?")
 
 
 def _size_tokens(words: list[str], site: Site) -> list[str]:
-    """``@input-2`` is the site's input size minus 2 (so an example of a bad size stays bad on any site)."""
-    size = site.config.input_size
+    """``@input-2``: the site's input size minus 2; ``@next``: the next valid size above it.
+
+    So an example of a bad size stays bad, and of the next size stays valid, on a site built for any network.
+    """
+    from unet_explain.core.arithmetic import valid_sides
+
+    config = site.config
+
+    def side(n: int, which: str) -> int:
+        if which == "input":
+            return n
+        return valid_sides(n + 1, n + 2 ** (config.depth + 1), config.depth, config.padding)[0]
 
     def sub(match: re.Match[str]) -> str:
-        delta = int(match.group(1) or 0)
-        return format_size_arg((size[0] + delta, size[1] + delta))
+        delta = int(match.group(2) or 0)
+        h, w = (side(n, match.group(1)) + delta for n in config.input_size)
+        return format_size_arg((h, w))
 
     return [_SIZE_TOKEN.sub(sub, w) for w in words]
 
@@ -296,7 +310,7 @@ def sizes(words: list[str], site: Site) -> str:
     parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
     parser.add_argument("--min", type=int, required=True)
     parser.add_argument("--max", type=int, required=True)
-    args, rest = parser.parse_known_args(words)
+    args, rest = parser.parse_known_args(_size_tokens(words, site))
     config = config_from_flags(with_site(rest, site))
     found = valid_size_table(args.min, args.max, depth=config.depth, padding=config.padding)
     lines = [
@@ -354,6 +368,8 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "size": lambda v: f"{v[0]}x{v[1]}",
     "side": lambda v: str(v[0]),
     "list": lambda v: _and_list([str(x) for x in v]),
+    "he3": lambda v: f"sqrt(2 / (9 · {v})) ≈ {math.sqrt(2 / (9 * v)):.3f}",  # the paper's init for a 3x3 conv
+    "twice": lambda v: str(2 * v),
 }
 
 
@@ -396,7 +412,16 @@ def summary(words: list[str], site: Site) -> str:
 
     config = config_from_flags(with_site(words, site))
     lines: list[str] = []
-    build_model(config).summary(line_length=150, print_fn=lambda line, **_: lines.append(line))
+    width = "110"  # Keras lays the summary out with rich, at the width of $COLUMNS: wide enough for "Connected to"
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = width
+    try:
+        build_model(config).summary(line_length=int(width), print_fn=lambda line, **_: lines.append(line))
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
     body = "\n".join(line.rstrip() for line in "\n".join(lines).splitlines())
     flags = shlex.join(["summary", *with_site(words, site)])
     return console_block(f"$ unet-explain {flags}") + f'\n<pre class="unet-wide"><code>{html.escape(body)}</code></pre>\n'
@@ -423,6 +448,40 @@ def cli_reference(words: list[str], site: Site) -> str:
         out += [f"## `unet-explain {name}`", "", command.description or "", "", "```text"]
         out += [command.format_help().rstrip(), "```", ""]
     return "\n".join(out)
+
+
+def size_break(words: list[str], site: Site) -> str:
+    """``size-break N [flags]``: where a side of N pixels breaks (``enc2_pool receives 279 pixels``), or "valid"."""
+    from unet_explain.core.arithmetic import nearest_valid_sides, side_break
+
+    words = _size_tokens(words, site)
+    if not words or not words[0].isdigit():
+        raise PlaceholderError("size-break takes a side N, then config flags")
+    config = config_from_flags(with_site(words[1:], site))
+    side = int(words[0])
+    found = side_break(side, config.depth, config.padding)
+    if found is None:
+        return f"{side} is valid"
+    near = [str(n) for n in nearest_valid_sides(side, config.depth, config.padding) if n is not None]
+    return f"`{found.layer}` receives {found.size} pixels ({found.rule}); nearest valid: {_and_list(near)}"
+
+
+def config_commands(words: list[str], site: Site) -> str:
+    """Which commands take the configuration flags, read from the CLI's own parser."""
+    from unet_explain.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    takes = [name for name in sub.choices if _takes_config(name)]
+    others = [name for name in sub.choices if name not in takes]
+    text = (
+        f"The commands that describe one network ({_and_list([f'`{n}`' for n in takes])}) take the "
+        "configuration flags `--input-size`, `--in-channels`, `--num-classes`, `--depth`, `--base-filters` "
+        "and `--padding` (defaults: the paper's network)"
+    )
+    if others:
+        text += f"; {_and_list([f'`{n}`' for n in others])} do not: they work on a model or an image you give them"
+    return text + "."
 
 
 def _md_row(cells: list[str]) -> str:
@@ -524,6 +583,8 @@ TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
     "verify": verify,
     "source": source,
     "cli-reference": cli_reference,
+    "config-commands": config_commands,
+    "size-break": size_break,
     **{
         name: _lesson(name)
         for name in ("crop-derivation", "size-backwards", "stage-params", "field-reconcile", "site-config", "stages")

@@ -155,6 +155,7 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
 
     for stage in spec.stages:
         for layer in stage.layers:
+            # --8<-- [start:conv3x3]
             if layer.kind == sp.CONV3X3:
                 # Unpadded in the paper: each conv trims a border pixel, hence the crops later.
                 conv = layers.Conv2D(
@@ -171,11 +172,15 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
                     x = layers.Activation("relu", name=f"{layer.name}_relu")(x)
                 if layer.name == names.conv(stage.name, len(stage.conv_sizes)) and stage.name in dropout:
                     x = layers.Dropout(dropout[stage.name], name=names.layer(stage.name, "dropout"))(x)
+            # --8<-- [end:conv3x3]
+            # --8<-- [start:maxpool]
             elif layer.kind == sp.MAXPOOL:
                 skips[stage.name] = x  # copied *before* pooling, at full resolution of its level
                 x = layers.MaxPooling2D(pool_size=2, strides=2, name=layer.name)(x)
                 if recipe.skip == "resize-after-pool":
                     skips[stage.name] = x
+            # --8<-- [end:maxpool]
+            # --8<-- [start:upconv]
             elif layer.kind == sp.UPCONV:
                 # A 2x2 stride-2 up-conv: each output pixel gets one tap per input channel.
                 x = layers.Conv2DTranspose(
@@ -186,6 +191,8 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
                     kernel_initializer=init(c_in),
                     name=layer.name,
                 )(x)
+            # --8<-- [end:upconv]
+            # --8<-- [start:crop-concat]
             elif layer.kind == sp.CROP:
                 assert stage.crop is not None and stage.skip_from is not None
                 source = skips[stage.skip_from]
@@ -200,10 +207,13 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
             elif layer.kind == sp.CONCAT:
                 pair = [x, copy] if recipe.upsampled_first else [copy, x]
                 x = layers.Concatenate(axis=-1, name=layer.name)(pair)
+            # --8<-- [end:crop-concat]
+            # --8<-- [start:output]
             elif layer.kind == sp.CONV1X1:
                 x = layers.Conv2D(layer.channels, 1, kernel_initializer=init(c_in), name=layer.name)(x)
             elif layer.kind == sp.SOFTMAX:
                 x = layers.Softmax(axis=-1, name=layer.name)(x)
+            # --8<-- [end:output]
             else:  # pragma: no cover - a new kind must be taught to the builder
                 raise NotImplementedError(layer.kind)
             c_in = layer.channels
