@@ -51,7 +51,7 @@ OWN = UNetConfig(input_size=508, in_channels=3)
 OVERFLOW_JS = """
 () => {
   const article = document.querySelector('article.md-content__inner');
-  const limit = article.getBoundingClientRect().right + 1;
+  const limit = document.querySelector('.md-content').getBoundingClientRect().right + 1;  // the content column
   const describe = el => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
       ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ' "' + (el.textContent || '').trim().slice(0, 40) + '"';
   const scrolls = el => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX);
@@ -145,10 +145,10 @@ def test_every_page_fits_and_loads_its_figures(served_site, browser, viewport, s
     page.on("request", lambda req: problems.append(f"external request: {req.url}") if not req.url.startswith(base) else None)
     shots = os.environ.get("UNET_EXPLAIN_SHOTS")
     figures = 0
+    overflow: list[str] = []
     for url in urls:
         response = page.goto(url, wait_until="networkidle")
         assert response is not None and response.status == 200, url
-        page.evaluate("() => Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)))")
         scheme_shown = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
         assert scheme_shown == ("slate" if scheme == "dark" else "default"), url
         images = page.evaluate(
@@ -163,18 +163,24 @@ def test_every_page_fits_and_loads_its_figures(served_site, browser, viewport, s
             elif "#only-" in src:
                 assert shown == 0, f"{url}: {src} is shown in the {scheme} scheme"
         found = page.evaluate(OVERFLOW_JS)
-        assert found["outside"] == [], f"{url} at {viewport['width']} px: wider than the column"
-        assert found["page"][0] <= found["page"][1], f"{url} at {viewport['width']} px: the page scrolls sideways"
+        where = f"{url.removeprefix(base) or '/'} at {viewport['width']} px"
+        overflow += [f"{where}: wider than the column: {d}" for d in found["outside"]]
+        if found["page"][0] > found["page"][1]:
+            overflow.append(f"{where}: the page scrolls sideways ({found['page']})")
         if viewport is DESKTOP:
-            assert found["scrolling"] == [], f"{url} at 1280 px: something scrolls inside its box"
+            overflow += [f"{where}: scrolls inside its box: {d}" for d in found["scrolling"]]
         else:
             allowed = ("div.md-typeset__scrollwrap", "div.md-typeset__table", "code", "table")
-            wrapping = [d for d in found["scrolling"] if not d.startswith(allowed) or "unet-console" in d]
-            assert wrapping == [], f"{url} at 390 px: only tables and code may scroll"
+            overflow += [
+                f"{where}: only tables and code may scroll: {d}"
+                for d in found["scrolling"]
+                if not d.startswith(allowed) or "unet-console" in d
+            ]
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(Path(shots) / _shot_name(url, base, viewport["width"], scheme)), full_page=True)
     context.close()
+    assert overflow == [], "\n".join(overflow)
     assert problems == []
     assert figures >= 9  # the U at the top of the home page and of every walkthrough step, at least
 

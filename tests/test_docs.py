@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -40,16 +41,16 @@ def test_value_placeholders_follow_the_spec(cache):
 def test_changing_the_config_changes_the_page(cache):
     paper = generate.expand("{{ table }}", "index.md", cache)
     small = generate.expand("{{ table --input-size 188 --depth 4 }}", "index.md", cache)
-    assert paper == to_markdown(build_spec(UNetConfig()))
-    assert small == to_markdown(build_spec(UNetConfig(input_size=188)))
+    assert to_markdown(build_spec(UNetConfig())) in paper
+    assert to_markdown(build_spec(UNetConfig(input_size=188))) in small
     assert paper != small
 
 
 def test_figures_link_relative_to_the_page(cache):
     text = generate.expand("{{ diagram --depth 2 --input-size 188 }}", "walkthrough/x.md", cache)
-    match = re.fullmatch(r"!\[(.*)\]\(\.\./(assets/generated/diagram-\w+\.svg)\)", text)
-    assert match and "depth 2" in match.group(1)
-    assert generate.figures_in("{{ diagram --depth 2 --input-size 188 }}", cache)[0].uri == match.group(2)
+    links = re.findall(r'src="\.\./\.\./(assets/generated/diagram-\w+-(light|dark)\.svg)#only-\2"', text)
+    assert [theme for _, theme in links] == ["light", "dark"] and "depth 2" in text
+    assert [a.uri for a in generate.figures_in("{{ diagram --depth 2 --input-size 188 }}", cache)] == [u for u, _ in links]
 
 
 @pytest.mark.parametrize(
@@ -177,3 +178,239 @@ def test_commands_quoted_in_the_docs_and_readme_are_real():
                     pytest.fail(f"{source.name}: `{command}` is not a valid command")
             found += 1
     assert found >= 10
+
+
+# --- the site's network ------------------------------------------------------------
+
+
+def test_placeholders_follow_the_site_config_unless_marked_paper(tmp_path):
+    own = UNetConfig(input_size=508, in_channels=3)
+    site = generate.Site(flags=generate.site_flags(own))
+    assert site.flags == ("--input-size", "508", "--in-channels", "3")
+    cache = generate.Cache(tmp_path / "cache", site)
+    spec, paper = build_spec(own), build_spec(UNetConfig())
+    text = generate.expand(
+        "{{ value totals.output_size | size }} {{ value totals.output_size | size --paper }} "
+        "{{ value totals.params | count --in-channels 1 }}",
+        "index.md",
+        cache,
+    )
+    with_one_channel = build_spec(UNetConfig(input_size=508)).totals.params
+    assert text == "324x324 388x388 " + count(with_one_channel)
+    assert "{0}x{1}".format(*spec.totals.output_size) == "324x324" and paper.totals.output_size == (388, 388)
+    assert to_markdown(spec) in generate.expand("{{ table }}", "index.md", cache)
+
+
+def test_the_cache_key_includes_the_site_config(tmp_path):
+    paper = generate.Cache(tmp_path, generate.Site())
+    own = generate.Cache(tmp_path, generate.Site(flags=("--input-size", "508")))
+    assert paper.key("table", "") != own.key("table", "")
+    assert generate.expand("{{ value totals.output_size | size }}", "i.md", paper) == "388x388"
+    assert generate.expand("{{ value totals.output_size | size }}", "i.md", own) == "324x324"
+
+
+def test_size_tokens_keep_examples_true_on_any_site(tmp_path):
+    for flags, bad, nxt in [((), 570, 588), (("--input-size", "508"), 506, 524), (("--depth", "3", "--input-size", "188"), 186, 196)]:
+        cache = generate.Cache(tmp_path, generate.Site(flags=flags))
+        assert str(bad) in generate.expand("{{ size-break @input-2 }}", "i.md", cache)
+        assert generate.expand("{{ value config.input_size | side --input-size @next }}", "i.md", cache) == str(nxt)
+
+
+# --- the derivations, in general form, against the spec --------------------------------
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_crop_recurrence_and_valid_size_rule_hold_for_any_depth(depth, padding):
+    from unet_explain.core.arithmetic import CONVS_PER_LEVEL, is_valid_side
+
+    rc = (2 if padding == "valid" else 0) * CONVS_PER_LEVEL
+    for b in (12, 17, 32):
+        tile = 2**depth * b + rc * (2**depth - 1)
+        spec = build_spec(UNetConfig(input_size=tile, depth=depth, padding=padding))
+        assert spec.stage("bottleneck").in_size[0] == b
+        crops = {s.level: s.crop[0] for s in spec.stages if s.crop is not None}
+        for level, crop in crops.items():
+            assert crop == rc * (3 * 2 ** (depth - level) - 2)  # closed form
+            below = crops.get(level + 1)
+            assert crop == (rc if below is None else 2 * below + 2 * rc)  # the recurrence
+        if padding == "valid":  # valid tiles are exactly 2^D apart
+            assert not any(is_valid_side(tile + d, depth, padding) for d in range(1, 2**depth))
+
+
+def test_paper_crops_are_4_16_40_88(cache):
+    assert generate.expand("{{ value crops | list }}", "i.md", cache) == "4, 16, 40 and 88"
+    text = generate.expand("{{ crop-derivation }}", "i.md", cache)
+    assert "2 · 40 + 8 = 88" in text and "rc = 4" in text
+
+
+def test_the_derivations_render_the_specs_numbers(cache):
+    spec = build_spec(UNetConfig())
+    backwards = generate.expand("{{ size-backwards }}", "i.md", cache)
+    assert "| 32 | 68 | 140 | 284 | **572** | 388 |" in backwards
+    assert "16 b + 60" in backwards
+    enc1 = generate.expand("{{ stage-params enc1 }}", "i.md", cache)
+    assert "9 · 1 · 64 + 64" in enc1 and "9 · 64 · 64 + 64" in enc1 and f"**{count(spec.stage('enc1').params)}**" in enc1
+    dec1 = generate.expand("{{ stage-params dec1 }}", "i.md", cache)
+    assert "4 · 128 · 64 + 64" in dec1 and f"**{count(spec.stage('dec1').params)}**" in dec1
+    field = generate.expand("{{ field-reconcile }}", "i.md", cache)
+    assert "| 0 | 92 | 95 | 188 |" in field and "| 4 | 96 | 107 | 204 |" in field
+    assert "2 × 92 + 1 = 185" in field
+
+
+def test_source_is_read_from_the_package_not_pasted(cache):
+    text = generate.expand("{{ source model/keras_unet.py:upconv }}", "i.md", cache)
+    assert "layers.Conv2DTranspose(" in text and "--8<--" not in text
+    first = int(re.search(r'linenums="(\d+)"', text).group(1))
+    source = (generate.PACKAGE_DIR / "model/keras_unet.py").read_text().splitlines()
+    assert "elif layer.kind == sp.UPCONV:" in source[first - 1]
+    init = generate.expand("{{ source model/keras_unet.py:paper_initializer }}", "i.md", cache)
+    assert "def paper_initializer" in init
+    with pytest.raises(generate.PlaceholderError, match="no section or function"):
+        generate.expand("{{ source model/keras_unet.py:nothing }}", "i.md", cache)
+
+
+def test_figures_come_in_light_and_dark_and_open_at_full_size(cache):
+    text = generate.expand("{{ diagram --highlight enc1,decD --depth 2 --input-size 188 }}", "walkthrough/x.md", cache)
+    assert text.count("<img ") == 2 and "#only-light" in text and "#only-dark" in text
+    assert re.search(r'<a class="unet-figure-link" href="\.\./\.\./assets/generated/diagram-\w+-dark\.svg"', text)
+    index = generate.expand("{{ diagram }}", "walkthrough/index.md", cache)
+    assert 'src="../assets/generated/diagram-' in index
+    assert "highlighted: enc1, dec2" in text
+    light, dark = generate.figures_in("{{ diagram --highlight enc1 }}", cache)
+    assert (light.theme, dark.theme) == ("light", "dark") and light.path.read_bytes() != dark.path.read_bytes()
+
+
+# --- folder safety ------------------------------------------------------------------
+
+
+def _tiny_sources(tmp_path: Path, page: str) -> Path:
+    """A one-page site using the package's hooks: quick to build, and easy to make fail."""
+    src = tmp_path / "src"
+    (src / "docs").mkdir(parents=True)
+    (src / "docs" / "index.md").write_text(page, encoding="utf-8")
+    (src / "mkdocs.yml").write_text("site_name: tiny\nhooks:\n  - nowhere.py\n", encoding="utf-8")
+    return src / "mkdocs.yml"
+
+
+def _listing(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_build_replaces_an_earlier_site_and_marks_it(tmp_path):
+    from unet_explain.docs.site import MARKER
+
+    config = _tiny_sources(tmp_path, "# {{ value totals.output_size | size }}\n")
+    target = tmp_path / "out"
+    build_site(target, config)
+    assert (target / MARKER).is_file() and "388x388" in (target / "index.html").read_text()
+    build_site(target, config, config=UNetConfig(input_size=508))
+    assert "324x324" in (target / "index.html").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "src"]  # no temporary folder left behind
+
+
+@pytest.mark.parametrize("failure", ["placeholder", "interrupt"])
+def test_a_failed_or_interrupted_build_leaves_the_previous_site(tmp_path, monkeypatch, failure):
+    from unet_explain.docs.site import MARKER, DocsError
+
+    good = _tiny_sources(tmp_path / "good", "# fine\n")
+    target = tmp_path / "out"
+    build_site(target, good)
+    before = _listing(target)
+    if failure == "placeholder":
+        bad = _tiny_sources(tmp_path / "bad", "# {{ nonsense }}\n")
+        with pytest.raises(DocsError, match="did not build"):
+            build_site(target, bad)
+    else:
+        import mkdocs.commands.build
+
+        def interrupted(config, **kwargs):
+            (Path(config["site_dir"]) / "half.html").write_text("half")
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(mkdocs.commands.build, "build", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            build_site(target, good)
+    assert _listing(target) == before and (target / MARKER).is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["good", "out"] + (["bad"] if failure == "placeholder" else []))
+
+
+def test_the_default_target_is_site_in_the_working_folder(tmp_path, monkeypatch):
+    config = _tiny_sources(tmp_path, "# fine\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    folder, _ = build_site(None, config)
+    assert folder == work / "site" and (work / "site" / "index.html").is_file()
+
+
+def _cli(args: list[str], capsys) -> tuple[int, str, str]:
+    from unet_explain.cli import main
+
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_docs_build_refuses_a_foreign_folder_and_leaves_it_alone(tmp_path, capsys):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    code, _, err = _cli(["docs", "build", "-d", str(foreign)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "not a site built by unet-explain" in err
+    assert _listing(foreign) == {"thesis.tex": b"precious"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+@pytest.mark.parametrize(
+    ("target", "code", "fragment"),
+    [("a-file", 2, "it is a file"), ("/proc/unet-explain-site", 1, "cannot write in /proc")],
+)
+def test_docs_build_at_a_file_or_an_unwritable_place_is_one_line(tmp_path, capsys, target, code, fragment):
+    if target == "a-file":
+        target = str(tmp_path / "a-file")
+        Path(target).write_text("keep me")
+    got, _, err = _cli(["docs", "build", "-d", target], capsys)
+    assert got == code and err.count("\n") == 1 and fragment in err and "Traceback" not in err
+    if Path(target).parent == tmp_path:
+        assert Path(target).read_text() == "keep me"
+
+
+def test_docs_build_in_an_unwritable_folder_is_one_line(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as root: permissions do not stop writing")
+        code, _, err = _cli(["docs", "build", "-d", str(locked / "site")], capsys)
+        assert code == 1 and err.count("\n") == 1 and "cannot write" in err
+    finally:
+        locked.chmod(0o700)
+
+
+def test_docs_build_checks_the_config_flags_first(tmp_path, capsys):
+    code, _, err = _cli(["docs", "build", "-d", str(tmp_path / "s"), "--input-size", "570"], capsys)
+    assert code == 2 and "nearest valid sizes: 556, 572" in err and not (tmp_path / "s").exists()
+
+
+def test_docs_serve_on_a_busy_port_is_one_line(capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, out, err = _cli(["docs", "serve", "--port", str(port)], capsys)
+    assert code == 1 and out == "" and err.count("\n") == 1 and f"--port {port}: the port is in use" in err
+
+
+def test_docs_serve_on_a_privileged_port_is_one_line(capsys, monkeypatch):
+    import socket
+
+    def refuse(self, address):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(socket.socket, "bind", refuse)  # what a non-root user gets for a port below 1024
+    code, out, err = _cli(["docs", "serve", "--port", "80"], capsys)
+    assert code == 1 and out == "" and err.count("\n") == 1 and "ports below 1024 need root" in err

@@ -294,14 +294,19 @@ def console(words: list[str], site: Site) -> str:
     recorder.flush_text()
     out = [console_block(f"$ unet-explain {shlex.join(words)}")]
     for kind, block in recorder.blocks:
-        out.append(console_block(block) if kind == "text" else richmd.to_markdown(block))
+        out.append(console_block(block) if kind == "text" else stage_table(richmd.to_markdown(block)))
     return "\n".join(out)
+
+
+def stage_table(markdown: str) -> str:
+    """The per-stage table in a box that the stylesheet sets smaller, so its ten columns fit."""
+    return f'<div class="unet-stage-table" markdown>\n\n{markdown}\n</div>\n'
 
 
 def table(words: list[str], site: Site) -> str:
     from unet_explain.render.text_formats import to_markdown
 
-    return to_markdown(spec_for(words, site))
+    return stage_table(to_markdown(spec_for(words, site)))
 
 
 def sizes(words: list[str], site: Site) -> str:
@@ -463,7 +468,7 @@ def size_break(words: list[str], site: Site) -> str:
     if found is None:
         return f"{side} is valid"
     near = [str(n) for n in nearest_valid_sides(side, config.depth, config.padding) if n is not None]
-    return f"`{found.layer}` receives {found.size} pixels ({found.rule}); nearest valid: {_and_list(near)}"
+    return f"{side}: `{found.layer}` receives {found.size} pixels ({found.rule}); nearest valid: {_and_list(near)}"
 
 
 def config_commands(words: list[str], site: Site) -> str:
@@ -762,15 +767,28 @@ def figures_in(markdown: str, cache_: Cache) -> list[Asset]:
     ]
 
 
-def figure_markdown(assets: list[Asset], page_uri: str) -> str:
+def page_folder(page_uri: str, page_url: str | None = None) -> str:
+    """The folder a page is served from: ``walkthrough/costs.md`` is ``walkthrough/costs/index.html``.
+
+    Raw HTML links are not rewritten by MkDocs, so figure links are made relative to where the page is served.
+    """
+    if page_url is not None:
+        folder = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url)
+    else:
+        stem, name = posixpath.splitext(page_uri)[0], posixpath.basename(page_uri)
+        folder = posixpath.dirname(page_uri) if name in ("index.md", "README.md") else stem
+    return folder.strip("/") or "."
+
+
+def figure_markdown(assets: list[Asset], page_uri: str, page_url: str | None = None) -> str:
     """A figure shown in the scheme's colours; a tap or click opens it at full size."""
-    here = posixpath.dirname(page_uri) or "."
+    here = page_folder(page_uri, page_url)
     images = []
     for asset in assets:
         link = posixpath.relpath(asset.uri, here)
         images.append(
             f'<a class="unet-figure-link" href="{link}" title="Open the figure at full size">'
-            f'<img src="{link}#only-{asset.theme}" alt="{html.escape(asset.alt)}" loading="lazy"></a>'
+            f'<img src="{link}#only-{asset.theme}" alt="{html.escape(asset.alt)}"></a>'
         )
     caption = html.escape(assets[0].alt)
     return (
@@ -780,14 +798,15 @@ def figure_markdown(assets: list[Asset], page_uri: str) -> str:
     )
 
 
-def expand(markdown: str, page_uri: str, cache_: Cache) -> str:
-    """Replace every placeholder of a page; ``page_uri`` (``walkthrough/x.md``) sets relative image links."""
+def expand(markdown: str, page_uri: str, cache_: Cache, page_url: str | None = None) -> str:
+    """Replace every placeholder of a page; ``page_uri`` (``walkthrough/x.md``) and the page's URL (default:
+    directory URLs, ``walkthrough/x/``) set relative image links."""
 
     def replace(match: re.Match[str]) -> str:
         kind, args = match.group(1), match.group(2)
         try:
             if kind in FIGURE_KINDS:
-                return figure_markdown(figure(kind, args, cache_), page_uri)
+                return figure_markdown(figure(kind, args, cache_), page_uri, page_url)
             if kind not in TEXT_KINDS:
                 known = ", ".join(sorted([*TEXT_KINDS, *FIGURE_KINDS]))
                 raise PlaceholderError(f"unknown placeholder kind {kind!r}; known: {known}")

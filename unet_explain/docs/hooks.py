@@ -89,7 +89,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     from mkdocs.exceptions import PluginError
 
     try:
-        return generate.expand(markdown, page.file.src_uri, _the_cache(config))
+        return generate.expand(markdown, page.file.src_uri, _the_cache(config), page.url)
     except UNetExplainError as err:
         raise PluginError(str(err)) from None
 

@@ -163,7 +163,9 @@ def build_site(
             "Built by unet-explain: 'unet-explain docs build' may replace this folder.\n", encoding="utf-8"
         )
         _swap_in(building, target)
-    except (MkDocsException, Abort) as err:
+    except Abort:
+        raise DocsError("the site did not build; MkDocs names the cause in the ERROR lines above") from None
+    except MkDocsException as err:
         raise DocsError(f"the site did not build: {err}") from None
     except OSError as err:
         raise DocsError(f"the site did not build: {err.strerror or err}: {err.filename or target}") from None
