@@ -414,3 +414,93 @@ def test_docs_serve_on_a_privileged_port_is_one_line(capsys, monkeypatch):
     monkeypatch.setattr(socket.socket, "bind", refuse)  # what a non-root user gets for a port below 1024
     code, out, err = _cli(["docs", "serve", "--port", "80"], capsys)
     assert code == 1 and out == "" and err.count("\n") == 1 and "ports below 1024 need root" in err
+
+
+# --- from a wheel, in an empty folder ----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(tmp_path):
+    """Build the wheel offline, install it (no deps) into a new venv that borrows this venv's dependencies."""
+    import subprocess
+    import sys
+    import sysconfig
+    import venv
+
+    source = tmp_path / "source"  # a copy, so the build leaves nothing in the working tree
+    source.mkdir()
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "mkdocs.yml"):
+        shutil.copy2(ROOT / name, source / name)
+    ignore = shutil.ignore_patterns("__pycache__", "_site_src", "*.egg-info")
+    shutil.copytree(ROOT / "docs", source / "docs", ignore=ignore)
+    shutil.copytree(ROOT / "unet_explain", source / "unet_explain", ignore=ignore)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    wheels = tmp_path / "wheels"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", str(wheels), str(source)],
+        check=True, env=env, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = wheels.glob("unet_explain-*.whl")
+
+    fresh = tmp_path / "venv"
+    venv.create(fresh, with_pip=False)
+    python = fresh / "bin" / "python"
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    # The dependencies (mkdocs, TensorFlow, ...) come from this venv, after the fresh venv's own packages.
+    Path(purelib, "borrowed_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run(
+        [*pip, "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        check=True, env=env, capture_output=True,
+    )  # fmt: skip
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    where = subprocess.run(
+        [python, "-c", "import unet_explain.docs.site as s; print(s.find_config())"],
+        cwd=empty, env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    assert where.startswith(purelib) and where.endswith("unet_explain/_site_src/mkdocs.yml")
+    run = subprocess.run(
+        [fresh / "bin" / "unet-explain", "docs", "build", "-d", "out", "--input-size", "508", "--in-channels", "3"],
+        cwd=empty, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert sorted(p.name for p in empty.iterdir()) == ["out"]
+    home = (empty / "out" / "index.html").read_text(encoding="utf-8")
+    assert "input 508x508x3" in home and count(build_spec(UNetConfig(input_size=508, in_channels=3)).totals.params) in home
+    tile = (empty / "out" / "walkthrough" / "input-tile" / "index.html").read_text(encoding="utf-8")
+    assert "324x324" in tile and '<span class="nf">validate_input_size</span>' in tile  # the package's source
+
+    # ... and serves it, from the same empty folder, without writing there.
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [fresh / "bin" / "unet-explain", "docs", "serve", "--port", str(port)],
+            cwd=empty, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+        try:
+            deadline, page = time.monotonic() + 120, ""
+            while time.monotonic() < deadline and not page:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                        page = response.read().decode("utf-8")
+                except OSError:
+                    assert server.poll() is None, log.read_text()[-2000:]
+                    time.sleep(0.5)
+            assert "input 572x572x1" in page  # served for the paper's network: no flags given
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    assert sorted(p.name for p in empty.iterdir()) == ["out"]
