@@ -292,7 +292,12 @@ def console(words: list[str], site: Site) -> str:
     finally:
         cli._print_wide = real
     recorder.flush_text()
-    out = [console_block(f"$ unet-explain {shlex.join(words)}")]
+    command = f"$ unet-explain {shlex.join(words)}\n"
+    if recorder.blocks and recorder.blocks[0][0] == "text":  # the command and what it printed, in one block
+        recorder.blocks[0] = ("text", command + recorder.blocks[0][1])
+    else:
+        recorder.blocks.insert(0, ("text", command))
+    out = []
     for kind, block in recorder.blocks:
         out.append(console_block(block) if kind == "text" else stage_table(richmd.to_markdown(block)))
     return "\n".join(out)
