@@ -52,8 +52,9 @@ OVERFLOW_JS = """
 () => {
   const article = document.querySelector('article.md-content__inner');
   const limit = document.querySelector('.md-content').getBoundingClientRect().right + 1;  // the content column
-  const describe = el => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
-      ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ' "' + (el.textContent || '').trim().slice(0, 40) + '"';
+  const classes = el => typeof el.className === 'string' && el.className.trim()
+      ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+  const describe = el => el.tagName.toLowerCase() + classes(el) + ' "' + el.textContent.trim().slice(0, 40) + '"';
   const scrolls = el => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX);
   const outside = [];
   const scrolling = [];
@@ -61,7 +62,10 @@ OVERFLOW_JS = """
     const box = el.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
     let parent = el.parentElement, inBox = false;
-    while (parent && parent !== article) { if (scrolls(parent)) { inBox = true; break; } parent = parent.parentElement; }
+    while (parent && parent !== article) {
+      if (scrolls(parent)) { inBox = true; break; }
+      parent = parent.parentElement;
+    }
     if (!inBox && box.right > limit) outside.push(describe(el) + ' right=' + Math.round(box.right));
     if (scrolls(el) && el.scrollWidth > el.clientWidth + 1) scrolling.push(describe(el));
   }
@@ -142,7 +146,9 @@ def test_every_page_fits_and_loads_its_figures(served_site, browser, viewport, s
     page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
     page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
     page.on("requestfailed", lambda req: problems.append(f"failed request: {req.url} ({req.failure})"))
-    page.on("request", lambda req: problems.append(f"external request: {req.url}") if not req.url.startswith(base) else None)
+    page.on(
+        "request", lambda req: problems.append(f"external request: {req.url}") if not req.url.startswith(base) else None
+    )
     shots = os.environ.get("UNET_EXPLAIN_SHOTS")
     figures = 0
     overflow: list[str] = []
@@ -203,7 +209,7 @@ def test_walkthrough_screenshot_is_not_blank(served_site, browser):
 def test_a_site_built_for_another_network_shows_its_numbers(own_site, browser):
     base, _ = own_site
     spec, paper = build_spec(OWN), build_spec(UNetConfig())
-    out = "{0}x{1}".format(*spec.totals.output_size)
+    out = "{}x{}".format(*spec.totals.output_size)
     page = browser.new_page(viewport=DESKTOP)
     page.goto(base, wait_until="load")
     home = page.inner_text("article")

@@ -50,7 +50,9 @@ def test_figures_link_relative_to_the_page(cache):
     text = generate.expand("{{ diagram --depth 2 --input-size 188 }}", "walkthrough/x.md", cache)
     links = re.findall(r'src="\.\./\.\./(assets/generated/diagram-\w+-(light|dark)\.svg)#only-\2"', text)
     assert [theme for _, theme in links] == ["light", "dark"] and "depth 2" in text
-    assert [a.uri for a in generate.figures_in("{{ diagram --depth 2 --input-size 188 }}", cache)] == [u for u, _ in links]
+    assert [a.uri for a in generate.figures_in("{{ diagram --depth 2 --input-size 188 }}", cache)] == [
+        u for u, _ in links
+    ]
 
 
 @pytest.mark.parametrize(
@@ -197,7 +199,7 @@ def test_placeholders_follow_the_site_config_unless_marked_paper(tmp_path):
     )
     with_one_channel = build_spec(UNetConfig(input_size=508)).totals.params
     assert text == "324x324 388x388 " + count(with_one_channel)
-    assert "{0}x{1}".format(*spec.totals.output_size) == "324x324" and paper.totals.output_size == (388, 388)
+    assert "{}x{}".format(*spec.totals.output_size) == "324x324" and paper.totals.output_size == (388, 388)
     assert to_markdown(spec) in generate.expand("{{ table }}", "index.md", cache)
 
 
@@ -210,7 +212,11 @@ def test_the_cache_key_includes_the_site_config(tmp_path):
 
 
 def test_size_tokens_keep_examples_true_on_any_site(tmp_path):
-    for flags, bad, nxt in [((), 570, 588), (("--input-size", "508"), 506, 524), (("--depth", "3", "--input-size", "188"), 186, 196)]:
+    for flags, bad, nxt in [
+        ((), 570, 588),
+        (("--input-size", "508"), 506, 524),
+        (("--depth", "3", "--input-size", "188"), 186, 196),
+    ]:
         cache = generate.Cache(tmp_path, generate.Site(flags=flags))
         assert str(bad) in generate.expand("{{ size-break @input-2 }}", "i.md", cache)
         assert generate.expand("{{ value config.input_size | side --input-size @next }}", "i.md", cache) == str(nxt)
@@ -250,7 +256,9 @@ def test_the_derivations_render_the_specs_numbers(cache):
     assert "| 32 | 68 | 140 | 284 | **572** | 388 |" in backwards
     assert "16 b + 60" in backwards
     enc1 = generate.expand("{{ stage-params enc1 }}", "i.md", cache)
-    assert "9 · 1 · 64 + 64" in enc1 and "9 · 64 · 64 + 64" in enc1 and f"**{count(spec.stage('enc1').params)}**" in enc1
+    assert (
+        "9 · 1 · 64 + 64" in enc1 and "9 · 64 · 64 + 64" in enc1 and f"**{count(spec.stage('enc1').params)}**" in enc1
+    )
     dec1 = generate.expand("{{ stage-params dec1 }}", "i.md", cache)
     assert "4 · 128 · 64 + 64" in dec1 and f"**{count(spec.stage('dec1').params)}**" in dec1
     field = generate.expand("{{ field-reconcile }}", "i.md", cache)
@@ -332,7 +340,9 @@ def test_a_failed_or_interrupted_build_leaves_the_previous_site(tmp_path, monkey
         with pytest.raises(KeyboardInterrupt):
             build_site(target, good)
     assert _listing(target) == before and (target / MARKER).is_file()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["good", "out"] + (["bad"] if failure == "placeholder" else []))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["good", "out"] + (["bad"] if failure == "placeholder" else [])
+    )
 
 
 def test_the_default_target_is_site_in_the_working_folder(tmp_path, monkeypatch):
@@ -472,7 +482,9 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(tm
     assert run.returncode == 0, run.stderr[-2000:]
     assert sorted(p.name for p in empty.iterdir()) == ["out"]
     home = (empty / "out" / "index.html").read_text(encoding="utf-8")
-    assert "input 508x508x3" in home and count(build_spec(UNetConfig(input_size=508, in_channels=3)).totals.params) in home
+    assert (
+        "input 508x508x3" in home and count(build_spec(UNetConfig(input_size=508, in_channels=3)).totals.params) in home
+    )
     tile = (empty / "out" / "walkthrough" / "input-tile" / "index.html").read_text(encoding="utf-8")
     assert "324x324" in tile and '<span class="nf">validate_input_size</span>' in tile  # the package's source
 

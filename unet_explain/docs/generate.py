@@ -46,9 +46,10 @@ import ast
 import contextlib
 import hashlib
 import html
+import importlib
+import io
 import math
 import os
-import io
 import posixpath
 import re
 import shlex
@@ -434,7 +435,9 @@ def summary(words: list[str], site: Site) -> str:
             os.environ["COLUMNS"] = saved
     body = "\n".join(line.rstrip() for line in "\n".join(lines).splitlines())
     flags = shlex.join(["summary", *with_site(words, site)])
-    return console_block(f"$ unet-explain {flags}") + f'\n<pre class="unet-wide"><code>{html.escape(body)}</code></pre>\n'
+    return (
+        console_block(f"$ unet-explain {flags}") + f'\n<pre class="unet-wide"><code>{html.escape(body)}</code></pre>\n'
+    )
 
 
 def verify(words: list[str], site: Site) -> str:
@@ -701,7 +704,7 @@ def _lesson_svg(words: list[str], site: Site, theme: str) -> bytes:
     if not words:
         raise PlaceholderError("figure takes a NAME, then config flags")
     try:
-        from unet_explain.render.lesson_figures import LESSON_FIGURES
+        LESSON_FIGURES = importlib.import_module("unet_explain.render.lesson_figures").LESSON_FIGURES
     except ImportError:
         raise PlaceholderError("the lesson figures (unet_explain.render.lesson_figures) are not installed") from None
     if words[0] not in LESSON_FIGURES:
@@ -712,7 +715,7 @@ def _lesson_svg(words: list[str], site: Site, theme: str) -> bytes:
 
 def _lesson_alt(words: list[str], site: Site) -> str:
     try:
-        from unet_explain.render import lesson_figures
+        lesson_figures = importlib.import_module("unet_explain.render.lesson_figures")
     except ImportError:
         return words[0] if words else "figure"
     alts = getattr(lesson_figures, "ALT", {})
@@ -799,7 +802,7 @@ def figure_markdown(assets: list[Asset], page_uri: str, page_url: str | None = N
     return (
         '<figure class="unet-figure">\n'
         + "\n".join(images)
-        + f"\n<figcaption>{caption} <span class=\"unet-hint\">(tap to enlarge)</span></figcaption>\n</figure>"
+        + f'\n<figcaption>{caption} <span class="unet-hint">(tap to enlarge)</span></figcaption>\n</figure>'
     )
 
 

@@ -46,7 +46,7 @@ def crop_derivation(words: list[str], site: Site) -> str:
     decoders = [s for s in spec.stages if s.crop is not None]  # decD .. dec1
     lines = [
         f"Write D = {depth} for the depth, c = {c} for the 3x3 convolutions per level and r = {r} for the pixels one",
-        "convolution takes from a side (r = 2 unpadded, r = 0 with padding \"same\"). Let e<sub>l</sub> be the side",
+        'convolution takes from a side (r = 2 unpadded, r = 0 with padding "same"). Let e<sub>l</sub> be the side',
         "that level l of the contracting path copies across, d<sub>l</sub> the side that leaves the decoder of",
         "level l, and u<sub>l</sub> = 2 d<sub>l+1</sub> its up-sampled input (d<sub>D+1</sub> is the bottleneck's",
         "output). Going down, e<sub>l+1</sub> = e<sub>l</sub> / 2 − rc; going up, d<sub>l</sub> = u<sub>l</sub> − rc.",
@@ -98,7 +98,7 @@ def size_backwards(words: list[str], site: Site) -> str:
         f"pooling into level l+1 needed an even side 2 × (side entering level l+1), and before it the {c}",
         f"convolutions of level l took {rc} pixels, so the side entering level l is",
         "",
-        f"<p class=\"unet-math\">i<sub>l</sub> = 2 i<sub>l+1</sub> + rc = 2 i<sub>l+1</sub> + {rc}, with "
+        f'<p class="unet-math">i<sub>l</sub> = 2 i<sub>l+1</sub> + rc = 2 i<sub>l+1</sub> + {rc}, with '
         f"i<sub>D+1</sub> = b, so the tile is i<sub>1</sub> = 2<sup>D</sup> b + rc (2<sup>D</sup> − 1) = "
         f"{2**depth} b + {rc * (2**depth - 1)}.</p>",
         "",
@@ -252,7 +252,10 @@ def site_config(words: list[str], site: Site) -> str:
     paper = UNetConfig()
     flags = " ".join(site.flags)
     if site.is_paper:
-        head = f'!!! info "Built for the paper\'s network"\n\n    Every number on this site is for the paper\'s network: {config.describe()}.'
+        head = (
+            "!!! info \"Built for the paper's network\"\n\n"
+            f"    Every number on this site is for the paper's network: {config.describe()}."
+        )
         how = (
             "    To read it for your own network, build it with your settings, e.g. "
             "`unet-explain docs build --input-size 508 --in-channels 3`: every table, number and figure "

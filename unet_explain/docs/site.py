@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from unet_explain.config import UNetConfig
 from unet_explain.errors import MissingToolError, UNetExplainError
@@ -77,7 +78,7 @@ def _mkdocs() -> None:
         ) from None
 
 
-def _overrides(config_path: Path, flags: tuple[str, ...]) -> dict[str, object]:
+def _overrides(config_path: Path, flags: tuple[str, ...]) -> dict[str, Any]:
     """What the command changes in mkdocs.yml: the site's network and the hooks' path (from the package)."""
     import yaml
 
