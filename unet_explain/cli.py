@@ -282,7 +282,9 @@ def _image_arg(text: str) -> tuple[int, int]:
 def cmd_audit(args: argparse.Namespace) -> int:
     from unet_explain.model.audit import audit_model, load_model
 
-    report = audit_model(load_model(args.model))
+    # load_model checks the spec (file, factory) before TensorFlow is imported.
+    model = load_model(args.model, unsafe=args.unsafe)
+    report = audit_model(model, input_size=args.input_size, in_channels=args.in_channels)
     if args.format == "json":
         import json
 
@@ -292,6 +294,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
         _print_wide(audit_tables(report))
     return 0
+
+
+def _audit_unsafe_help() -> str:
+    from unet_explain.model.audit.loading import UNSAFE_HELP
+
+    return UNSAFE_HELP
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -420,7 +428,24 @@ def build_parser() -> argparse.ArgumentParser:
         False,
     )
     p.add_argument(
-        "model", metavar="MODEL", help="a saved model (model.keras) or a factory: file.py:function, pkg.mod:function"
+        "model",
+        metavar="MODEL",
+        help="a saved model (model.keras, loaded in Keras's safe mode) or a factory: file.py:function or "
+        "pkg.mod:function (this RUNS that file's code)",
+    )
+    p.add_argument("--unsafe", action="store_true", help=_audit_unsafe_help())
+    p.add_argument(
+        "--input-size",
+        type=_size_arg,
+        metavar="N|HxW",
+        help="trace a model whose input size is open (None) at this size (default: 572, or the nearest size it "
+        "accepts); a model with a fixed size keeps its own",
+    )
+    p.add_argument(
+        "--in-channels",
+        type=int,
+        metavar="C",
+        help="input channels for a model that never saw an input (a subclassed model not yet built; default 1)",
     )
     p.add_argument("-f", "--format", choices=("rich", "json"), default="rich", help="output format")
 

@@ -204,9 +204,8 @@ NOTE_TEXT = {
     "std (Keras rescales it so the variance stays 2/N); not a deviation",
     "no_dropout": "no dropout; the paper adds Dropout at the end of the contracting path while training. It changes "
     "no size and no parameter",
-    "params": "parameters {params}: the paper network compared with has {paper}; the difference comes from {sources}",
 }
-"""Wording of the notes (differences that change nothing, and the parameter account)."""
+"""Wording of the notes: differences that change nothing."""
 
 
 def meaning(key: str, case: str, **values: object) -> str:

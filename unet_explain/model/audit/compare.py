@@ -476,6 +476,11 @@ def _parameters(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None, mai
 
     graph = parts.graph
     put("normalisation", sum(_weights(op) for op in graph.ops if op.kind in pt.NORM))
+    first = parts.convs.get(names.encoder(1), [])[:1]
+    if first and report.in_channels != spec.config.in_channels:
+        k = int(first[0].config.get("kernel_size", (3,))[0])
+        put("in_channels", (report.in_channels - spec.config.in_channels) * k * k * first[0].channels)
+    put("downsampling", sum(_weights(op) for ops in parts.downs.values() for op in ops))
     extras = [op for convs in parts.convs.values() for op in convs[2:]]
     extra_ids = {id(op) for op in extras}
     put("extra_layers", sum(_weights(op) for op in extras))
@@ -526,15 +531,6 @@ def _parameters(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None, mai
                     deviation.paper,
                     f"{deviation.meaning} ({n:+,} parameters)",
                 )
-        listed = ", ".join(f"{ASPECTS[k].title if k in ASPECTS else k} {n:+,}" for k, n in sources.items())
-        report.notes.append(
-            Note(
-                "params",
-                NOTE_TEXT["params"].format(
-                    params=f"{report.params:,}", paper=f"{spec.totals.params:,}", sources=listed or "nothing counted"
-                ),
-            )
-        )
 
 
 def _same(values: list[str]) -> str:

@@ -255,7 +255,13 @@ def trace(model: Any, input_size: tuple[int, int] | None = None, in_channels: in
         except Exception as err:
             failures.append(f"{side[0]}x{side[1]}: {type(err).__name__}: {str(err).strip().splitlines()[0][:200]}")
             continue
-        note = ""
+        try:
+            graph = _graph(model, keras.tree.flatten(outputs), "")
+        except _SizeMismatch as err:
+            # Layers built for an open size do not re-check their inputs: a join of unequal maps means this
+            # size does not fit the network.
+            failures.append(f"{side[0]}x{side[1]}: {err}")
+            continue
         if open_size:
             if input_size is not None:
                 note = f"the model leaves its input size open; traced at {side[0]}x{side[1]} (--input-size)"
@@ -266,7 +272,8 @@ def trace(model: Any, input_size: tuple[int, int] | None = None, in_channels: in
                     f"the model leaves its input size open and does not accept the paper's {DEFAULT_SIDE}; "
                     f"traced at {side[0]}x{side[1]}, the nearest size it accepts (--input-size sets another)"
                 )
-        return _graph(model, keras.tree.flatten(outputs), note)
+            graph.size_note = note
+        return graph
     if not open_size:
         raise ModelLoadError(f"{model.name!r} could not be called on its own input shape ({failures[0]})")
     if input_size is not None:
@@ -277,6 +284,18 @@ def trace(model: Any, input_size: tuple[int, int] | None = None, in_channels: in
     )
 
 
+class _SizeMismatch(Exception):
+    """A join (concatenation, addition) of maps of different sizes: the traced size does not fit."""
+
+
+def _check_joins(ops: list[Op]) -> None:
+    for op in ops:
+        sizes = {p.spatial for p in op.parents if p.spatial is not None}
+        if len(op.parents) > 1 and len(sizes) > 1 and op.spatial is not None:
+            shown = ", ".join(f"{h}x{w}" for h, w in sorted(sizes))  # type: ignore[misc]
+            raise _SizeMismatch(f"{op.kind} {op.name!r} joins maps of {shown}")
+
+
 def _graph(model: Any, outputs: list[Any], note: str) -> Graph:
     images = [t for t in outputs if len(t.shape) == 4]
     if not images:
@@ -284,6 +303,7 @@ def _graph(model: Any, outputs: list[Any], note: str) -> Graph:
     # Deep supervision gives several outputs; the segmentation is the largest.
     main = max(images, key=lambda t: (int(t.shape[1] or 0) * int(t.shape[2] or 0)))
     ops = _walk([main])
+    _check_joins(ops)
     inputs = [op for op in ops if op.kind == "InputLayer" and op.spatial is not None]
     if not inputs:
         raise AuditError(f"{model.name!r}: its output does not depend on an image input")

@@ -119,6 +119,17 @@ class AuditReport:
     details: dict[str, str] = field(default_factory=dict)
     """What was found, one short string per aspect key (also for aspects that match the paper)."""
 
+    def params_account(self) -> str:
+        """The parameter count, and the difference from the paper network by the aspect that causes it."""
+        if self.paper is None or self.params == self.paper.totals.params:
+            return f"{self.params:,}" + (" (the same as the paper network)" if self.paper is not None else "")
+        from unet_explain.model.audit.aspects import ASPECTS
+
+        parts = ", ".join(
+            f"{ASPECTS[k].title if k in ASPECTS else k.replace('_', ' ')} {n:+,}" for k, n in self.param_sources.items()
+        )
+        return f"{self.params:,} = the paper network's {self.paper.totals.params:,}" + (f"; {parts}" if parts else "")
+
     @property
     def config(self) -> dict[str, Any]:
         """The task settings: input channels, classes, input size (not deviations)."""
