@@ -37,6 +37,9 @@ ASPECTS: dict[str, Aspect] = {
                 "input ({out}); pixels near every border are computed partly from invented zeros. The paper's "
                 "network instead predicts only pixels with full context: it would need a {tile} tile for a "
                 "{paper_out} output (a {margin}-pixel margin on each side), and {cover}",
+                "cover": "to predict all {out} pixels in one pass it would take a {tile} tile (output {tile_out}), "
+                "or several tiles with mirrored borders",
+                "tiles": "a large image is predicted tile by tile, with mirrored borders",
                 "mixed": "some convolutions pad and some do not; sizes shrink unevenly",
             },
         ),

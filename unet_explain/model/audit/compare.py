@@ -16,7 +16,7 @@ depth) of the network, or says plainly that it is not attributed.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from unet_explain.core import arithmetic as ar
 from unet_explain.core import names
@@ -149,9 +149,9 @@ def _padding_deviation(report: AuditReport, spec: UNetSpec | None) -> Deviation 
     if cover_h and cover_w:
         out_h = ar.trace_side(cover_h, spec.config.depth, "valid").output
         out_w = ar.trace_side(cover_w, spec.config.depth, "valid").output
-        cover = f"to predict all {oh}x{ow} pixels in one pass it would take a {cover_h}x{cover_w} tile (output {out_h}x{out_w}), or several tiles with mirrored borders"
+        cover = meaning("padding", "cover", out=f"{oh}x{ow}", tile=f"{cover_h}x{cover_w}", tile_out=f"{out_h}x{out_w}")
     else:
-        cover = "a large image is predicted tile by tile, with mirrored borders"
+        cover = meaning("padding", "tiles")
     return Deviation(
         "padding",
         f"{'/'.join(report.paddings)}: {report.input_size[0]}x{report.input_size[1]} in, {oh}x{ow} out",
@@ -175,14 +175,23 @@ def _per_level(report: AuditReport) -> list[tuple[int, Deviation]]:
         if skip.taken != "before down-sampling":
             case = {"after down-sampling": "after", "the input image": "input"}.get(skip.taken, "elsewhere")
             out.append(
-                (level, Deviation("skip_source", f"the map {skip.taken}", ASPECTS["skip_source"].paper,
-                                  meaning("skip_source", case)))
+                (
+                    level,
+                    Deviation(
+                        "skip_source",
+                        f"the map {skip.taken}",
+                        ASPECTS["skip_source"].paper,
+                        meaning("skip_source", case),
+                    ),
+                )
             )
         match = skip.match
         if match.startswith("crop") and "," in match:
             out.append((level, Deviation("skip_match", match, "centre crop", meaning("skip_match", "uncentred"))))
         elif match == "resize":
-            out.append((level, Deviation("skip_match", "resize of the copy", "centre crop", meaning("skip_match", "resize"))))
+            out.append(
+                (level, Deviation("skip_match", "resize of the copy", "centre crop", meaning("skip_match", "resize")))
+            )
         elif match.startswith("Lambda"):
             out.append((level, Deviation("skip_match", match, "centre crop", meaning("skip_match", "lambda"))))
         elif match == "pad":
@@ -191,7 +200,10 @@ def _per_level(report: AuditReport) -> list[tuple[int, Deviation]]:
             fixed = "up-sampling" in skip.upsampling or "resize" in skip.upsampling
             case = ("fixed+conv" if ", then conv" in skip.upsampling else "fixed") if fixed else "other"
             out.append(
-                (level, Deviation("upsampling", skip.upsampling, ASPECTS["upsampling"].paper, meaning("upsampling", case)))
+                (
+                    level,
+                    Deviation("upsampling", skip.upsampling, ASPECTS["upsampling"].paper, meaning("upsampling", case)),
+                )
             )
         if skip.after_upsampling != "none":
             out.append(
@@ -266,8 +278,10 @@ def compare(parts: pt.Parts, reference: UNetConfig | None = None) -> AuditReport
     inits = [pt.describe_initialiser(op.layer) for op in main_convs]
     init_rules = list(dict.fromkeys(rule for rule, _ in inits))
     in_shape, out_shape = graph.input.shape, graph.output.shape
-    head = parts.head_activation if parts.head_activation in ("softmax", "sigmoid") else (
-        "logits" if parts.head_activation is None else str(parts.head_activation)
+    head = (
+        parts.head_activation
+        if parts.head_activation in ("softmax", "sigmoid")
+        else ("logits" if parts.head_activation is None else str(parts.head_activation))
     )
     report = AuditReport(
         name=graph.name,
@@ -317,10 +331,22 @@ def _deviations(
     odd = {lv: text for lv, text in down_text.items() if text != PAPER_DOWN}
     if odd:
         kinds = set(odd.values())
-        case = "strided" if any("strided" in k for k in kinds) else "average" if any("average" in k for k in kinds) else "other"
+        case = (
+            "strided"
+            if any("strided" in k for k in kinds)
+            else "average"
+            if any("average" in k for k in kinds)
+            else "other"
+        )
         where = _levels_text([lv + 1 for lv in odd], len(down_text))
-        add(Deviation("downsampling", f"{' / '.join(dict.fromkeys(odd.values()))} ({where})", ASPECTS["downsampling"].paper,
-                      meaning("downsampling", case)))
+        add(
+            Deviation(
+                "downsampling",
+                f"{' / '.join(dict.fromkeys(odd.values()))} ({where})",
+                ASPECTS["downsampling"].paper,
+                meaning("downsampling", case),
+            )
+        )
 
     widths = {}
     for skip in report.skips:
@@ -330,43 +356,72 @@ def _deviations(
     _merge(report, _per_level(report), widths)
     extra_copies = [s for s in parts.skips if s.extra_copies]
     if extra_copies:
-        add(Deviation("skip_source", f"{len(extra_copies)} concatenations join several copies", "one copy per level",
-                      meaning("skip_source", "extra")))
+        add(
+            Deviation(
+                "skip_source",
+                f"{len(extra_copies)} concatenations join several copies",
+                "one copy per level",
+                meaning("skip_source", "extra"),
+            )
+        )
 
     # Channels and depth.
     if spec is not None:
         paper_channels = [spec.stage(names.encoder(k)).channels for k in range(1, spec.config.depth + 1)]
         paper_channels.append(spec.stage(names.BOTTLENECK).channels)
         if report.level_channels != paper_channels:
-            add(Deviation("channels", ", ".join(map(str, report.level_channels)), ", ".join(map(str, paper_channels)),
-                          meaning("channels", "width")))
+            add(
+                Deviation(
+                    "channels",
+                    ", ".join(map(str, report.level_channels)),
+                    ", ".join(map(str, paper_channels)),
+                    meaning("channels", "width"),
+                )
+            )
     dec_channels = []
     for level in range(parts.depth):
         convs = parts.convs.get(names.decoder(level + 1), [])[:2]
         if convs:
             dec_channels.append((level, convs[-1].channels))
-    mismatched = [lv for lv, c in dec_channels if lv < len(report.level_channels) - 1 and c != report.level_channels[lv]]
+    mismatched = [
+        lv for lv, c in dec_channels if lv < len(report.level_channels) - 1 and c != report.level_channels[lv]
+    ]
     if mismatched:
         found = ", ".join(f"dec{lv + 1} {c}" for lv, c in dec_channels)
-        add(Deviation("channels", found, "each decoder level as wide as its encoder level", meaning("channels", "decoder")))
+        add(
+            Deviation(
+                "channels", found, "each decoder level as wide as its encoder level", meaning("channels", "decoder")
+            )
+        )
     if report.depth != 4:
-        add(Deviation("depth", _plural(report.depth, "down-sampling"), ASPECTS["depth"].paper, meaning("depth", "depth")))
+        add(
+            Deviation(
+                "depth", _plural(report.depth, "down-sampling"), ASPECTS["depth"].paper, meaning("depth", "depth")
+            )
+        )
     skip_levels = {s.level for s in parts.skips}
     missing = [lv + 1 for lv in range(parts.depth) if lv not in skip_levels]
     if missing:
-        add(Deviation("depth", f"no skip connection at level{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))}",
-                      "a skip connection at every level", meaning("depth", "skips")))
+        add(
+            Deviation(
+                "depth",
+                f"no skip connection at level{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))}",
+                "a skip connection at every level",
+                meaning("depth", "skips"),
+            )
+        )
 
     # Activations of the main convolutions.
-    activations = Counter()
+    activations: Counter[str] = Counter()
     for op in main_convs:
         act = pt.activation_of(op) or next((a for a in map(pt.activation_of, pt.follow(op)) if a), None)
         activations[act or "none"] += 1
     if activations and set(activations) != {"relu"}:
         found = ", ".join(
-            f"{name} after {'every conv' if n == len(main_convs) else _plural(n, 'conv')}" for name, n in activations.items()
+            f"{name} after {'every conv' if n == len(main_convs) else _plural(n, 'conv')}"
+            for name, n in activations.items()
         )
-        case = "missing" if "none" in activations and len(activations) > 1 or set(activations) == {"none"} else "other"
+        case = "missing" if "none" in activations else "other"
         add(Deviation("conv_activation", found, ASPECTS["conv_activation"].paper, meaning("conv_activation", case)))
 
     # Normalisation: which, after how many convs, before or after the activation.
@@ -374,16 +429,22 @@ def _deviations(
         normed = before = 0
         for op in main_convs:
             chain = pt.follow(op)
-            kinds = [c.kind for c in chain]
-            if any(k in pt.NORM for k in kinds):
+            chain_kinds = [c.kind for c in chain]
+            if any(k in pt.NORM for k in chain_kinds):
                 normed += 1
-                first_norm = next(i for i, k in enumerate(kinds) if k in pt.NORM)
+                first_norm = next(i for i, k in enumerate(chain_kinds) if k in pt.NORM)
                 acts = [i for i, c in enumerate(chain) if pt.activation_of(c)]
                 if pt.activation_of(op) is None and (not acts or first_norm < acts[0]):
                     before += 1
         kinds_text = ", ".join(f"{n} {k}" for k, n in report.normalisation.items())
-        where = f" after {normed} of {len(main_convs)} convs" + (", before the activation" if before == normed and normed else "")
-        add(Deviation("normalisation", kinds_text + where, ASPECTS["normalisation"].paper, meaning("normalisation", "batch")))
+        where = f" after {normed} of {len(main_convs)} convs" + (
+            ", before the activation" if before == normed and normed else ""
+        )
+        add(
+            Deviation(
+                "normalisation", kinds_text + where, ASPECTS["normalisation"].paper, meaning("normalisation", "batch")
+            )
+        )
 
     # Dropout: type and place.
     paper_places = {names.encoder(parts.depth), names.BOTTLENECK}
@@ -392,12 +453,18 @@ def _deviations(
         misplaced = [op for op in dropouts if parts.stage_of[id(op)] not in paper_places]
         if spatial or misplaced:
             stages = list(dict.fromkeys(parts.stage_of[id(op)] for op in dropouts))
-            kinds = ", ".join(f"{n} {k}" for k, n in Counter(op.kind for op in dropouts).items())
-            rates = sorted({op.config.get("rate") for op in dropouts if op.config.get("rate") is not None})
+            drop_kinds = ", ".join(f"{n} {k}" for k, n in Counter(op.kind for op in dropouts).items())
+            rates = sorted({float(op.config["rate"]) for op in dropouts if op.config.get("rate") is not None})
             rate = f", rate {'/'.join(f'{r:g}' for r in rates)}" if rates else ""
             where = "every stage" if len(stages) >= 2 * parts.depth else ", ".join(stages)
-            add(Deviation("dropout", f"{kinds}{rate} in {where}", ASPECTS["dropout"].paper,
-                          meaning("dropout", "spatial" if spatial else "placement")))
+            add(
+                Deviation(
+                    "dropout",
+                    f"{drop_kinds}{rate} in {where}",
+                    ASPECTS["dropout"].paper,
+                    meaning("dropout", "spatial" if spatial else "placement"),
+                )
+            )
     else:
         report.notes.append(Note("dropout", NOTE_TEXT["no_dropout"]))
 
@@ -407,12 +474,12 @@ def _deviations(
         if len(convs) > 2:
             extra = convs[2:]
             label = "before the head" if stage == names.decoder(1) else f"in {stage}"
-            kinds = ", ".join(
+            described = ", ".join(
                 f"{op.kind.replace('2D', '').lower()} {int(op.config.get('kernel_size', (1,))[0])}x"
                 f"{int(op.config.get('kernel_size', (1,))[0])} ({op.channels} filters)"
                 for op in extra
             )
-            extra_found.append(f"{_plural(len(extra), 'more conv')} {label}: {kinds}")
+            extra_found.append(f"{_plural(len(extra), 'more conv')} {label}: {described}")
     skip_levels = {sk.level for sk in parts.skips}
     expected = [names.encoder(k) for k in range(1, parts.depth + 1)] + [names.BOTTLENECK]
     expected += [names.decoder(lv + 1) for lv in sorted(skip_levels, reverse=True)]
@@ -421,13 +488,29 @@ def _deviations(
     if after:
         extra_found.append("after the head: " + ", ".join(op.kind for op in after))
     if extra_found:
-        add(Deviation("extra_layers", "; ".join(extra_found), ASPECTS["extra_layers"].paper, meaning("extra_layers", "extra")))
+        add(
+            Deviation(
+                "extra_layers", "; ".join(extra_found), ASPECTS["extra_layers"].paper, meaning("extra_layers", "extra")
+            )
+        )
     if fewer:
-        add(Deviation("extra_layers", f"fewer than two convs in {', '.join(dict.fromkeys(fewer))}",
-                      ASPECTS["extra_layers"].paper, meaning("extra_layers", "fewer")))
+        add(
+            Deviation(
+                "extra_layers",
+                f"fewer than two convs in {', '.join(dict.fromkeys(fewer))}",
+                ASPECTS["extra_layers"].paper,
+                meaning("extra_layers", "fewer"),
+            )
+        )
     if parts.additions:
-        add(Deviation("extra_layers", _plural(len(parts.additions), "element-wise addition") + " or products of maps",
-                      ASPECTS["extra_layers"].paper, meaning("extra_layers", "residual")))
+        add(
+            Deviation(
+                "extra_layers",
+                _plural(len(parts.additions), "element-wise addition") + " or products of maps",
+                ASPECTS["extra_layers"].paper,
+                meaning("extra_layers", "residual"),
+            )
+        )
 
     # Head.
     k = int(parts.head.config.get("kernel_size", (1,))[0])
@@ -438,8 +521,14 @@ def _deviations(
         add(Deviation("head", "logits (no activation)", head_paper, meaning("head", "logits")))
     elif report.head == "sigmoid":
         case = "sigmoid1" if report.num_classes == 1 else "sigmoid"
-        add(Deviation("head", f"{report.num_classes} channel{'s' if report.num_classes > 1 else ''}, sigmoid",
-                      head_paper, meaning("head", case)))
+        add(
+            Deviation(
+                "head",
+                f"{report.num_classes} channel{'s' if report.num_classes > 1 else ''}, sigmoid",
+                head_paper,
+                meaning("head", case),
+            )
+        )
     elif report.head != "softmax":
         add(Deviation("head", report.head, head_paper, meaning("head", "other")))
 
@@ -454,14 +543,21 @@ def _deviations(
     no_bias = [op for op in main_convs if op.config.get("use_bias") is False]
     if no_bias:
         normed = all(any(c.kind in pt.NORM for c in pt.follow(op)) for op in no_bias)
-        add(Deviation("conv_bias", f"no bias in {len(no_bias)} of {len(main_convs)} convs", ASPECTS["conv_bias"].paper,
-                      meaning("conv_bias", "missing" if normed else "missing-plain", count=len(no_bias))))
+        add(
+            Deviation(
+                "conv_bias",
+                f"no bias in {len(no_bias)} of {len(main_convs)} convs",
+                ASPECTS["conv_bias"].paper,
+                meaning("conv_bias", "missing" if normed else "missing-plain", count=len(no_bias)),
+            )
+        )
 
     # Notes: the concatenation order.
     flipped = [s.level for s in report.skips if not s.copy_first]
     if flipped:
-        report.notes.append(Note("concat_order", NOTE_TEXT["concat_order"].format(
-            levels=_levels_text(flipped, len(report.skips)))))
+        report.notes.append(
+            Note("concat_order", NOTE_TEXT["concat_order"].format(levels=_levels_text(flipped, len(report.skips))))
+        )
 
 
 def _parameters(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None, main_convs: list[Op]) -> None:
@@ -495,10 +591,10 @@ def _parameters(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None, mai
         put("upsampling", learned - ar.conv_params(2, c_in, c_in // 2))
         # A wider concatenation (channels not halved) widens the first conv after it.
         copy_channels = skip.concat.channels - (skip.up_between[-1] if skip.up_between else skip.up).channels
-        first = next((c for c in skip.concat.children if c.kind in pt.CONV), None)
-        if first is not None:
-            k = int(first.config.get("kernel_size", (3,))[0])
-            put("up_channels", (skip.concat.channels - 2 * copy_channels) * k * k * first.channels)
+        reader = next((c for c in skip.concat.children if c.kind in pt.CONV), None)
+        if reader is not None:
+            k = int(reader.config.get("kernel_size", (3,))[0])
+            put("up_channels", (skip.concat.channels - 2 * copy_channels) * k * k * reader.channels)
     # The rest: the width and depth of the network, from the spec at the model's own widths when they double.
     from unet_explain.config import UNetConfig
     from unet_explain.core.spec import build_spec
@@ -508,9 +604,7 @@ def _parameters(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None, mai
     doubling = base > 0 and all(c == base * 2**k for k, c in enumerate(widths))
     paper_total = spec.totals.params
     if doubling and not (base == spec.config.base_filters and report.depth == spec.config.depth):
-        same_width = build_spec(
-            UNetConfig(**(spec.config.as_dict() | {"base_filters": base}))
-        ).totals.params
+        same_width = build_spec(UNetConfig(**(spec.config.as_dict() | {"base_filters": base}))).totals.params
         put("channels", same_width - paper_total)
         paper_total = same_width
     # Main convs that are not plain 3x3 Conv2D (separable, 5x5...) and the head differ from the spec's formula too.
@@ -518,8 +612,10 @@ def _parameters(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None, mai
     last = parts.convs.get(names.decoder(1), [])[:2]
     c_last = last[-1].channels if last else (parts.head.parents[0].channels if parts.head.parents else 0)
     put("head", _weights(parts.head) - ar.conv_params(1, c_last, spec.config.num_classes))
-    put("channels" if not doubling else "unattributed", report.params - paper_total - sum(
-        n for k, n in sources.items() if k != "channels"))
+    put(
+        "channels" if not doubling else "unattributed",
+        report.params - paper_total - sum(n for k, n in sources.items() if k != "channels"),
+    )
     report.param_sources = sources
     if report.params != spec.totals.params:
         for i, deviation in enumerate(report.deviations):
@@ -550,7 +646,9 @@ def summarise(report: AuditReport) -> dict[str, str]:
         "copy matched by": _same([s.match for s in skips]) if skips else "none",
         "up-sampling": _same([s.upsampling for s in skips]) if skips else "none",
         "after up-sampling": _same([s.after_upsampling for s in skips]) if skips else "none",
-        "concatenation": _same(["copy first" if s.copy_first else "up-sampled first" for s in skips]) if skips else "none",
+        "concatenation": _same(["copy first" if s.copy_first else "up-sampled first" for s in skips])
+        if skips
+        else "none",
         "normalisation": ", ".join(f"{n} {k}" for k, n in report.normalisation.items()) or "none",
         "dropout": ", ".join(report.dropout) or "none",
         "initialisation": report.initialiser,

@@ -292,7 +292,7 @@ def _check_joins(ops: list[Op]) -> None:
     for op in ops:
         sizes = {p.spatial for p in op.parents if p.spatial is not None}
         if len(op.parents) > 1 and len(sizes) > 1 and op.spatial is not None:
-            shown = ", ".join(f"{h}x{w}" for h, w in sorted(sizes))  # type: ignore[misc]
+            shown = ", ".join(f"{h}x{w}" for h, w in sorted(s for s in sizes if s is not None))
             raise _SizeMismatch(f"{op.kind} {op.name!r} joins maps of {shown}")
 
 
@@ -301,7 +301,7 @@ def _graph(model: Any, outputs: list[Any], note: str) -> Graph:
     if not images:
         raise AuditError(f"{model.name!r} has no image output (no output of shape height x width x classes)")
     # Deep supervision gives several outputs; the segmentation is the largest.
-    main = max(images, key=lambda t: (int(t.shape[1] or 0) * int(t.shape[2] or 0)))
+    main = max(images, key=lambda t: int(t.shape[1] or 0) * int(t.shape[2] or 0))
     ops = _walk([main])
     _check_joins(ops)
     inputs = [op for op in ops if op.kind == "InputLayer" and op.spatial is not None]

@@ -91,7 +91,8 @@ def _defines(tree: ast.Module, name: str) -> bool | None:
 
 def _mentions(node: ast.AST, name: str) -> bool:
     return any(
-        (isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name) or (isinstance(n, ast.Name) and n.id == name)
+        (isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name)
+        or (isinstance(n, ast.Name) and n.id == name)
         for n in ast.walk(node)
     )
 
@@ -167,13 +168,15 @@ def _load_saved(target: Target, keras: Any, unsafe: bool) -> Any:
             return keras.models.load_model(target.file, compile=False, safe_mode=not unsafe)
     except Exception as err:
         text = str(err)
-        if "safe_mode" in text or "Lambda" in text and "unsafe" in text.lower():
+        if "safe_mode" in text or ("Lambda" in text and "unsafe" in text.lower()):
             raise AuditError(
                 f"MODEL {target.spec!r} holds a Lambda layer, whose stored Python code would run on loading; "
                 f"safe mode refused it. Pass --unsafe (unsafe=True) to {UNSAFE_HELP.split(': ', 1)[1]}"
             ) from None
         first = text.strip().splitlines()[0] if text.strip() else ""
-        raise ModelLoadError(f"MODEL {target.spec!r}: Keras could not load it ({type(err).__name__}: {first})") from None
+        raise ModelLoadError(
+            f"MODEL {target.spec!r}: Keras could not load it ({type(err).__name__}: {first})"
+        ) from None
 
 
 def _load_factory(target: Target, keras: Any) -> Any:
@@ -198,7 +201,9 @@ def _load_factory(target: Target, keras: Any) -> Any:
             raise ModelLoadError(f"MODEL {spec!r}: importing {where!r} failed ({type(err).__name__}: {err})") from None
         factory = getattr(module, str(target.function), None)
         if not callable(factory):
-            raise AuditError(f"MODEL {spec!r}: {str(target.file or target.module)!r} has no function {target.function!r}")
+            raise AuditError(
+                f"MODEL {spec!r}: {str(target.file or target.module)!r} has no function {target.function!r}"
+            )
         try:
             model = factory()
         except Exception as err:

@@ -192,8 +192,10 @@ def describe_initialiser(layer: Any) -> tuple[str, str]:
         if dist == "uniform":
             text = f"{known}: uniform, {variance}"
         else:
-            std = f"std sqrt({scale:g}/{fan})"
-            text = f"{known}: Gaussian, {std}" + (", truncated at 2 std" if dist in ("truncated_normal", "normal") else "")
+            spread = f"std sqrt({scale:g}/{fan})"
+            text = f"{known}: Gaussian, {spread}" + (
+                ", truncated at 2 std" if dist in ("truncated_normal", "normal") else ""
+            )
         if scale == 2.0 and mode == "fan_in" and dist != "uniform":
             return text, "paper" if dist == "untruncated_normal" else "paper-truncated"
         return text, "other"
@@ -349,7 +351,9 @@ def recognise(graph: Graph) -> Parts:
         if not ups:
             found_parts.append("no up-sampling")
         if adds:
-            found_parts.append(f"{len(adds)} element-wise addition{'s' if len(adds) > 1 else ''} (residual connections)")
+            found_parts.append(
+                f"{len(adds)} element-wise addition{'s' if len(adds) > 1 else ''} (residual connections)"
+            )
         if concats:
             found_parts.append(f"{len(concats)} concatenation{'s' if len(concats) > 1 else ''} of maps of one path")
         extra = f" (it has {', '.join(found_parts)})" if found_parts else ""

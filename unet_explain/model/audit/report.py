@@ -158,9 +158,7 @@ class AuditReport:
             "found": dict(self.details),
             "depth": self.depth,
             "level_channels": self.level_channels,
-            "skips": [
-                {**vars(s), "up_channels": list(s.up_channels)} for s in self.skips
-            ],
+            "skips": [{**vars(s), "up_channels": list(s.up_channels)} for s in self.skips],
             "normalisation": self.normalisation,
             "dropout": self.dropout,
             "initialiser": self.initialiser,
