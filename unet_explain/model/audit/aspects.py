@@ -104,7 +104,8 @@ ASPECTS: dict[str, Aspect] = {
             {
                 "kept": "the up-sampled map keeps its channels, so every concatenation is wider ({widths}) and "
                 "the first conv of each decoder level has more weights",
-                "other": "the up-sampled map has another number of channels ({widths})",
+                "other": "the up-sampled map is not as wide as the copy, so the concatenations have other widths "
+                "({widths})",
             },
         ),
         Aspect(
@@ -175,6 +176,8 @@ ASPECTS: dict[str, Aspect] = {
                 "sigmoid": "a sigmoid per channel: independent yes/no maps (several classes may be on at one "
                 "pixel) instead of one distribution over the classes",
                 "kernel": "the head is not a 1x1 conv, so it also looks at neighbouring pixels",
+                "up": "the head itself up-samples: the last level has no skip connection and no convolutions of "
+                "its own, so the full-resolution output is interpolated from a coarser map",
                 "other": "another output activation",
             },
         ),
@@ -193,7 +196,8 @@ ASPECTS: dict[str, Aspect] = {
             {
                 "missing": "convs without a bias ({count}); the normalisation that follows them has its own offset, "
                 "so nothing is lost",
-                "missing-plain": "convs without a bias ({count}): each output can only be zero where all inputs are",
+                "missing-plain": "convs without a bias ({count}, {normed} of them followed by a normalisation whose "
+                "offset replaces it); the others lose a learned offset per channel",
             },
         ),
     )

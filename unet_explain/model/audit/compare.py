@@ -87,6 +87,7 @@ def _skip_audit(parts: pt.Parts, skip: pt.Skip) -> SkipAudit:
         after_upsampling=", ".join(dict.fromkeys(after)) or "none",
         copy_first=skip.copy_first,
         up_channels=(up_in, up_branch.channels),
+        copy_channels=skip.concat.channels - up_branch.channels,
     )
 
 
@@ -217,20 +218,11 @@ def _per_level(report: AuditReport) -> list[tuple[int, Deviation]]:
                     ),
                 )
             )
+        # The paper's up-convolution halves the channels, so the up-sampled map is as wide as the copy.
         c_in, c_out = skip.up_channels
-        if c_out * 2 != c_in:
-            case = "kept" if c_out == c_in else "other"
-            out.append(
-                (
-                    level,
-                    Deviation(
-                        "up_channels",
-                        "kept" if case == "kept" else f"{c_in} -> {c_out}",
-                        ASPECTS["up_channels"].paper,
-                        "",
-                    ),
-                )
-            )
+        if c_out != skip.copy_channels:
+            found = "channels kept" if c_out == c_in else "channels changed"
+            out.append((level, Deviation("up_channels", found, ASPECTS["up_channels"].paper, "")))
     return out
 
 
@@ -242,12 +234,10 @@ def _merge(report: AuditReport, per_level: list[tuple[int, Deviation]], widths: 
     for deviation, levels in merged.items():
         where = _levels_text(levels, total)
         text = deviation.meaning
+        found = deviation.found
         if deviation.aspect == "up_channels":
-            case = "kept" if deviation.found == "kept" else "other"
+            case = "kept" if found == "channels kept" else "other"
             text = meaning("up_channels", case, widths=", ".join(widths[lv] for lv in sorted(levels, reverse=True)))
-            found = "channels kept" if case == "kept" else deviation.found
-        else:
-            found = deviation.found
         report.deviations.append(Deviation(deviation.aspect, f"{found} ({where})", deviation.paper, text))
 
 
@@ -348,11 +338,10 @@ def _deviations(
             )
         )
 
-    widths = {}
-    for skip in report.skips:
-        up_side = skip.up_channels[1]
-        concat = next(s.concat for s in parts.skips if s.concat.name == skip.concat)
-        widths[skip.level] = f"{concat.channels} instead of {2 * (concat.channels - up_side)}" if up_side else ""
+    widths = {
+        skip.level: f"{skip.up_channels[1] + skip.copy_channels} instead of {2 * skip.copy_channels}"
+        for skip in report.skips
+    }
     _merge(report, _per_level(report), widths)
     extra_copies = [s for s in parts.skips if s.extra_copies]
     if extra_copies:
@@ -474,7 +463,7 @@ def _deviations(
         if len(convs) > 2:
             extra = convs[2:]
             label = "before the head" if stage == names.decoder(1) else f"in {stage}"
-            described = ", ".join(
+            described = _describe_convs(extra) if len(extra) > 2 else ", ".join(
                 f"{op.kind.replace('2D', '').lower()} {int(op.config.get('kernel_size', (1,))[0])}x"
                 f"{int(op.config.get('kernel_size', (1,))[0])} ({op.channels} filters)"
                 for op in extra
@@ -515,7 +504,9 @@ def _deviations(
     # Head.
     k = int(parts.head.config.get("kernel_size", (1,))[0])
     head_paper = ASPECTS["head"].paper
-    if k != 1:
+    if pt.is_up(parts.head):
+        add(Deviation("head", pt.describe_up(parts.head), head_paper, meaning("head", "up")))
+    elif k != 1:
         add(Deviation("head", f"conv {k}x{k}", head_paper, meaning("head", "kernel")))
     if report.head == "logits":
         add(Deviation("head", "logits (no activation)", head_paper, meaning("head", "logits")))
@@ -542,13 +533,14 @@ def _deviations(
     # Biases.
     no_bias = [op for op in main_convs if op.config.get("use_bias") is False]
     if no_bias:
-        normed = all(any(c.kind in pt.NORM for c in pt.follow(op)) for op in no_bias)
+        normed = sum(any(c.kind in pt.NORM for c in pt.follow(op)) for op in no_bias)
+        case = "missing" if normed == len(no_bias) else "missing-plain"
         add(
             Deviation(
                 "conv_bias",
                 f"no bias in {len(no_bias)} of {len(main_convs)} convs",
                 ASPECTS["conv_bias"].paper,
-                meaning("conv_bias", "missing" if normed else "missing-plain", count=len(no_bias)),
+                meaning("conv_bias", case, count=len(no_bias), normed=normed),
             )
         )
 
@@ -627,6 +619,16 @@ def _parameters(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None, mai
                     deviation.paper,
                     f"{deviation.meaning} ({n:+,} parameters)",
                 )
+
+
+def _conv_text(op: Op) -> str:
+    k = int(op.config.get("kernel_size", (1,))[0])
+    return f"{op.kind.replace('2D', '').lower()} {k}x{k}"
+
+
+def _describe_convs(ops: list[Op]) -> str:
+    """Many convolutions in short: their kinds and kernels."""
+    return ", ".join(f"{n} {kind}" for kind, n in Counter(_conv_text(op) for op in ops).items())
 
 
 def _same(values: list[str]) -> str:

@@ -46,6 +46,8 @@ class SkipAudit:
     """Whether the copied map comes first in the concatenation."""
     up_channels: tuple[int, int]
     """Channels into and out of the up-sampling branch (the paper halves them: 1024 -> 512)."""
+    copy_channels: int
+    """Channels of the copied map (the paper's up-sampled map is as wide)."""
 
 
 @dataclass(frozen=True)
