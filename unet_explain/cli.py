@@ -296,12 +296,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit_unsafe_help() -> str:
-    from unet_explain.model.audit.loading import UNSAFE_HELP
-
-    return UNSAFE_HELP
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     from unet_explain.model.variants import VARIANTS, compare_variants
 
@@ -433,7 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a saved model (model.keras, loaded in Keras's safe mode) or a factory: file.py:function or "
         "pkg.mod:function (this RUNS that file's code)",
     )
-    p.add_argument("--unsafe", action="store_true", help=_audit_unsafe_help())
+    from unet_explain.model.audit.loading import UNSAFE_HELP  # pure Python: no TensorFlow
+
+    p.add_argument("--unsafe", action="store_true", help=UNSAFE_HELP)
     p.add_argument(
         "--input-size",
         type=_size_arg,

@@ -463,10 +463,14 @@ def _deviations(
         if len(convs) > 2:
             extra = convs[2:]
             label = "before the head" if stage == names.decoder(1) else f"in {stage}"
-            described = _describe_convs(extra) if len(extra) > 2 else ", ".join(
-                f"{op.kind.replace('2D', '').lower()} {int(op.config.get('kernel_size', (1,))[0])}x"
-                f"{int(op.config.get('kernel_size', (1,))[0])} ({op.channels} filters)"
-                for op in extra
+            described = (
+                _describe_convs(extra)
+                if len(extra) > 2
+                else ", ".join(
+                    f"{op.kind.replace('2D', '').lower()} {int(op.config.get('kernel_size', (1,))[0])}x"
+                    f"{int(op.config.get('kernel_size', (1,))[0])} ({op.channels} filters)"
+                    for op in extra
+                )
             )
             extra_found.append(f"{_plural(len(extra), 'more conv')} {label}: {described}")
     skip_levels = {sk.level for sk in parts.skips}
