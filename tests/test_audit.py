@@ -97,8 +97,9 @@ def test_same_padding_variant_is_compared_like_with_like():
     padding = next(d for d in report.deviations if d.aspect == "padding")
     # What the paper network would need: the nearest valid tile (588 -> 404 out), and the tile covering 576
     # pixels: valid depth-4 outputs are 16k + 4 pixels, the first >= 576 is 580, from 580 + 2 * 92 = 764.
-    assert "588x588 tile for a 404x404 output" in padding.meaning and "92-pixel margin" in padding.meaning
-    assert "764x764 tile (output 580x580)" in padding.meaning
+    assert "from a tile of 588x588 it predicts 404x404 pixels" in padding.meaning
+    assert "a margin of 92 pixels on each side" in padding.meaning
+    assert "a tile of 764x764 (output 580x580)" in padding.meaning
     # 4 parameters per channel for each of the 18 batch normalisations, and nothing else.
     assert report.param_sources == {"normalisation": 4 * sum(c.filters for c in _convs(model))}
 

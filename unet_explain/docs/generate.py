@@ -278,7 +278,7 @@ def compare(words: list[str]) -> str:
 
 def audit(words: list[str]) -> str:
     """``unet-explain audit MODEL`` as markdown: what was found, the deviations, the notes, the settings."""
-    from unet_explain.model.audit import ASPECTS, audit_model, load_model, summarise
+    from unet_explain.model.audit import audit_model, load_model, summarise, title
 
     if len(words) != 1:
         raise PlaceholderError("audit takes one MODEL (file.py:function or model.keras)")
@@ -288,10 +288,10 @@ def audit(words: list[str]) -> str:
     lines = ["| Found | |", "|:---|:---|", *(_md_row([k, v]) for k, v in found.items())]
     lines += ["", f"Compared with {report.paper_note}:", ""]
     lines += ["| Aspect | This model | The paper | What it changes |", "|:---|:---|:---|:---|"]
-    lines += [_md_row([ASPECTS[d.aspect].title, d.found, d.paper, d.meaning]) for d in report.deviations]
+    lines += [_md_row([title(d.aspect), d.found, d.paper, d.meaning]) for d in report.deviations]
     if report.notes:
         lines += ["", "Differences that change nothing:", ""]
-        lines += [f"- *{ASPECTS[n.aspect].title}*: {n.text}." for n in report.notes]
+        lines += [f"- *{title(n.aspect)}*: {n.text}." for n in report.notes]
     lines += ["", f"Parameters: {report.params_account()}.", ""]
     return "\n".join(lines)
 

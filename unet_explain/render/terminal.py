@@ -181,7 +181,7 @@ def tile_table(plan: TilePlan, spec: UNetSpec) -> Table:
 
 def audit_tables(report: AuditReport) -> Group:
     """The audit of one model: the skip connections found, then deviations, notes and the task settings."""
-    from unet_explain.model.audit import ASPECTS
+    from unet_explain.model.audit import title
 
     levels = _table(f"Audit of {report.name!r}: skip connections found, deepest first")
     for heading in ("Level", "Copies", "Taken", "Matched by", "Up-sampling", "After it", "Concatenation"):
@@ -207,14 +207,14 @@ def audit_tables(report: AuditReport) -> Group:
         verdict.add_column("The paper", max_width=30)
         verdict.add_column("What it changes", max_width=64)
         for d in report.deviations:
-            verdict.add_row(ASPECTS[d.aspect].title, d.found, d.paper, d.meaning)
+            verdict.add_row(title(d.aspect), d.found, d.paper, d.meaning)
         parts.append(verdict)
     if report.notes:
         notes = _table("Notes: differences that change nothing", show_header=False)
         notes.add_column(style="bold", max_width=26)
         notes.add_column(max_width=110)
         for n in report.notes:
-            notes.add_row(ASPECTS[n.aspect].title if n.aspect in ASPECTS else n.aspect.replace("_", " "), n.text)
+            notes.add_row(title(n.aspect), n.text)
         parts.append(notes)
     config = _table("Task settings (not deviations)", show_header=False)
     config.add_column(style="bold")

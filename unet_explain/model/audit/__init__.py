@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from unet_explain.model.audit.aspects import ASPECTS
+from unet_explain.model.audit.aspects import ASPECTS, title
 from unet_explain.model.audit.compare import summarise
 from unet_explain.model.audit.loading import UNSAFE_HELP, load_model, parse_target
 from unet_explain.model.audit.report import AuditError, AuditReport, Deviation, ModelLoadError, Note, SkipAudit
@@ -40,6 +40,7 @@ __all__ = [
     "load_model",
     "parse_target",
     "summarise",
+    "title",
 ]
 
 

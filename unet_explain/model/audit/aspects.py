@@ -35,9 +35,9 @@ ASPECTS: dict[str, Aspect] = {
             {
                 "same": "the maps keep their size, so nothing needs cropping and the output is as large as the "
                 "input ({out}); pixels near every border are computed partly from invented zeros. The paper's "
-                "network instead predicts only pixels with full context: it would need a {tile} tile for a "
-                "{paper_out} output (a {margin}-pixel margin on each side), and {cover}",
-                "cover": "to predict all {out} pixels in one pass it would take a {tile} tile (output {tile_out}), "
+                "network instead predicts only pixels with full context: from a tile of {tile} it "
+                "predicts {paper_out} pixels (a margin of {margin} pixels on each side), and {cover}",
+                "cover": "to predict all {out} pixels in one pass it would take a tile of {tile} (output {tile_out}), "
                 "or several tiles with mirrored borders",
                 "tiles": "a large image is predicted tile by tile, with mirrored borders",
                 "mixed": "some convolutions pad and some do not; sizes shrink unevenly",
@@ -218,3 +218,16 @@ NOTE_TEXT = {
 def meaning(key: str, case: str, **values: object) -> str:
     """The meaning of aspect ``key`` in ``case``, with its fields filled."""
     return ASPECTS[key].meanings[case].format(**values)
+
+
+NOTE_TITLES = {
+    "concat_order": "concatenation order",
+    "in_channels": "input channels (a task setting)",
+    "unattributed": "not attributed to an aspect",
+}
+"""Titles of the other keys: notes and parameter sources that are not aspects."""
+
+
+def title(key: str) -> str:
+    """The title of an aspect or note key, for people."""
+    return ASPECTS[key].title if key in ASPECTS else NOTE_TITLES.get(key, key.replace("_", " "))

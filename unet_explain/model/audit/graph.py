@@ -186,7 +186,10 @@ def _walk(outputs: list[Any]) -> list[Op]:
                 continue
             stack.append((current, inputs, i + 1))
             parent_tensor = inputs[i]
-            p_op, p_index, _ = parent_tensor._keras_history
+            history = getattr(parent_tensor, "_keras_history", None)
+            if history is None:  # a constant, not a layer's output
+                continue
+            p_op, p_index, _ = history
             p_node = p_op._inbound_nodes[p_index]
             p_key = id(p_node)
             if p_key in made:

@@ -125,11 +125,9 @@ class AuditReport:
         """The parameter count, and the difference from the paper network by the aspect that causes it."""
         if self.paper is None or self.params == self.paper.totals.params:
             return f"{self.params:,}" + (" (the same as the paper network)" if self.paper is not None else "")
-        from unet_explain.model.audit.aspects import ASPECTS
+        from unet_explain.model.audit.aspects import title
 
-        parts = ", ".join(
-            f"{ASPECTS[k].title if k in ASPECTS else k.replace('_', ' ')} {n:+,}" for k, n in self.param_sources.items()
-        )
+        parts = ", ".join(f"{title(k)} {n:+,}" for k, n in self.param_sources.items())
         return f"{self.params:,} = the paper network's {self.paper.totals.params:,}" + (f"; {parts}" if parts else "")
 
     @property
