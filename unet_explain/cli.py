@@ -418,7 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "audit",
         cmd_audit,
-        "Audit a Keras U-Net against the paper: padding, skips, crops, up-sampling, normalisation, head.",
+        "Audit a Keras U-Net against the paper: padding, down- and up-sampling, skips, activations, "
+        "normalisation, dropout, extra layers, head, initialisation.",
         False,
     )
     p.add_argument(

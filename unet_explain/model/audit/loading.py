@@ -58,6 +58,11 @@ class Target:
         return self.function is None
 
 
+def _missing(spec: str, path: str) -> AuditError:
+    where = "" if Path(path).is_absolute() else f" (relative to {Path.cwd()})"
+    return AuditError(f"MODEL {spec!r}: no such file {path!r}{where}; check the path")
+
+
 def _usage(spec: str, why: str) -> AuditError:
     return AuditError(
         f"MODEL {spec!r}: {why}; give a saved model (model.keras) or a factory "
@@ -104,7 +109,7 @@ def parse_target(spec: str) -> Target:
     path = Path(spec)
     if spec.lower().endswith(SAVED_SUFFIXES):
         if not path.exists():
-            raise AuditError(f"MODEL {spec!r}: no such file")
+            raise _missing(spec, spec)
         if not path.is_file():
             raise AuditError(f"MODEL {spec!r} is not a file")
         with path.open("rb") as handle:
@@ -122,7 +127,7 @@ def parse_target(spec: str) -> Target:
     if module.endswith(".py"):
         file = Path(module)
         if not file.exists():
-            raise AuditError(f"MODEL {spec!r}: no such file {module!r}")
+            raise _missing(spec, module)
         if not file.is_file():
             raise AuditError(f"MODEL {spec!r}: {module!r} is not a file")
         try:
