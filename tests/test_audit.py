@@ -201,6 +201,15 @@ def test_the_recognised_parts_of_the_idioms():
     assert dropout.deviations[0].found == "18 SpatialDropout2D, rate 0.1 in every stage"
 
 
+def test_attention_gates_are_recognised_as_gated_skips():
+    report = audit_model(load_model(f"{IDIOMS}:attention_gates"), reference=SMALL)
+    assert aspects(report) == {"padding", "skip_source", "extra_layers"}
+    assert {s.taken for s in report.skips} == {"gated (multiplied by an attention map)"}
+    # The gates' 1x1 convs are extra layers, not the levels' own convs: no activation or width deviation.
+    gates = [d for d in report.deviations if d.aspect == "extra_layers" and "12 conv 1x1" in d.found]
+    assert len(gates) == 1 and "unattributed" not in report.param_sources
+
+
 def test_a_subclassed_model_never_built_is_traced_at_a_stated_size():
     report = audit_model(load_model(f"{IDIOMS}:subclassed_unbuilt"), reference=SMALL)
     assert aspects(report) == set()

@@ -63,6 +63,8 @@ ASPECTS: dict[str, Aspect] = {
                 "carry is already lost",
                 "elsewhere": "the copy is not the level's final map, so it carries less processed features",
                 "input": "the raw input image is copied, not a learned feature map",
+                "gated": "an attention gate weights the copy, pixel by pixel, with a map computed from both paths "
+                "(Attention U-Net); the paper copies it unchanged",
                 "extra": "the concatenation joins more than one copy",
             },
         ),

@@ -175,6 +175,8 @@ def _per_level(report: AuditReport) -> list[tuple[int, Deviation]]:
         level = skip.level
         if skip.taken != "before down-sampling":
             case = {"after down-sampling": "after", "the input image": "input"}.get(skip.taken, "elsewhere")
+            if skip.taken.startswith("gated"):
+                case = "gated"
             out.append(
                 (
                     level,
@@ -495,6 +497,18 @@ def _deviations(
                 meaning("extra_layers", "fewer"),
             )
         )
+    gates = [op for skip in parts.skips for op in skip.side if op.kind in pt.CONV]
+    if gates:
+        gated = sum(1 for skip in parts.skips if skip.side)
+        add(
+            Deviation(
+                "extra_layers",
+                f"{_describe_convs(gates)} on the copy's way to the concatenation at {_plural(gated, 'level')} "
+                "(a gate computed from both paths, as in Attention U-Net)",
+                ASPECTS["extra_layers"].paper,
+                meaning("extra_layers", "extra"),
+            )
+        )
     if parts.additions:
         add(
             Deviation(
@@ -576,6 +590,7 @@ def _parameters(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None, mai
     extras = [op for convs in parts.convs.values() for op in convs[2:]]
     extra_ids = {id(op) for op in extras}
     put("extra_layers", sum(_weights(op) for op in extras))
+    put("extra_layers", sum(_weights(op) for skip in parts.skips for op in skip.side if op.kind not in pt.NORM))
     put("extra_layers", sum(_weights(op) for op in parts.after_head if op.kind not in pt.NORM))
     for op in main_convs:
         if id(op) not in extra_ids and op.config.get("use_bias") is False:

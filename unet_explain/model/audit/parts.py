@@ -219,6 +219,8 @@ class Skip:
     """Ops between the copied map and the concatenation."""
     copy_first: bool
     extra_copies: int = 0
+    side: list[Op] = field(default_factory=list)
+    """Ops that feed the copy but not the up-sampled map (an attention gate, say); empty in the paper."""
     """Further copies joined by the same concatenation (more than two inputs)."""
 
 
@@ -295,6 +297,55 @@ def _popcount(mask: int) -> int:
     return bin(mask).count("1")
 
 
+def _side(
+    ops: list[Op], copy_in: Op, up_branch: Op, matched: list[Op], ancestors: dict[int, int], index: dict[int, int]
+) -> list[Op]:
+    """Ops feeding the copy but not the up-sampled map, other than the copy's own matching chain."""
+    feeds_copy, feeds_up = ancestors[id(copy_in)], ancestors[id(up_branch)]
+    chain = {id(op) for op in matched} | {id(copy_in)}
+    return [
+        op
+        for op in ops
+        if feeds_copy >> index[id(op)] & 1 and not feeds_up >> index[id(op)] & 1 and id(op) not in chain
+    ]
+
+
+def _skip_of(
+    concat: Op,
+    ranked: list[Op],
+    ancestors: dict[int, int],
+    index: dict[int, int],
+    levels: dict[int, int],
+    ops: list[Op],
+) -> Skip | None:
+    """The skip connection a concatenation makes, or None if it joins maps of one path."""
+    for up_branch in ranked:
+        found = _trace_up(up_branch)
+        if found is None:
+            continue
+        up, between = found
+        copy_in = next(p for p in ranked if p is not up_branch)
+        if ancestors[id(copy_in)] >> index[id(up)] & 1:
+            continue  # the other input comes after this up-sampling: one path, not a copy from earlier
+        source, matched = _trace_copy(copy_in)
+        # The up-sampled map went through the copied map on its way down: the copy is its ancestor
+        # (or the copy is gated, multiplied by an attention map computed from both paths).
+        if not ancestors[id(up_branch)] >> index[id(source)] & 1 and source.kind not in ADD:
+            continue
+        return Skip(
+            concat,
+            levels[id(concat)],
+            up,
+            between,
+            source,
+            list(reversed(matched)),
+            copy_first=concat.parents.index(copy_in) < concat.parents.index(up_branch),
+            extra_copies=len(ranked) - 2,
+            side=_side(ops, copy_in, up_branch, matched, ancestors, index),
+        )
+    return None
+
+
 def recognise(graph: Graph) -> Parts:
     """Find the levels, skips, stages, convolutions and head of ``graph``; refuse what is not a U-Net."""
     ops = graph.ops
@@ -320,26 +371,11 @@ def recognise(graph: Graph) -> Parts:
     other_concats: list[Op] = []
     for concat in concats:
         ranked = sorted(concat.parents, key=lambda p: _popcount(ancestors[id(p)]), reverse=True)
-        up_branch = ranked[0]
-        found = _trace_up(up_branch)
-        source, matched = _trace_copy(ranked[1])
-        # The up-sampled map went through the copied map on its way down: the copy is its ancestor.
-        if found is None or not ancestors[id(up_branch)] >> index[id(source)] & 1:
+        skip = _skip_of(concat, ranked, ancestors, index, levels, ops)
+        if skip is None:
             other_concats.append(concat)
-            continue
-        up, between = found
-        skips.append(
-            Skip(
-                concat,
-                levels[id(concat)],
-                up,
-                between,
-                source,
-                list(reversed(matched)),
-                copy_first=concat.parents.index(ranked[1]) < concat.parents.index(up_branch),
-                extra_copies=len(ranked) - 2,
-            )
-        )
+        else:
+            skips.append(skip)
     matching = {id(op) for skip in skips for op in skip.matched}
     ups = [op for op in ops if is_up(op) and id(op) not in matching]
     downs_all = [op for op in ops if is_down(op) and id(op) not in matching]
@@ -393,10 +429,11 @@ def recognise(graph: Graph) -> Parts:
         head_activation = activation_of(op) or head_activation
 
     up_ids = {id(o) for s in skips for o in s.up_between}
+    side_ids = {id(o) for s in skips for o in s.side}
     up_convs = [o for s in skips for o in s.up_between if o.kind in CONV]
     convs: dict[str, list[Op]] = {}
     for op in ops:
-        if op.kind in CONV and op is not head and id(op) not in up_ids and not is_down(op):
+        if op.kind in CONV and op is not head and id(op) not in up_ids | side_ids and not is_down(op):
             convs.setdefault(stage_of[id(op)], []).append(op)
     skips.sort(key=lambda s: -s.level)
     return Parts(
@@ -436,6 +473,8 @@ def taken(parts: Parts, skip: Skip) -> str:
     level = parts.levels[id(skip.source)]
     if level > skip.level:
         return "after down-sampling"
+    if skip.source.kind in ADD:
+        return "gated (multiplied by an attention map)" if skip.source.kind == "Multiply" else "a sum of maps"
     if skip.source.kind == INPUT:
         return "the input image"
     frontier = [skip.source]
