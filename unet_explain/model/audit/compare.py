@@ -59,6 +59,8 @@ def _match(skip: pt.Skip) -> str:
         crop = skip.matched[kinds.index("Cropping2D")].config.get("cropping", ((0, 0), (0, 0)))
         (top, bottom), (left, right) = crop
         return f"crop {top}" if top == bottom == left == right else f"crop {top},{bottom},{left},{right}"
+    if "CenterCrop" in kinds:
+        return "centre crop"
     if any(pt.is_up(op) or op.kind in ("Resizing", "Resize") for op in skip.matched):
         return "resize"
     if "Lambda" in kinds:

@@ -62,7 +62,7 @@ def _ratio(op: Op) -> float:
     return op.spatial[0] / parent.spatial[0]
 
 
-NO_LEVEL_CHANGE = {"Cropping2D", "ZeroPadding2D", "Cropping", "Pad"}
+NO_LEVEL_CHANGE = {"Cropping2D", "CenterCrop", "ZeroPadding2D", "Cropping", "Pad"}
 
 
 def _scale(op: Op) -> int:
@@ -473,8 +473,8 @@ def taken(parts: Parts, skip: Skip) -> str:
     level = parts.levels[id(skip.source)]
     if level > skip.level:
         return "after down-sampling"
-    if skip.source.kind in ADD:
-        return "gated (multiplied by an attention map)" if skip.source.kind == "Multiply" else "a sum of maps"
+    if skip.source.kind == "Multiply" and skip.side:
+        return "gated (multiplied by an attention map)"
     if skip.source.kind == INPUT:
         return "the input image"
     frontier = [skip.source]
