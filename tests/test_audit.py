@@ -218,6 +218,12 @@ def test_a_subclassed_model_never_built_is_traced_at_a_stated_size():
     assert given.input_size == (188, 188) and given.output_size == (4, 4) and "--input-size" in given.size_note
 
 
+def test_layers_made_in_build_and_keras_ops_are_traced():
+    # Its layers exist only after build(), and it pools with keras.ops.max_pool: both must be seen.
+    report = audit_model(load_model(f"{IDIOMS}:layers_made_in_build"), input_size=(188, 188), reference=SMALL)
+    assert aspects(report) == set() and len(report.skips) == 4 and report.depth == 4
+
+
 def test_an_open_input_size_is_never_a_0x0_tile():
     report = audit_model(load_model(f"{IDIOMS}:same_padding_open_size"), reference=SMALL)
     # Same padding with 4 poolings cannot take 572 (not a multiple of 16): the nearest size that fits.

@@ -74,8 +74,8 @@ def _skip_audit(parts: pt.Parts, skip: pt.Skip) -> SkipAudit:
     convs = [op for op in skip.up_between if op.kind in pt.CONV]
     upsampling = pt.describe_up(skip.up)
     if convs:
-        k = convs[0].config.get("kernel_size", (1, 1))
-        upsampling += f", then conv {k[0]}x{k[1]}"
+        k = pt.kernel(convs[0])
+        upsampling += f", then conv {k}x{k}"
     after = [a for a in (pt.activation_of(skip.up), *(pt.activation_of(b) for b in skip.up_between)) if a]
     up_in = next((p.channels for p in skip.up.parents if p.spatial is not None), skip.up.channels)
     up_branch = skip.up_between[-1] if skip.up_between else skip.up
@@ -250,7 +250,7 @@ def compare(parts: pt.Parts, reference: UNetConfig | None = None) -> AuditReport
     graph = parts.graph
     skips = [_skip_audit(parts, s) for s in parts.skips]
     main_convs = [op for ops in parts.convs.values() for op in ops]
-    sized = [op for op in [*main_convs, *parts.up_convs] if int(op.config.get("kernel_size", (1,))[0]) > 1]
+    sized = [op for op in [*main_convs, *parts.up_convs] if pt.kernel(op) > 1]
     paddings = sorted({str(op.config.get("padding", "valid")) for op in sized})
     depth = parts.depth
     enc_channels = []
@@ -470,11 +470,7 @@ def _deviations(
             described = (
                 _describe_convs(extra)
                 if len(extra) > 2
-                else ", ".join(
-                    f"{op.kind.replace('2D', '').lower()} {int(op.config.get('kernel_size', (1,))[0])}x"
-                    f"{int(op.config.get('kernel_size', (1,))[0])} ({op.channels} filters)"
-                    for op in extra
-                )
+                else ", ".join(f"{_conv_text(op)} ({op.channels} filters)" for op in extra)
             )
             extra_found.append(f"{_plural(len(extra), 'more conv')} {label}: {described}")
     skip_levels = {sk.level for sk in parts.skips}
@@ -522,7 +518,7 @@ def _deviations(
         )
 
     # Head.
-    k = int(parts.head.config.get("kernel_size", (1,))[0])
+    k = pt.kernel(parts.head)
     head_paper = ASPECTS["head"].paper
     if pt.is_up(parts.head):
         add(Deviation("head", pt.describe_up(parts.head), head_paper, meaning("head", "up")))
@@ -586,7 +582,7 @@ def _parameters(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None, mai
     put("normalisation", sum(_weights(op) for op in graph.ops if op.kind in pt.NORM))
     first = parts.convs.get(names.encoder(1), [])[:1]
     if first and report.in_channels != spec.config.in_channels:
-        k = int(first[0].config.get("kernel_size", (3,))[0])
+        k = pt.kernel(first[0])
         put("in_channels", (report.in_channels - spec.config.in_channels) * k * k * first[0].channels)
     put("downsampling", sum(_weights(op) for ops in parts.downs.values() for op in ops))
     extras = [op for convs in parts.convs.values() for op in convs[2:]]
@@ -606,7 +602,7 @@ def _parameters(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None, mai
         copy_channels = skip.concat.channels - (skip.up_between[-1] if skip.up_between else skip.up).channels
         reader = next((c for c in skip.concat.children if c.kind in pt.CONV), None)
         if reader is not None:
-            k = int(reader.config.get("kernel_size", (3,))[0])
+            k = pt.kernel(reader)
             put("up_channels", (skip.concat.channels - 2 * copy_channels) * k * k * reader.channels)
     # The rest: the width and depth of the network, from the spec at the model's own widths when they double.
     from unet_explain.config import UNetConfig
@@ -643,7 +639,7 @@ def _parameters(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None, mai
 
 
 def _conv_text(op: Op) -> str:
-    k = int(op.config.get("kernel_size", (1,))[0])
+    k = pt.kernel(op)
     return f"{op.kind.replace('2D', '').lower()} {k}x{k}"
 
 

@@ -111,6 +111,10 @@ def _inlining(keras: Any) -> Iterator[None]:
         composite = isinstance(self, keras.Model) or (not _is_keras_class(self) and _sublayers(self))
         if not composite:
             return original(self, *args, **kwargs)
+        if not getattr(self, "built", True):
+            # Let Keras build it first (a build() may create the very layers the call body uses).
+            with contextlib.suppress(Exception):
+                original(self, *args, **kwargs)
         try:
             accepted = inspect.signature(self.call).parameters
             if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):

@@ -79,8 +79,7 @@ def _scale(op: Op) -> int:
         stride = _stride(op)
         return -round(math.log2(stride)) if stride > 1 else 0
     if op.kind == "UpSampling2D":
-        size = op.config.get("size", (2, 2))
-        factor = int(size[0] if isinstance(size, (list, tuple)) else size)
+        factor = pair(op.config.get("size"), 2)[0]
         return -round(math.log2(factor)) if factor > 1 else 0
     if op.kind in NO_LEVEL_CHANGE:
         return 0
@@ -117,22 +116,41 @@ def activation_of(op: Op) -> str | None:
     return str(activation)
 
 
+def pair(value: Any, default: int = 1) -> tuple[int, int]:
+    """A Keras size setting (``3``, ``(3, 3)``, ``[2, 2]`` or None) as a pair of ints."""
+    if isinstance(value, (list, tuple)) and value:
+        first = int(value[0]) if value[0] is not None else default
+        second = int(value[1]) if len(value) > 1 and value[1] is not None else first
+        return first, second
+    if isinstance(value, (int, float)):
+        return int(value), int(value)
+    return default, default
+
+
+def kernel(op: Op) -> int:
+    """The kernel size of a convolution (its first side; 1 when it has none)."""
+    return pair(op.config.get("kernel_size"))[0]
+
+
 def _kernel(op: Op) -> int:
-    size = op.config.get("kernel_size", (1, 1))
-    return int(size[0] if isinstance(size, (list, tuple)) else size)
+    return kernel(op)
 
 
 def _stride(op: Op) -> int:
     config = op.config
-    strides = config.get("strides") or config.get("pool_size") or (1, 1)
-    return int(strides[0] if isinstance(strides, (list, tuple)) else strides)
+    if config.get("strides") is not None:
+        return pair(config["strides"])[0]
+    if config.get("pool_size") is not None:
+        return pair(config["pool_size"])[0]
+    ratio = _ratio(op)
+    return round(1 / ratio) if ratio < 1 else 1
 
 
 def describe_down(op: Op) -> str:
     """One down-sampling, in words."""
     config = op.config
     if op.kind in POOL:
-        pool = config.get("pool_size", (2, 2))
+        pool = pair(config.get("pool_size"), _stride(op))
         kind = "max-pooling" if "Max" in op.kind else "average pooling"
         return f"{kind} {pool[0]}x{pool[1]}, stride {_stride(op)}"
     if op.kind in CONV:
@@ -149,7 +167,7 @@ def describe_up(op: Op) -> str:
     if op.kind in UP_CONV:
         return f"transposed conv {_kernel(op)}x{_kernel(op)}, stride {_stride(op)}"
     if op.kind == "UpSampling2D":
-        size = config.get("size", (2, 2))
+        size = pair(config.get("size"), 2)
         return f"{config.get('interpolation', 'nearest')} up-sampling x{size[0]}"
     if op.kind == "Resizing" or op.kind == "Resize":
         return f"{config.get('interpolation', 'bilinear')} resize x{round(_ratio(op))}"
