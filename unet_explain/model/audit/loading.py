@@ -175,8 +175,9 @@ def _load_saved(target: Target, keras: Any, unsafe: bool) -> Any:
         text = str(err)
         if "safe_mode" in text or ("Lambda" in text and "unsafe" in text.lower()):
             raise AuditError(
-                f"MODEL {target.spec!r} holds a Lambda layer, whose stored Python code would run on loading; "
-                f"safe mode refused it. Pass --unsafe (unsafe=True) to {UNSAFE_HELP.split(': ', 1)[1]}"
+                f"MODEL {target.spec!r} holds a Lambda layer, whose stored Python code would run on loading, so "
+                "safe mode refused it; --unsafe (unsafe=True in Python) loads it with safe mode off, running the "
+                "code stored in the file (only for files you trust)"
             ) from None
         first = text.strip().splitlines()[0] if text.strip() else ""
         raise ModelLoadError(
