@@ -173,9 +173,10 @@ def _load_saved(target: Target, keras: Any, unsafe: bool) -> Any:
             return keras.models.load_model(target.file, compile=False, safe_mode=not unsafe)
     except Exception as err:
         text = str(err)
-        if "safe_mode" in text or ("Lambda" in text and "unsafe" in text.lower()):
+        if "safe_mode" in text:
+            what = "a Lambda layer" if "Lambda" in text else "a Python lambda"
             raise AuditError(
-                f"MODEL {target.spec!r} holds a Lambda layer, whose stored Python code would run on loading, so "
+                f"MODEL {target.spec!r} holds {what}, whose stored Python code would run on loading, so "
                 "safe mode refused it; --unsafe (unsafe=True in Python) loads it with safe mode off, running the "
                 "code stored in the file (only for files you trust)"
             ) from None
