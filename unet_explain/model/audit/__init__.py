@@ -10,8 +10,9 @@ One job per module, each usable on its own:
   place, giving one flat graph of Keras layers and operations;
 * :mod:`.parts`: levels, skip connections, down- and up-sampling,
   convolutions per stage, activations, normalisation, dropout, the head;
-* :mod:`.compare` and :mod:`.aspects`: the comparison with the paper, one
-  deviation per aspect key, with the wording in one table;
+* :mod:`.aspects`: every aspect key and its wording, in one table;
+* :mod:`.compare`, :mod:`.deviations`, :mod:`.params`: the comparison with the
+  paper (the report, one check per group of aspects, the parameter account);
 * :mod:`.report`: the plain-data result and its JSON form.
 """
 
