@@ -133,7 +133,10 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
     """Build a U-Net for ``config`` with the construction choices of ``recipe``."""
     from unet_explain.config import UNetConfig
 
+    from unet_explain.core.budget import check_memory
+
     config = config or UNetConfig()
+    check_memory(config)  # before TensorFlow is imported: refuse what would not fit
     spec = sp.build_spec(config)
     keras = load_keras()
     layers = keras.layers
