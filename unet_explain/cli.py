@@ -566,6 +566,10 @@ def _run_command(argv: Sequence[str] | None) -> int:
     except UNetExplainError as err:
         _say(f"error: {err}")
         return err.exit_code
+    except SystemExit as exit_:
+        if not _is_rich_broken_pipe(exit_):
+            raise
+        return 0  # rich (also inside Keras's summary) saw the reader go away and already silenced stdout
     except BrokenPipeError:
         # The reader went away (``| head -1``): that is not a failure of ours. Point stdout at /dev/null
         # so that Python's own flush at exit does not fail again.
@@ -585,6 +589,14 @@ def _run_command(argv: Sequence[str] | None) -> int:
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         _say(f"error: TensorFlow failed: {type(err).__name__}: {first}")
         return 1
+
+
+def _is_rich_broken_pipe(exit_: SystemExit) -> bool:
+    """rich answers a closed pipe with ``SystemExit(1)`` from ``Console.on_broken_pipe``; that is no failure."""
+    frame = exit_.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and frame.tb_frame.f_code.co_name == "on_broken_pipe"
 
 
 def _command_names(parser: argparse.ArgumentParser) -> list[str]:

@@ -162,7 +162,6 @@ def nearest_two_distances(labels: np.ndarray, sigma: float) -> tuple[np.ndarray,
     """``d1`` (exact) and ``d2`` (exact where at most ``CUTOFF * sigma``, else inf), by windowed transforms."""
     from scipy import ndimage
 
-    d1 = np.asarray(ndimage.distance_transform_edt(labels == 0), dtype=np.float64)
     ids, dense = np.unique(labels, return_inverse=True)
     dense = dense.reshape(labels.shape)
     if ids[0] != 0:  # no background: dense ids must still start at 1 for find_objects
@@ -190,6 +189,7 @@ def nearest_two_distances(labels: np.ndarray, sigma: float) -> tuple[np.ndarray,
             f"{work:,} pixels (limit {MAX_WINDOW_PIXELS:,}); use a smaller --sigma (the paper: about 5) "
             "or a crop with fewer cells",
         )
+    d1 = np.asarray(ndimage.distance_transform_edt(labels == 0), dtype=np.float64)
     first = np.full(labels.shape, np.inf)
     second = np.full(labels.shape, np.inf)
     for k, window in windows:

@@ -243,10 +243,9 @@ def atomic_write(path: Path | str, data: bytes) -> Path:
     # A regular file, a new name, or a symlink to either: write to the real file, never to the link.
     target = Path(os.path.realpath(path))
     if not target.parent.is_dir():
-        where = "the folder" if target.parent == path.parent.resolve() else "the link's folder"
-        raise OutputError(
-            f"output {str(path)!r}: {where} {str(target.parent)!r} does not exist; create it first", exit_code=2
-        )
+        named = target.parent == path.parent.resolve()
+        where = f"the folder {str(path.parent)!r}" if named else f"the link's target folder {str(target.parent)!r}"
+        raise OutputError(f"output {str(path)!r}: {where} does not exist; create it first", exit_code=2)
     if info is None:
         _replace(target, data, 0o666 & ~_umask(), None)
     elif info.st_nlink > 1:
