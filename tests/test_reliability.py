@@ -561,7 +561,7 @@ def test_ctrl_c_during_graphviz_keeps_the_old_file(tmp_path):
     while time.monotonic() < deadline and not _has_child(proc.pid):
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=15)
+    _, err = proc.communicate(timeout=15)
     assert proc.returncode == 130
     assert err.strip() == "unet-explain: interrupted" and "Traceback" not in err
     assert sorted(os.listdir(work)) == ["keep.png"] and (work / "keep.png").read_bytes() == b"OLD PNG"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import errno
 import io
 import os
@@ -504,7 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--site-dir", metavar="DIR", help="build: the output folder (default site/)")
     p.add_argument("--port", type=_port_arg, default=8000, help="serve: the port on 127.0.0.1 (default 8000)")
 
-    p = command("verify", cmd_verify, "Build the Keras model; check every layer's shape and parameters against the spec.")
+    p = command(
+        "verify", cmd_verify, "Build the Keras model; check every layer's shape and parameters against the spec."
+    )
     _add_memory_flag(p)
     p = command("summary", cmd_summary, "Print Keras's model.summary() of the built model.")
     _add_memory_flag(p)
@@ -616,10 +619,8 @@ def _os_error_text(err: OSError) -> str:
 
 def _say(message: str) -> None:
     """One line on stderr, ``unet-explain: message``; silent if stderr itself is gone."""
-    try:
+    with contextlib.suppress(OSError, ValueError):
         print(f"{PROG}: {message}", file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
 
 
 def _silence_stdout() -> None:
@@ -701,10 +702,8 @@ def _ascii_fallback() -> None:
     codecs.register_error("unet_explain_ascii", _ascii_errors)
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 stream.reconfigure(errors="unet_explain_ascii")
-            except (OSError, ValueError):
-                pass
 
 
 def run() -> NoReturn:

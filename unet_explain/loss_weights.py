@@ -144,7 +144,6 @@ def weight_map(
     class_weights: str | Mapping[int, float] | None = "balanced",
 ) -> WeightMap:
     """The paper's weight map for an image of cell ids (0 = background, 1..n = cells)."""
-    from scipy import ndimage
 
     if not (isinstance(w0, (int, float)) and math.isfinite(w0) and w0 >= 0):
         raise ConfigError("w0", f"must be a finite number of at least 0 (the paper: 10); got {w0}")

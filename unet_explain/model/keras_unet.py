@@ -132,7 +132,6 @@ def build_model(config: UNetConfig | None = None, *, dropout: bool | float = Fal
 def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | None = None, name: str = "unet") -> Any:
     """Build a U-Net for ``config`` with the construction choices of ``recipe``."""
     from unet_explain.config import UNetConfig
-
     from unet_explain.core.budget import check_memory
 
     config = config or UNetConfig()
