@@ -363,6 +363,9 @@ def cmd_weight_map(args: argparse.Namespace) -> int:
         labels = touching_cells()
         source = "a synthetic image of touching cells"
     else:
+        if os.path.exists(args.labels) and not os.path.isfile(args.labels):
+            # A FIFO or a device would block or never end: only a regular file is read.
+            raise ConfigError("labels", f"{args.labels!r} is not a regular file; save the array with np.save")
         try:
             # Memory-mapped first, so that the shape is checked before a huge file is read.
             labels = np.load(args.labels, mmap_mode="r", allow_pickle=False)
@@ -379,7 +382,7 @@ def cmd_weight_map(args: argparse.Namespace) -> int:
     peak = np.unravel_index(int(border.argmax()), border.shape)
     cell = labels > 0
     cells = len(np.unique(labels[cell]))
-    print(f"Weight map of {source}: {labels.shape[0]}x{labels.shape[1]} pixels, {cells} cells")
+    print(f"Weight map of {source}: {labels.shape[0]}x{labels.shape[1]} pixels, {cells} cell{'s' * (cells != 1)}")
     background = f"{weights.class_term[~cell].min():.3f}" if (~cell).any() else "none (no background pixel)"
     print(f"  class balance w_c: background {background}, cells {weights.class_term[cell].max():.3f}")
     print(
