@@ -623,3 +623,92 @@ def test_summary_into_a_closed_pipe_exits_0_quietly(tmp_path):
     )  # fmt: skip
     assert result.stdout.strip().endswith("status=0"), result.stdout + result.stderr
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+
+
+# --- the error boundary itself -----------------------------------------------------------------
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    def broken(_: Any) -> int:
+        return 1 // 0
+
+    monkeypatch.setattr("unet_explain.cli.cmd_table", broken)
+    with pytest.raises(ZeroDivisionError):
+        main(["table"])
+
+
+def test_a_tensorflow_runtime_error_is_one_line(monkeypatch, capsys):
+    failure = type("ResourceExhaustedError", (Exception,), {"__module__": "tensorflow.python.framework.errors_impl"})
+
+    def build(_: Any) -> int:
+        raise failure("OOM when allocating tensor with shape[3,3,64,64]\nmore detail")
+
+    monkeypatch.setattr("unet_explain.cli.cmd_summary", build)
+    assert main(["summary"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err == "unet-explain: error: TensorFlow failed: ResourceExhaustedError: OOM when allocating tensor "
+        "with shape[3,3,64,64]\n"
+    )
+
+
+def test_out_of_memory_is_one_line(monkeypatch, capsys):
+    def build(_: Any) -> int:
+        raise MemoryError
+
+    monkeypatch.setattr("unet_explain.cli.cmd_table", build)
+    assert main(["table"]) == 1
+    assert capsys.readouterr().err.startswith("unet-explain: error: out of memory")
+
+
+def test_an_os_error_names_the_path(monkeypatch, capsys):
+    def build(_: Any) -> int:
+        raise PermissionError(errno.EACCES, "Permission denied", "/some/where.png")
+
+    monkeypatch.setattr("unet_explain.cli.cmd_table", build)
+    assert main(["table"]) == 1
+    assert capsys.readouterr().err == "unet-explain: error: cannot access '/some/where.png': Permission denied\n"
+
+
+# --- the writer's rules, one by one ------------------------------------------------------------
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_a_replaced_file_keeps_its_owner_and_mode(tmp_path):
+    target = tmp_path / "theirs.dot"
+    target.write_bytes(b"OLD")
+    os.chown(target, 65534, 65534)
+    target.chmod(0o640)
+    output.atomic_write(target, b"NEW")
+    info = os.stat(target)
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (65534, 65534, 0o640)
+    assert target.read_bytes() == b"NEW"
+
+
+@pytest.mark.parametrize("name", ["u" * 255, "é" * 127, "\u2713" * 85])
+def test_the_temporary_name_never_exceeds_name_max(name):
+    assert len(name.encode()) <= 255
+    temp = output._temp_name(Path(name), 255)
+    assert len(temp.encode()) <= 255 and temp.startswith(".") and temp.endswith(".tmp")
+
+
+def test_standard_output_by_name_is_written_through(tmp_path):
+    """``-o /dev/stdout > out.dot`` writes into the shell's redirection instead of replacing the file."""
+    with open(tmp_path / "out.dot", "w") as out:
+        result = subprocess.run(
+            [sys.executable, "-m", "unet_explain", "diagram", "-f", "dot", "-o", "/dev/stdout"],
+            cwd=tmp_path, stdout=out, stderr=subprocess.PIPE, text=True, check=False,
+            env=os.environ | {"PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out.dot").read_text().startswith("digraph unet {")
+    assert result.stderr.startswith("Wrote the U diagram")
+
+
+def test_render_graph_takes_another_graphviz_program(tmp_path, monkeypatch):
+    fake_dot(tmp_path / "bin", "cat >/dev/null; echo '<svg/>'")
+    (tmp_path / "bin" / "dot").rename(tmp_path / "bin" / "neato")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert output.render_graph("digraph { a -> b }", "svg", prog="neato") == b"<svg/>\n"
+    with pytest.raises(output.MissingToolError, match="'dot' program was not found"):
+        output.render_graph("digraph { a -> b }", "svg")

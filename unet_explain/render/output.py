@@ -20,7 +20,8 @@ changed, and nothing is left half-written:
   copied into the file itself, and the temporary file removed.
 * A **device, FIFO or socket** (``/dev/null``, ``/dev/full``, a named pipe) is
   written through directly and never replaced; a FIFO with no reader is an
-  error, not a hang. ``-`` means standard output.
+  error, not a hang. ``-`` (or ``/dev/stdout``) means the process's standard
+  output, written through the stream already open.
 * The temporary name is derived from the target's so that it never exceeds
   the file system's name limit (255 bytes), however long a valid name is.
 """
@@ -52,6 +53,10 @@ GRAPHVIZ_TIMEOUT = 60.0
 NAME_MAX = 255
 
 STDOUT = "-"
+#: Names of the process's own standard streams: written through the open stream, never opened anew
+#: (``-o /dev/stdout > out.dot`` must append to what the shell redirected, not replace the file).
+STREAMS = {"-": 1, "/dev/stdout": 1, "/dev/fd/1": 1, "/proc/self/fd/1": 1}
+STREAMS |= {"/dev/stderr": 2, "/dev/fd/2": 2, "/proc/self/fd/2": 2}
 
 
 def format_from_path(path: Path, explicit: str | None, allowed: tuple[str, ...]) -> str:
@@ -155,11 +160,12 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _write_stream(data: bytes) -> None:
-    stream = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+def _write_stream(data: bytes, fd: int) -> None:
+    text = sys.stdout if fd == 1 else sys.stderr
+    stream = getattr(text, "buffer", None)
     if stream is None:
-        raise OutputError("cannot write binary output to this standard output; give a file name with -o")
-    sys.stdout.flush()
+        raise OutputError("cannot write binary output to this standard stream; give a file name with -o")
+    text.flush()
     stream.write(data)
     stream.flush()
 
@@ -214,9 +220,9 @@ def _temp_file(target: Path, data: bytes, mode: int) -> Path:
 
 def atomic_write(path: Path | str, data: bytes) -> Path:
     """Write ``data`` to ``path`` by the rules of this module's docstring; return the path written."""
-    if str(path) == STDOUT:
-        _write_stream(data)
-        return Path(STDOUT)
+    if str(path) in STREAMS:
+        _write_stream(data, STREAMS[str(path)])
+        return Path(STDOUT) if STREAMS[str(path)] == 1 else Path(path)
     path = Path(path)
     folder = path.parent
     if path.name and len(path.name.encode("utf-8", "surrogateescape")) > (limit := _name_max(folder)):
