@@ -712,3 +712,16 @@ def test_render_graph_takes_another_graphviz_program(tmp_path, monkeypatch):
     assert output.render_graph("digraph { a -> b }", "svg", prog="neato") == b"<svg/>\n"
     with pytest.raises(output.MissingToolError, match="'dot' program was not found"):
         output.render_graph("digraph { a -> b }", "svg")
+
+
+def test_the_api_refuses_a_network_over_the_budget_before_tensorflow():
+    from unet_explain import ConfigError, UNetConfig, build_model
+    from unet_explain.core.budget import current_budget, memory_budget
+
+    had_tensorflow = "tensorflow" in sys.modules
+    with pytest.raises(ConfigError, match=r"617\.4 GiB .* memory budget of 4\.0 GiB"):
+        build_model(UNetConfig(base_filters=4096))
+    with memory_budget(1024), pytest.raises(ConfigError, match=r"budget of 1\.0 KiB"):
+        build_model()
+    assert current_budget() == 4 * 2**30  # restored
+    assert had_tensorflow or "tensorflow" not in sys.modules
