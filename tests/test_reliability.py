@@ -59,6 +59,7 @@ def make_scratch(root: Path) -> None:
     (root / "target.dot").write_bytes(b"TARGET")
     os.symlink("target.dot", root / "link.dot")
     os.symlink("made.dot", root / "dangling.dot")
+    os.symlink("loop.dot", root / "loop.dot")
     (root / "h1.dot").write_bytes(b"HARD")
     os.link(root / "h1.dot", root / "h2.dot")
     (root / "dir.png").mkdir()
@@ -300,6 +301,8 @@ CASES: list[Case] = [
     Case(["diagram", "-f", "dot", "-o", "-"], 0, "digraph unet {", stderr_lines=1),
     Case(["diagram", "-f", "dot", "-o", LONG_OK], 0, None, (LONG_OK,)),
     Case(["diagram", "-f", "dot", "-o", LONG_BAD], 2, "above this file system's limit of 255"),
+    Case(["diagram", "-f", "dot", "-o", "loop.dot"], 2, "Too many levels of symbolic links"),
+    Case(["diagram", "-f", "dot", "-o", LONG_BAD + "/x.dot"], 2, "File name too long"),
     Case(["diagram", "-f", "dot", "-o", "nodir/x.dot"], 2, "the folder 'nodir' does not exist"),
     Case(["diagram", "-f", "dot", "-o", "file.txt/x.dot"], 2, "a part of the path is not a folder"),
     Case(["diagram", "-f", "dot", "-o", "dir.dot"], 2, "is a folder"),

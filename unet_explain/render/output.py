@@ -238,6 +238,8 @@ def atomic_write(path: Path | str, data: bytes) -> Path:
     except OSError as err:
         if err.errno == errno.ENOTDIR:
             raise OutputError(f"output {str(path)!r}: a part of the path is not a folder", exit_code=2) from None
+        if err.errno in (errno.ENAMETOOLONG, errno.ELOOP):  # the path itself is the mistake
+            raise OutputError(f"output {str(path)[:80]!r}: {err.strerror}", exit_code=2) from None
         raise _fail(path, err) from None
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise OutputError(
