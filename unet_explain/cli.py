@@ -617,7 +617,12 @@ def _os_error_text(err: OSError) -> str:
     if err.filename is not None:
         return f"cannot access {str(err.filename)!r}: {reason}"
     code = errno.errorcode.get(err.errno or 0, "")
-    return f"cannot write the output: {reason}" + (f" ({code})" if code else "")
+    # File outputs carry their path (render/output.py); a nameless write failure is the standard output's.
+    what = "cannot write to standard output" if err.errno in _WRITE_ERRORS else "system error"
+    return f"{what}: {reason}" + (f" ({code})" if code else "")
+
+
+_WRITE_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EPIPE}
 
 
 def _say(message: str) -> None:

@@ -79,7 +79,7 @@ class WeightMap:
     d1: np.ndarray
     """Distance to the nearest cell (0 on cells)."""
     d2: np.ndarray
-    """Distance to the second-nearest cell (inf where there is no second cell)."""
+    """Distance to the second-nearest cell; inf where there is none within ``CUTOFF * sigma`` (term below eps)."""
 
     @property
     def total(self) -> np.ndarray:
