@@ -728,3 +728,15 @@ def test_the_api_refuses_a_network_over_the_budget_before_tensorflow():
         build_model()
     assert current_budget() == 4 * 2**30  # restored
     assert had_tensorflow or "tensorflow" not in sys.modules
+
+
+@pytest.mark.keras
+def test_ctrl_c_while_tensorflow_loads_is_one_line(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "unet_explain", "summary"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err == "unet-explain: interrupted\n"
