@@ -163,9 +163,10 @@ def cmd_diagram(args: argparse.Namespace) -> int:
         from unet_explain.render.text_diagram import u_text
 
         if args.output is None:
-            _print_wide(u_text(build_spec(config)))
+            # Never wrapped or cropped: a U cut at the terminal's edge is no U.
+            _console().print(u_text(build_spec(config), args.highlight), soft_wrap=True)
             return 0
-        return _write_text_u(config, Path(args.output))
+        return _write_text_u(config, Path(args.output), args.highlight)
     from unet_explain.render.output import DIAGRAM_FORMATS, format_from_path
 
     path = Path(args.output or f"unet.{fmt or 'png'}")
@@ -188,7 +189,7 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_text_u(config: UNetConfig, path: Any) -> int:
+def _write_text_u(config: UNetConfig, path: Any, highlight: str | None) -> int:
     import io
 
     from rich.console import Console
@@ -199,7 +200,7 @@ def _write_text_u(config: UNetConfig, path: Any) -> int:
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=400, color_system=None, highlight=False)
-    console.print(u_text(build_spec(config)))
+    console.print(u_text(build_spec(config), highlight))
     text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
     print(f"Wrote the U diagram (text) to {write_text(path, text)}")
     return 0

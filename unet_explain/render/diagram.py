@@ -269,27 +269,27 @@ class _Builder:
         t = self.theme
         lit = self.lit(label.stage)
         colour = (t.subtle if label.kind == "size" else t.text) if lit else t.muted_text
-        # The node is wider than the text; "\l" / "\r" pin the text's left or right end to the node's edge.
-        width = label.width * 1.3 + 6
+        # The node is wider than the text, and the text is pinned to its left
+        # or right edge, so the text's end sits exactly at the layout's anchor
+        # whatever width the font really gives it.
+        width = 2 * math.ceil((label.width * 1.3 + 6) / 2)
         x = {"l": label.x + width / 2, "r": label.x - width / 2, "c": label.x}[label.align]
         text = html.escape(label.text)
         if label.bold:
             text = f"<B>{text}</B>"
         justify = {"l": ' ALIGN="LEFT"', "r": ' ALIGN="RIGHT"', "c": ""}[label.align]
-        self.graph.add_node(
-            pydot.Node(
-                label.node,
-                shape="none",
-                fixedsize="true",
-                width=_inch(width),
-                height=_inch(label.points * LINE),
-                pos=f"{_pt(x)},{_pt(label.y)}",
-                label=f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0" WIDTH="{_pt(width)}" FIXEDSIZE="TRUE">'
-                f'<TR><TD{justify} WIDTH="{_pt(width)}"><FONT COLOR="{colour}" POINT-SIZE="{label.points:g}">'
-                f"{text}</FONT></TD></TR></TABLE>>",
-                **{"class": f"{label.kind} {label.stage}" + ("" if lit else " muted")},
-            )
-        )
+        attrs: dict[str, Any] = {
+            "shape": "none",
+            "fixedsize": "true",
+            "width": _inch(width),
+            "height": _inch(label.points * LINE),
+            "pos": f"{_pt(x)},{_pt(label.y)}",
+            "label": f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0">'
+            f'<TR><TD{justify} WIDTH="{width}"><FONT COLOR="{colour}" POINT-SIZE="{label.points:g}">'
+            f"{text}</FONT></TD></TR></TABLE>>",
+            "class": f"{label.kind} {label.stage}" + ("" if lit else " muted"),
+        }
+        self.graph.add_node(pydot.Node(label.node, **attrs))
 
     def arrow(self, arrow: Arrow) -> None:
         t = self.theme
@@ -312,7 +312,15 @@ class _Builder:
     def legend(self, figure: Figure) -> None:
         y = figure.bottom - LEGEND_GAP
         self.graph.add_node(
-            pydot.Node("legend", shape="none", label=_legend(self.theme), pos=f"0,{_pt(y)}", tooltip="legend")
+            pydot.Node(
+                "legend",
+                shape="none",
+                width="0.1",
+                height="0.1",
+                label=_legend(self.theme),
+                pos=f"0,{_pt(y)}",
+                tooltip="legend",
+            )
         )
 
 
