@@ -336,3 +336,90 @@ def test_cli_highlight_and_theme(tmp_path):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
     assert "--highlight got unknown stage 'middle'; for depth 4 the stages are enc1, enc2" in bad.stderr
     assert not (tmp_path / "unet.png").exists()
+
+
+def text_u(config: UNetConfig, highlight=None) -> list[str]:
+    from rich.console import Console
+
+    from unet_explain.render.text_diagram import u_text
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=120, color_system=None).print(u_text(build_spec(config), highlight), soft_wrap=True)
+    return buffer.getvalue().splitlines()
+
+
+def span(line: str, token: str, start: int = 0) -> range:
+    i = line.index(token, start)
+    return range(i, i + len(token))
+
+
+@pytest.mark.parametrize(
+    "config",
+    [UNetConfig(), UNetConfig(input_size=(764, 956), depth=6, base_filters=16), UNetConfig(input_size=64, depth=1)],
+    ids=["paper", "depth6-rect", "depth1"],
+)
+def test_text_u_follows_figure_1(config):
+    lines = text_u(config)
+    spec = build_spec(config)
+    depth = config.depth
+    rows = {}
+    for k in range(1, depth + 1):
+        rows[k] = next(i for i, line in enumerate(lines) if f" enc{k} " in f"{line} ")
+    rows[depth + 1] = next(i for i, line in enumerate(lines) if "bottleneck " in line)
+
+    def side(size: tuple[int, int]) -> str:
+        return str(size[0]) if size[0] == size[1] else f"{size[0]}x{size[1]}"
+
+    for k in range(1, depth + 1):
+        enc, dec = spec.stage(f"enc{k}"), spec.stage(f"dec{k}")
+        row, below, arrows = lines[rows[k]], lines[rows[k + 1]], lines[rows[k] + 1]
+        last = span(row, side(enc.out_size), row.index(f"enc{k}"))  # the map that is copied and pooled
+        pooled = span(below, side(enc.pool_size))
+        down = arrows.index("↓")
+        assert down in last and down in pooled  # the pooling arrow drops straight down
+        assert d.crop_label(dec) in row and row.index(d.crop_label(dec)) > last.stop
+        up = arrows.index("↑")
+        concat = span(row, side(dec.up_size), row.index(d.crop_label(dec)) + len(d.crop_label(dec)))
+        source = spec.stage("bottleneck" if k == depth else f"dec{k + 1}")
+        rising = span(below, side(source.out_size), max(0, up - 6))
+        assert up in concat and up in rising  # the up-conv arrow rises straight into the concatenation
+        assert f"{enc.channels}+{dec.up_channels}" in lines[rows[k] - 1]
+        assert row.rstrip().endswith(f"dec{k}" + (" + output" if k == 1 else ""))
+    # The contracting path steps right level by level, the expansive path left: a U.
+    starts = [len(lines[rows[k]]) - len(lines[rows[k]].lstrip()) for k in range(1, depth + 2)]
+    assert starts == sorted(starts) and len(set(starts)) == depth + 1
+    assert "max pool 2x2" in lines[-2] and "up-conv 2x2" in lines[-2]
+
+
+def test_text_u_highlight_dims_the_other_stages():
+    from rich.console import Console
+
+    from unet_explain.render.text_diagram import u_text
+
+    console = Console(file=io.StringIO(), width=200, color_system="standard", force_terminal=True)
+    console.print(u_text(build_spec(UNetConfig()), "bottleneck"), soft_wrap=True)
+    out = console.file.getvalue()
+    assert "\x1b[2m" in out  # dim
+    with pytest.raises(d.ConfigError, match="unknown stage 'enc9'"):
+        u_text(build_spec(UNetConfig()), "enc9")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@needs_dot
+@pytest.mark.parametrize(("name", "theme"), [("unet.png", "light"), ("unet-dark.png", "dark")])
+def test_readme_figures_are_fresh_renders(name, theme):
+    """The README's figures are what `make figures` draws today (same size, same colours)."""
+    committed = Image.open(ROOT / "docs" / "assets" / name).convert("RGB")
+    fresh = Image.open(io.BytesIO(d.diagram(theme=theme).render("png"))).convert("RGB")
+    assert committed.size == fresh.size, "run 'make figures' and commit docs/assets/*.png"
+    import numpy as np
+
+    same = (np.asarray(committed) == np.asarray(fresh)).all(axis=2).mean()
+    assert same > 0.98, "run 'make figures' and commit docs/assets/*.png"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"docs/assets/{name}" in readme
+    if theme == "light":
+        width, height = (int(v) for v in re.search(r"The default PNG is (\d+)x(\d+) px", readme).groups())
+        assert (width, height) == fresh.size

@@ -242,10 +242,12 @@ def sizes_and_channels(drawing: Drawn) -> list[tuple[int, int, Rect]]:
     """(area, channels, box) of every box; a concatenated map's halves each carry its channels."""
     out = []
     for name, halves in drawing.boxes.items():
-        # tooltip: "<node>: <channels> channels, <H>x<W>"
+        # tooltip: "<node>: <channels> channels, <H>x<W>", "<copy>+<up>" channels for a concatenation
         channels_part, size_part = drawing.tooltips[name].split(": ", 1)[1].split(" channels, ")
         h, w = (int(v) for v in size_part.split("x"))
-        out += [(h * w, int(channels_part), r) for r in halves]
+        per_half = [int(c) for c in channels_part.split("+")]
+        assert len(per_half) == len(halves)
+        out += [(h * w, c, r) for c, r in zip(per_half, sorted(halves, key=lambda r: r.x0), strict=True)]
     return out
 
 

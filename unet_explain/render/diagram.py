@@ -236,9 +236,10 @@ class _Builder:
         lit = self.lit(box.stage)
         stroke = t.stroke if lit else t.muted_stroke
         fill = {"input": t.copy_fill, "output": t.output_fill}.get(box.role, t.map_fill) if lit else t.muted_fill
+        channels = f"{box.channels}+{box.channels}" if box.role == "concat" else str(box.channels)
         common: dict[str, Any] = {
             "pos": f"{_pt(box.x)},{_pt(box.y)}",
-            "tooltip": f"{box.node}: {box.channels} channels, {format_size(box.size)}",
+            "tooltip": f"{box.node}: {channels} channels, {format_size(box.size)}",
             "class": f"map {box.stage}" + ("" if lit else " muted"),
         }
         if box.role == "concat":

@@ -147,7 +147,7 @@ def u_text(spec: UNetSpec, highlight: Iterable[str] | str | None = None) -> Grou
             left_name, right_name = names.encoder(k), names.decoder(k)
             if k == 1:
                 right_name += " + output"
-        bottom.append((x[first[0]] - len(left_name) - 2, left_name, style(first[1].stage if k > 1 else "enc1", "bold")))
+        bottom.append((x[first[0]] - len(left_name) - 2, left_name, style(left_name, "bold")))
         if right_name:
             right_stage = names.decoder(k)
             bottom.append((x[last[0]] + width[last[0]] + 2, right_name, style(right_stage, "bold")))
