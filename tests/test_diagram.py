@@ -31,7 +31,8 @@ def op_of(edge) -> str:
 def edges_by_op(graph) -> dict[str, list]:
     out: dict[str, list] = {}
     for edge in graph.get_edges():
-        out.setdefault(op_of(edge), []).append(edge)
+        if op_of(edge) != "legend":
+            out.setdefault(op_of(edge), []).append(edge)
     return out
 
 
@@ -66,6 +67,8 @@ def test_a_node_per_feature_map_named_after_its_keras_layer_and_an_edge_per_oper
         assert {f"{name}__channels", f"{name}__size"} <= every
     stage_names = {f"{s}__name" for s in (*(f"enc{k}" for k in range(1, depth + 1)), "bottleneck", "output")}
     assert stage_names | {f"dec{k}__name" for k in range(1, depth + 1)} <= every
+    legend = [unquote(e.get("class")) for e in graph.get_edges() if op_of(e) == "legend"]
+    assert legend == [f"legend {op}" for op in d.OPERATIONS]  # each operation drawn once more, in the legend
     assert unquote(graph.get("layout")) == "nop2"  # positions are ours; Graphviz draws them as given
     assert all(unquote(n.get("pos")) for n in graph.get_nodes())
     assert all(unquote(e.get("pos")).startswith("e,") for e in graph.get_edges())

@@ -49,14 +49,16 @@ from unet_explain.config import UNetConfig, format_size
 from unet_explain.core import names
 from unet_explain.core.spec import UNetSpec, build_spec
 from unet_explain.errors import ConfigError
-from unet_explain.render.u_layout import CROP_PT, LINE, Arrow, Box, Figure, Label, crop_label, layout
+from unet_explain.render.u_layout import CROP_PT, LINE, Arrow, Box, Figure, Label, crop_label, layout, text_width
 
 __all__ = ["THEMES", "UDiagram", "crop_label", "diagram", "unet_graph"]
 
 FONT = "DejaVu Sans"
 TITLE_PT = 15.0
 LEGEND_PT = 10.0
-LEGEND_GAP = 26.0  # from the lowest label to the legend's centre
+LEGEND_GAP = 22.0  # from the lowest label to the legend's centre line
+LEGEND_ARROW = 28.0  # length of a legend's arrow
+LEGEND_SPACING = 20.0  # between legend entries
 ARROW_LENGTH = 8.0  # points
 MAX_INCHES = 25.0  # Graphviz scales a larger drawing down: at most 2400 px at 96 dpi
 
@@ -172,17 +174,6 @@ def check_theme(theme: str) -> Theme:
     return THEMES[theme]
 
 
-def _legend(theme: Theme) -> str:
-    """One row: each operation's arrow and name."""
-    cells = "".join(
-        f'<TD ALIGN="RIGHT"><FONT COLOR="{theme.edges[name]}" POINT-SIZE="12">'
-        f"{'╌╌▶' if op.style == 'dashed' else '━━▶'}</FONT></TD>"
-        f'<TD ALIGN="LEFT"><FONT COLOR="{theme.text}" POINT-SIZE="{LEGEND_PT:g}">{html.escape(op.label)}</FONT></TD>'
-        for name, op in OPERATIONS.items()
-    )
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="1"><TR>{cells}</TR></TABLE>>'
-
-
 def _pt(value: float) -> str:
     """A coordinate as Graphviz reads it, rounded so the DOT file is stable."""
     return f"{round(value, 2):g}"
@@ -268,7 +259,7 @@ class _Builder:
 
     def text(self, label: Label) -> None:
         t = self.theme
-        lit = self.lit(label.stage)
+        lit = label.kind == "legend" or self.lit(label.stage)
         colour = (t.subtle if label.kind == "size" else t.text) if lit else t.muted_text
         # The node is wider than the text, and the text is pinned to its left
         # or right edge, so the text's end sits exactly at the layout's anchor
@@ -311,18 +302,31 @@ class _Builder:
         self.graph.add_edge(pydot.Edge(arrow.tail, arrow.head, **attrs))
 
     def legend(self, figure: Figure) -> None:
+        """One row under the U: each operation drawn as the figure draws it, with its name."""
         y = figure.bottom - LEGEND_GAP
-        self.graph.add_node(
-            pydot.Node(
-                "legend",
-                shape="none",
-                width="0.1",
-                height="0.1",
-                label=_legend(self.theme),
-                pos=f"0,{_pt(y)}",
-                tooltip="legend",
+        entries = [(op, text_width(style.label, LEGEND_PT)) for op, style in OPERATIONS.items()]
+        total = sum(LEGEND_ARROW + 6 + width for _, width in entries) + LEGEND_SPACING * (len(entries) - 1)
+        x = -total / 2
+        for op, width in entries:
+            tail, head = f"legend_{op}_from", f"legend_{op}_to"
+            for name, at in ((tail, x), (head, x + LEGEND_ARROW)):
+                self.graph.add_node(
+                    pydot.Node(name, shape="point", width="0.01", style="invis", pos=f"{_pt(at)},{_pt(y)}")
+                )
+            self.graph.add_edge(
+                pydot.Edge(
+                    tail,
+                    head,
+                    pos=_edge_pos((x, y), (x + LEGEND_ARROW, y)),
+                    color=self.theme.edges[op],
+                    style=OPERATIONS[op].style,
+                    **{"class": f"legend {op}"},
+                )
             )
-        )
+            self.text(
+                Label(f"legend_{op}", "", OPERATIONS[op].label, "legend", x + LEGEND_ARROW + 6, y, "l", LEGEND_PT)
+            )
+            x += LEGEND_ARROW + 6 + width + LEGEND_SPACING
 
 
 def unet_graph(
