@@ -313,16 +313,13 @@ class _Builder:
                 self.graph.add_node(
                     pydot.Node(name, shape="point", width="0.01", style="invis", pos=f"{_pt(at)},{_pt(y)}")
                 )
-            self.graph.add_edge(
-                pydot.Edge(
-                    tail,
-                    head,
-                    pos=_edge_pos((x, y), (x + LEGEND_ARROW, y)),
-                    color=self.theme.edges[op],
-                    style=OPERATIONS[op].style,
-                    **{"class": f"legend {op}"},
-                )
-            )
+            attrs: dict[str, Any] = {
+                "pos": _edge_pos((x, y), (x + LEGEND_ARROW, y)),
+                "color": self.theme.edges[op],
+                "style": OPERATIONS[op].style,
+                "class": f"legend {op}",
+            }
+            self.graph.add_edge(pydot.Edge(tail, head, **attrs))
             self.text(
                 Label(f"legend_{op}", "", OPERATIONS[op].label, "legend", x + LEGEND_ARROW + 6, y, "l", LEGEND_PT)
             )
