@@ -51,7 +51,19 @@ from unet_explain.core.spec import UNetSpec, build_spec
 from unet_explain.errors import ConfigError
 from unet_explain.render.u_layout import CROP_PT, LINE, Arrow, Box, Figure, Label, crop_label, layout, text_width
 
-__all__ = ["THEMES", "UDiagram", "crop_label", "diagram", "unet_graph"]
+__all__ = [
+    "OPERATIONS",
+    "THEMES",
+    "Operation",
+    "Theme",
+    "UDiagram",
+    "check_highlight",
+    "check_theme",
+    "crop_label",
+    "diagram",
+    "stage_of",
+    "unet_graph",
+]
 
 FONT = "DejaVu Sans"
 TITLE_PT = 15.0
