@@ -186,6 +186,8 @@ def cmd_diagram(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     fmt = args.format
+    if args.layers and (args.highlight or args.theme != "light"):
+        raise UNetExplainError("--highlight and --theme style the U diagram; --layers draws Keras's graph, drop one")
     if fmt == "text":
         if args.layers:
             raise UNetExplainError(
@@ -195,9 +197,10 @@ def cmd_diagram(args: argparse.Namespace) -> int:
         from unet_explain.render.text_diagram import u_text
 
         if args.output is None:
-            _print_wide(u_text(build_spec(config)))
+            # Never wrapped or cropped: a U cut at the terminal's edge is no U.
+            _console().print(u_text(build_spec(config), args.highlight), soft_wrap=True)
             return 0
-        return _write_text_u(config, Path(args.output))
+        return _write_text_u(config, Path(args.output), args.highlight)
     from unet_explain.render.output import DIAGRAM_FORMATS, format_from_path
 
     path = Path(args.output or f"unet.{fmt or 'png'}")
@@ -214,13 +217,13 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     else:
         from unet_explain.render.diagram import diagram
 
-        written = diagram(config).save(path, fmt)
+        written = diagram(config, highlight=args.highlight, theme=args.theme).save(path, fmt)
         what = "U diagram"
     _wrote(f"Wrote the {what} ({fmt}, {config.describe()}) to {written}", written)
     return 0
 
 
-def _write_text_u(config: UNetConfig, path: Any) -> int:
+def _write_text_u(config: UNetConfig, path: Any, highlight: str | None) -> int:
     import io
 
     from rich.console import Console
@@ -231,7 +234,7 @@ def _write_text_u(config: UNetConfig, path: Any) -> int:
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=400, color_system=None, highlight=False)
-    console.print(u_text(build_spec(config)))
+    console.print(u_text(build_spec(config), highlight), soft_wrap=True)
     text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
     written = write_text(path, text)
     _wrote(f"Wrote the U diagram (text) to {written}", written)
@@ -453,6 +456,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--layers", action="store_true", help="draw every layer of the built Keras model instead (imports TensorFlow)"
+    )
+    p.add_argument(
+        "--highlight",
+        metavar="STAGE[,STAGE...]",
+        help="draw these stages (enc1..encD, bottleneck, decD..dec1, output) in full colour, the rest muted",
+    )
+    p.add_argument(
+        "--theme",
+        choices=("light", "dark", "transparent"),
+        default="light",
+        help="light (default), dark (light text on a dark background) or transparent (no background)",
     )
 
     p = command(
