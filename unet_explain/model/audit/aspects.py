@@ -209,8 +209,8 @@ ASPECTS: dict[str, Aspect] = {
 NOTE_TEXT = {
     "concat_order": "the up-sampled map comes first in the concatenation ({levels}); the paper (and this "
     "package) put the copy first. It only permutes the channels: same shapes, same parameters, same function",
-    "init_truncated": "initialisation {rule}: the paper's rule (Gaussian, std sqrt(2/N)) with the tails cut at 2 "
-    "std (Keras rescales it so the variance stays 2/N); not a deviation",
+    "init_truncated": "{rule}. That is the paper's rule (Gaussian, std sqrt(2/N)) with the tails cut at 2 std "
+    "(Keras rescales it so the variance stays 2/N), so not a deviation",
     "no_dropout": "no dropout; the paper adds Dropout at the end of the contracting path while training. It changes "
     "no size and no parameter",
 }
