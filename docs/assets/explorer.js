@@ -320,6 +320,9 @@ const K = {
   function update(form, result) {
     const raw = {};
     for (const flag of FLAGS) raw[flag] = form.elements[flag].value;
+    const key = JSON.stringify(raw);
+    if (result.dataset.shown === key) return;  // e.g. the 'change' after an 'input': keep the page (and its buttons)
+    result.dataset.shown = key;
     const command = [K.prog, K.command, ...FLAGS.filter((f) => raw[f] !== "").map((f) => `--${f} ${shellWord(raw[f])}`)];
     const r = explore(raw);
     result.replaceChildren();
