@@ -146,3 +146,31 @@ def test_drawing_figures_imports_no_tensorflow():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_cli_draws_a_figure_for_the_config_given(tmp_path, capsys):
+    from unet_explain.cli import main
+
+    target = tmp_path / "crop.svg"
+    assert main(["figure", "copy_crop", "--input-size", "508", "--depth", "3", "-o", str(target)]) == 0
+    spec = build_spec(UNetConfig(input_size=508, depth=3))
+    dec1 = spec.stage("dec1")
+    shown = texts(target.read_bytes())
+    assert f"{size(dec1.skip_size)} → {size(dec1.up_size)} (crop {dec1.crop[0]})" in shown
+    assert "Wrote the copy_crop figure (light)" in capsys.readouterr().out
+    png = tmp_path / "tiles.png"
+    assert main(["figure", "tiles", "--theme", "dark", "-o", str(png)]) == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_cli_figure_refuses_a_bad_name_or_size_in_one_line(tmp_path, capsys):
+    from unet_explain.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["figure", "histogram"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert main(["figure", "tiles", "--input-size", "570", "-o", str(tmp_path / "t.svg")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nearest valid sizes: 556, 572" in err
+    assert not list(tmp_path.iterdir())

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from unet_explain.core.spec import Stage, UNetSpec
 
 THEMES = ("light", "dark")
+FIGURE_FORMATS = ("svg", "png", "pdf")
 WIDTH_IN = 6.4
 FONT_PT = 13
 
@@ -135,13 +136,13 @@ def _render(draw: Callable[[UNetSpec, str], Any], spec: UNetSpec, theme: str, fm
     with matplotlib.rc_context(_rc(theme)):
         fig = draw(spec, theme)
         buffer = io.BytesIO()
-        metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {"Software": None}
+        metadata: dict[str, Any] = {"svg": {"Date": None}, "png": {"Software": None}}.get(fmt, {"CreationDate": None})
         fig.savefig(buffer, format=fmt, transparent=True, metadata=metadata)
     return buffer.getvalue()
 
 
 def render(name: str, spec: UNetSpec, theme: str = "light", fmt: str = "svg") -> bytes:
-    """Render lesson figure ``name`` as ``svg`` (the site's format) or ``png`` (for a look at it)."""
+    """Render lesson figure ``name`` as ``svg`` (the site's format), ``png`` or ``pdf``."""
     return _render(LESSON_FIGURES[name].draw, spec, theme, fmt)
 
 
@@ -806,4 +807,4 @@ LESSON_FIGURES: dict[str, LessonFigure] = {
     ),
 }
 
-__all__ = ["LESSON_FIGURES", "THEMES", "LessonFigure", "render"]
+__all__ = ["FIGURE_FORMATS", "LESSON_FIGURES", "THEMES", "LessonFigure", "render"]
