@@ -174,3 +174,8 @@ def test_cli_figure_refuses_a_bad_name_or_size_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nearest valid sizes: 556, 572" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_an_entry_is_callable_like_its_maker():
+    spec = build_spec(CONFIGS["depth1"])
+    assert LESSON_FIGURES["upconv"](spec, "light") == svg_of("upconv", "depth1", "light")

@@ -86,6 +86,10 @@ class LessonFigure:
     draw: Callable[[UNetSpec, str], Any]
     """``(spec, theme) -> matplotlib Figure`` (what ``maker`` renders)."""
 
+    def __call__(self, spec: UNetSpec, theme: str) -> bytes:
+        """The SVG, as ``maker`` draws it: an entry can be called like a plain maker function."""
+        return self.maker(spec, theme)
+
 
 # --- shared helpers ------------------------------------------------------------------------------------------
 
@@ -807,4 +811,7 @@ LESSON_FIGURES: dict[str, LessonFigure] = {
     ),
 }
 
-__all__ = ["FIGURE_FORMATS", "LESSON_FIGURES", "THEMES", "LessonFigure", "render"]
+#: Each figure's title, by name: a short alt text where the spec is not at hand (``LessonFigure.alt`` has the numbers).
+ALT: dict[str, str] = {name: figure.title for name, figure in LESSON_FIGURES.items()}
+
+__all__ = ["ALT", "FIGURE_FORMATS", "LESSON_FIGURES", "THEMES", "LessonFigure", "render"]
