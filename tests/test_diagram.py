@@ -188,10 +188,10 @@ def test_without_graphviz_png_fails_cleanly_and_dot_text_work(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "code", "fragment"),
     [
-        (["-o", "u.jpg"], 1, "cannot tell the format from its suffix '.jpg'"),
-        (["-o", "unet"], 1, "a name without a suffix"),
+        (["-o", "u.jpg"], 2, "cannot tell the format from its suffix '.jpg'"),
+        (["-o", "unet"], 2, "a name without a suffix"),
         (["-o", "u.svg", "-f", "png"], 2, "has suffix '.svg' but --format is 'png'"),
-        (["-o", "missing/u.png"], 1, "the folder 'missing' does not exist"),
+        (["-o", "missing/u.png"], 2, "the folder 'missing' does not exist"),
         (["--input-size", "358"], 2, "nearest valid sizes: 348, 364"),
         (["-f", "text", "--layers"], 2, "--layers draws Keras's layer graph with Graphviz"),
     ],
