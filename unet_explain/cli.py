@@ -307,6 +307,21 @@ def cmd_tile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_figure(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from unet_explain.core.spec import build_spec
+    from unet_explain.render.lesson_figures import FIGURE_FORMATS, render
+    from unet_explain.render.output import atomic_write, format_from_path
+
+    spec = build_spec(config_from_args(args))
+    path = Path(args.output or f"{args.name}.svg")
+    fmt = format_from_path(path, args.format, FIGURE_FORMATS)
+    written = atomic_write(path, render(args.name, spec, args.theme, fmt))
+    print(f"Wrote the {args.name} figure ({args.theme}) to {written}")
+    return 0
+
+
 def _port_arg(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535; got {text!r}")
@@ -488,6 +503,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", metavar="FILE", help="also draw the plan to FILE (.png, .svg or .pdf)")
     p.add_argument("-f", "--format", choices=("rich", "json"), default="rich", help="output format")
+
+    from unet_explain.render.lesson_figures import FIGURE_FORMATS, LESSON_FIGURES, THEMES
+
+    p = command("figure", cmd_figure, "Draw one of the walkthrough's teaching figures for a configuration.")
+    p.add_argument("name", choices=tuple(LESSON_FIGURES), metavar="NAME", help=", ".join(LESSON_FIGURES))
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="file to write (default NAME.svg; the suffix sets the format)"
+    )
+    p.add_argument("-f", "--format", choices=FIGURE_FORMATS, help="svg, png or pdf (default: from the suffix)")
+    p.add_argument(
+        "--theme", choices=THEMES, default="light", help="colours for a light or a dark page (default light)"
+    )
 
     p = command(
         "audit",
