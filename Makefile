@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup setup-test lint bench serve clean
+.PHONY: run test setup setup-test lint bench figures serve clean
 
 run: setup
 	$(BIN)/unet-explain table
@@ -35,6 +35,10 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+figures: setup
+	$(BIN)/unet-explain diagram -o docs/assets/unet.png
+	$(BIN)/unet-explain diagram --theme dark -o docs/assets/unet-dark.png
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py

@@ -33,8 +33,8 @@ class Result:
     peak_mib: float
 
 
-def measure(label: str, argv: list[str], repeat: int, cwd: Path | None = None) -> Result:
-    """Median wall time and max peak RSS of ``argv`` over ``repeat`` fresh runs."""
+def measure(label: str, argv: list[str], repeat: int, cwd: Path | None = None, expect: int = 0) -> Result:
+    """Median wall time and max peak RSS of ``argv`` over ``repeat`` fresh runs (which must exit ``expect``)."""
     times, peaks = [], []
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}
     for _ in range(repeat):
@@ -43,7 +43,7 @@ def measure(label: str, argv: list[str], repeat: int, cwd: Path | None = None) -
         _, status, usage = os.wait4(proc.pid, 0)
         times.append(time.perf_counter() - start)
         peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
-        if os.waitstatus_to_exitcode(status) != 0:
+        if os.waitstatus_to_exitcode(status) != expect:
             raise SystemExit(f"{label} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
     return Result(label, statistics.median(times), max(peaks))
 
@@ -116,7 +116,61 @@ def bench_docs(repeat: int) -> None:
     print(f"  ratio: the rebuild is {first.seconds / again.seconds:.1f}x faster")
 
 
-GROUPS: dict[str, Callable[[int], None]] = {"table": bench_table, "diagram": bench_diagram, "docs": bench_docs}
+def bench_costs(repeat: int) -> None:
+    """Issue 11's cost cases: each must stay bounded on valid input (targets: 30 s and 1 GiB, 5 s, under a second)."""
+    print("costs: valid but large inputs, each against its target")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        cells = many_cells(folder / "cells.npy", side=2000, count=10_000)
+        runs = max(1, repeat // 2)
+        weight = measure(
+            "weight-map --labels (2000x2000, 10,000 cells)",
+            [PY, "-m", "unet_explain", "weight-map", "--labels", "cells.npy"],
+            runs,
+            folder,
+        )
+        direct = cells * 2000 * 2000 * 8 / 2**30
+        print(f"  {weight.label:<44} {weight.seconds:8.3f} s  {weight.peak_mib:8.1f} MiB  (target: 30 s, 1024 MiB)")
+        print(f"  {'':<44} the direct method (one distance image per cell) would hold {direct:,.0f} GiB")
+        tile = measure(
+            "tile --image 100000x100000 --tile 188 -o t.png",
+            [PY, "-m", "unet_explain", "tile", "--image", "100000x100000", "--tile", "188", "-o", "t.png"],
+            runs,
+            folder,
+        )
+        print(f"  {tile.label:<44} {tile.seconds:8.3f} s  {tile.peak_mib:8.1f} MiB  (target: 5 s; 625,000,000 tiles)")
+        for command in ("summary", "verify", "compare"):
+            refused = measure(
+                f"{command} --base-filters 4096 (refused)",
+                [PY, "-m", "unet_explain", command, "--base-filters", "4096"],
+                runs,
+                folder,
+                expect=2,
+            )
+            print(
+                f"  {refused.label:<44} {refused.seconds:8.3f} s  {refused.peak_mib:8.1f} MiB  "
+                "(refused from the spec before TensorFlow is imported)"
+            )
+
+
+def many_cells(path: Path, side: int, count: int) -> int:
+    """A label image of ``count`` small square cells at random places; returns the number of distinct cells."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    labels = np.zeros((side, side), dtype=np.int32)
+    for k, (y, x) in enumerate(rng.integers(0, side - 8, size=(count, 2)), start=1):
+        labels[y : y + 8, x : x + 8] = k
+    np.save(path, labels)
+    return len(np.unique(labels)) - 1
+
+
+GROUPS: dict[str, Callable[[int], None]] = {
+    "table": bench_table,
+    "diagram": bench_diagram,
+    "docs": bench_docs,
+    "costs": bench_costs,
+}
 
 
 def main() -> None:

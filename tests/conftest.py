@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from unet_explain import UNetConfig, UNetSpec, build_spec
 
 GOLDEN = Path(__file__).parent / "golden"
+
+# The machine is shared (2 cores, CI and builds side by side): timing is not what the
+# property tests check, so no deadlines and no "generation is slow" health checks.
+settings.register_profile(
+    "shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+settings.load_profile("shared-machine")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -61,9 +61,17 @@ def test_unknown_format(capsys):
     assert code == 2 and "invalid choice: 'xml'" in err and err.count("\n") == 1
 
 
-def test_no_command_prints_help(capsys):
-    code, out, _ = run(capsys)
-    assert code == 2 and "table" in out and "sizes" in out
+def test_no_command_is_a_usage_error(capsys):
+    """Like any argparse usage error: one line on stderr naming the commands, exit 2, nothing on stdout."""
+    code, out, err = run(capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "give a command: table, sizes" in err and "--help" in err
+
+
+def test_help_documents_the_exit_status(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    assert "exit status:" in out and "130  interrupted (Ctrl-C)" in out
 
 
 def test_json_config_flags(capsys):

@@ -7,11 +7,13 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from unet_explain import ConfigError
 from unet_explain.cli import main
-from unet_explain.loss_weights import touching_cells, weight_map
+from unet_explain.loss_weights import CUTOFF, touching_cells, weight_map
 
 
 def stripes() -> np.ndarray:
@@ -94,7 +96,7 @@ def test_cli_demo_draws(tmp_path, capsys):
     ("argv", "fragment"),
     [
         ([], "give --demo"),
-        (["--demo", "--sigma", "0"], "--sigma must be greater than 0"),
+        (["--demo", "--sigma", "0"], "--sigma must be a finite number greater than 0"),
         (["--labels", "missing.npy"], "is not a readable .npy array"),
     ],
 )
@@ -138,3 +140,48 @@ def test_same_as_keras_sample_weights():
     ours = float(weighted_cross_entropy(labels, probs, weights))
     theirs = float(keras.losses.SparseCategoricalCrossentropy()(labels, probs, sample_weight=weights))
     assert ours == pytest.approx(theirs, rel=1e-5)
+
+
+def direct_distances(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The direct method the module replaced: one full distance image per cell, sorted (memory cells x H x W)."""
+    from scipy import ndimage
+
+    cells = [k for k in np.unique(labels) if k]
+    stack = np.stack([ndimage.distance_transform_edt(labels != k) for k in cells])
+    stack.sort(axis=0)
+    return stack[0], (stack[1] if len(cells) > 1 else np.full(labels.shape, np.inf))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    height=st.integers(1, 60),
+    width=st.integers(1, 60),
+    density=st.floats(0.002, 0.3),
+    cells=st.integers(1, 8),
+    sigma=st.floats(0.2, 12),
+)
+def test_windowed_distances_match_the_direct_method(seed, height, width, density, cells, sigma):
+    rng = np.random.default_rng(seed)
+    labels = np.where(rng.random((height, width)) < density, rng.integers(1, cells + 1, (height, width)), 0)
+    if not labels.any():
+        labels[rng.integers(height), rng.integers(width)] = 1
+    w = weight_map(labels, w0=10, sigma=sigma)
+    d1, d2 = direct_distances(labels)
+    assert np.array_equal(w.d1, d1)
+    known = np.isfinite(w.d2)
+    assert np.array_equal(w.d2[known], d2[known])  # exact wherever it is reported
+    assert np.all(d2[~known] > CUTOFF * sigma)  # and reported as inf only beyond the cut-off
+    direct = np.where(labels == 0, 10 * np.exp(-((d1 + d2) ** 2) / (2 * sigma**2)), 0.0)
+    eps = float(np.finfo(np.float64).eps)
+    np.testing.assert_allclose(w.border_term, direct, rtol=1e-13, atol=10 * eps)
+
+
+def test_huge_cell_ids_and_no_background(tmp_path):
+    labels = np.zeros((30, 30), dtype=np.int64)
+    labels[5:12, 5:12] = 10**12
+    labels[5:12, 13:20] = 7
+    w = weight_map(labels)
+    assert w.border_term[8, 12] == pytest.approx(10 * math.exp(-4 / 50))  # a one-pixel gap: d1 = d2 = 1
+    full = weight_map(np.ones((6, 6), dtype=int))  # every pixel a cell: no border term, no error
+    assert np.all(full.border_term == 0) and np.all(np.isinf(full.d2))

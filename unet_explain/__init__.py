@@ -87,11 +87,23 @@ def predict_tiled(model: Any, image: np.ndarray, config: UNetConfig | None = Non
     return _predict(model, image, config or UNetConfig(), batch_size=batch_size)
 
 
-def audit(model: Any, reference: UNetConfig | None = None) -> AuditReport:
-    """Audit a Keras U-Net against the paper; ``model`` is a Keras model, a ``.keras`` path or ``file.py:function``."""
+def audit(
+    model: Any,
+    reference: UNetConfig | None = None,
+    *,
+    unsafe: bool = False,
+    input_size: tuple[int, int] | None = None,
+) -> AuditReport:
+    """Audit a Keras U-Net against the paper; ``model`` is a Keras model, a ``.keras`` path or ``file.py:function``.
+
+    A saved file loads in Keras's safe mode unless ``unsafe`` is true (then a
+    ``Lambda`` layer's stored code runs); ``file.py:function`` runs that file.
+    ``input_size`` is used where the model leaves its size open.
+    """
     from unet_explain.model.audit import audit_model, load_model
 
-    return audit_model(load_model(model) if isinstance(model, str) else model, reference)
+    loaded = load_model(model, unsafe=unsafe) if isinstance(model, str) else model
+    return audit_model(loaded, reference, input_size=input_size)
 
 
 def build_variant(name: str, config: UNetConfig | None = None, *, seed: int | None = None) -> Any:

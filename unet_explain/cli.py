@@ -10,7 +10,13 @@ needs them, so ``unet-explain table`` starts in a fraction of a second.
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
+import errno
+import io
+import os
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -18,6 +24,14 @@ from unet_explain.config import UNetConfig, format_size_arg, parse_size
 from unet_explain.errors import ConfigError, UNetExplainError
 
 PROG = "unet-explain"
+
+EXIT_STATUS = """\
+exit status:
+  0    success
+  1    a runtime or I/O failure: a full disk, a permission, Graphviz, TensorFlow
+  2    bad usage or input: an unknown flag, an invalid size, a missing folder, a file name too long
+  130  interrupted (Ctrl-C)
+Every failure is one line on stderr; nothing half-written is left behind."""
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -79,6 +93,8 @@ def _console() -> Any:
 def _print_wide(renderable: Any) -> None:
     """Print a rich renderable; when piped, use the width it needs instead of 80 columns."""
     console = _console()
+    if not console.encoding.lower().startswith("utf"):
+        renderable = _asciify(renderable)  # before the layout, so that '->' for an arrow keeps columns aligned
     if not console.is_terminal:
         unbounded = console.options.update(max_width=10_000)
         console.width = min(max(console.measure(renderable, options=unbounded).maximum, 40), 160)
@@ -127,11 +143,24 @@ def cmd_sizes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keras_config(args: argparse.Namespace) -> UNetConfig:
+    """The config, after checking that building its Keras model fits the memory budget (before TensorFlow)."""
+    from unet_explain.core.budget import check_memory
+
+    config = config_from_args(args)
+    check_memory(config, args.max_memory)
+    return config
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    from unet_explain.core.budget import memory_budget
+
+    config = _keras_config(args)
     from unet_explain.model.verify import verify
     from unet_explain.render.terminal import verify_table
 
-    report = verify(config_from_args(args))
+    with memory_budget(args.max_memory):
+        report = verify(config)
     _print_wide(verify_table(report))
     if not report.ok:
         names = ", ".join(check.name for check in report.mismatches) or "total parameters"
@@ -141,9 +170,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    from unet_explain.core.budget import memory_budget
+
+    config = _keras_config(args)
     from unet_explain.model.keras_unet import build_model
 
-    build_model(config_from_args(args)).summary(line_length=110)
+    with memory_budget(args.max_memory):
+        model = build_model(config)
+    model.summary(line_length=110)
     return 0
 
 
@@ -163,9 +197,10 @@ def cmd_diagram(args: argparse.Namespace) -> int:
         from unet_explain.render.text_diagram import u_text
 
         if args.output is None:
-            _print_wide(u_text(build_spec(config)))
+            # Never wrapped or cropped: a U cut at the terminal's edge is no U.
+            _console().print(u_text(build_spec(config), args.highlight), soft_wrap=True)
             return 0
-        return _write_text_u(config, Path(args.output))
+        return _write_text_u(config, Path(args.output), args.highlight)
     from unet_explain.render.output import DIAGRAM_FORMATS, format_from_path
 
     path = Path(args.output or f"unet.{fmt or 'png'}")
@@ -184,11 +219,11 @@ def cmd_diagram(args: argparse.Namespace) -> int:
 
         written = diagram(config, highlight=args.highlight, theme=args.theme).save(path, fmt)
         what = "U diagram"
-    print(f"Wrote the {what} ({fmt}, {config.describe()}) to {written}")
+    _wrote(f"Wrote the {what} ({fmt}, {config.describe()}) to {written}", written)
     return 0
 
 
-def _write_text_u(config: UNetConfig, path: Any) -> int:
+def _write_text_u(config: UNetConfig, path: Any, highlight: str | None) -> int:
     import io
 
     from rich.console import Console
@@ -199,9 +234,10 @@ def _write_text_u(config: UNetConfig, path: Any) -> int:
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=400, color_system=None, highlight=False)
-    console.print(u_text(build_spec(config)))
+    console.print(u_text(build_spec(config), highlight), soft_wrap=True)
     text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
-    print(f"Wrote the U diagram (text) to {write_text(path, text)}")
+    written = write_text(path, text)
+    _wrote(f"Wrote the U diagram (text) to {written}", written)
     return 0
 
 
@@ -269,7 +305,25 @@ def cmd_tile(args: argparse.Namespace) -> int:
         from unet_explain.render.tiling_figure import save_tiling_figure
 
         written = save_tiling_figure(plan, args.output)
-        print(f"Wrote the tiling picture to {written}", file=sys.stderr if args.format == "json" else sys.stdout)
+        print(
+            f"Wrote the tiling picture to {written}",
+            file=sys.stderr if args.format == "json" or str(written) == "-" else sys.stdout,
+        )
+    return 0
+
+
+def cmd_figure(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from unet_explain.core.spec import build_spec
+    from unet_explain.render.lesson_figures import FIGURE_FORMATS, render
+    from unet_explain.render.output import atomic_write, format_from_path
+
+    spec = build_spec(config_from_args(args))
+    path = Path(args.output or f"{args.name}.svg")
+    fmt = format_from_path(path, args.format, FIGURE_FORMATS)
+    written = atomic_write(path, render(args.name, spec, args.theme, fmt))
+    print(f"Wrote the {args.name} figure ({args.theme}) to {written}")
     return 0
 
 
@@ -289,7 +343,9 @@ def _image_arg(text: str) -> tuple[int, int]:
 def cmd_audit(args: argparse.Namespace) -> int:
     from unet_explain.model.audit import audit_model, load_model
 
-    report = audit_model(load_model(args.model))
+    # load_model checks the spec (file, factory) before TensorFlow is imported.
+    model = load_model(args.model, unsafe=args.unsafe)
+    report = audit_model(model, input_size=args.input_size, in_channels=args.in_channels)
     if args.format == "json":
         import json
 
@@ -302,9 +358,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from unet_explain.core.budget import memory_budget
+
+    config = _keras_config(args)
     from unet_explain.model.variants import VARIANTS, compare_variants
 
-    reports, notes = compare_variants(args.variants or list(VARIANTS), config_from_args(args))
+    with memory_budget(args.max_memory):
+        reports, notes = compare_variants(args.variants or list(VARIANTS), config)
     if args.format == "json":
         import json
 
@@ -320,7 +380,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_weight_map(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from unet_explain.loss_weights import touching_cells, weight_map
+    from unet_explain.loss_weights import check_label_shape, touching_cells, weight_map
 
     if args.demo == bool(args.labels):
         raise UNetExplainError("weight-map: give --demo (a synthetic image of touching cells) or --labels FILE.npy")
@@ -328,17 +388,28 @@ def cmd_weight_map(args: argparse.Namespace) -> int:
         labels = touching_cells()
         source = "a synthetic image of touching cells"
     else:
+        if os.path.exists(args.labels) and not os.path.isfile(args.labels):
+            # A FIFO or a device would block or never end: only a regular file is read.
+            raise ConfigError("labels", f"{args.labels!r} is not a regular file; save the array with np.save")
         try:
-            labels = np.load(args.labels, allow_pickle=False)
-        except (OSError, ValueError) as err:
-            raise ConfigError("labels", f"{args.labels!r} is not a readable .npy array of cell ids ({err})") from None
+            # Memory-mapped first, so that the shape is checked before a huge file is read.
+            labels = np.load(args.labels, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError, EOFError) as err:
+            why = getattr(err, "strerror", None) or str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ConfigError("labels", f"{args.labels!r} is not a readable .npy array of cell ids ({why})") from None
+        if not isinstance(labels, np.ndarray):
+            raise ConfigError("labels", f"{args.labels!r} holds several arrays (.npz); save one array with np.save")
+        check_label_shape(labels)
+        labels = np.array(labels)
         source = args.labels
     weights = weight_map(labels, w0=args.w0, sigma=args.sigma)
     border = weights.border_term
     peak = np.unravel_index(int(border.argmax()), border.shape)
-    print(f"Weight map of {source}: {labels.shape[0]}x{labels.shape[1]} pixels, {int(labels.max())} cells")
-    background, cells = weights.class_term[labels == 0], weights.class_term[labels > 0]
-    print(f"  class balance w_c: background {background.min():.3f}, cells {cells.max():.3f}")
+    cell = labels > 0
+    cells = len(np.unique(labels[cell]))
+    print(f"Weight map of {source}: {labels.shape[0]}x{labels.shape[1]} pixels, {cells} cell{'s' * (cells != 1)}")
+    background = f"{weights.class_term[~cell].min():.3f}" if (~cell).any() else "none (no background pixel)"
+    print(f"  class balance w_c: background {background}, cells {weights.class_term[cell].max():.3f}")
     print(
         f"  border term: peak {border.max():.3f} at row {peak[0]}, column {peak[1]} "
         f"(d1 = {weights.d1[peak]:.1f}, d2 = {weights.d2[peak]:.1f}); w0 = {args.w0:g}, sigma = {args.sigma:g}"
@@ -350,8 +421,13 @@ def cmd_weight_map(args: argparse.Namespace) -> int:
         from unet_explain.render.weight_map_figure import save_weight_map_figure
 
         written = save_weight_map_figure(labels, weights, args.w0, args.sigma, args.output)
-        print(f"Wrote the weight map picture to {written}")
+        _wrote(f"Wrote the weight map picture to {written}", written)
     return 0
+
+
+def _wrote(message: str, written: Any) -> None:
+    """Say what was written; on stderr when the file itself went to standard output (``-o -``)."""
+    print(message, file=sys.stderr if str(written) == "-" else sys.stdout)
 
 
 # --- parser ---------------------------------------------------------------------
@@ -362,6 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="The original U-Net (Ronneberger, Fischer, Brox 2015) by its numbers and pictures.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     from unet_explain import __version__
 
@@ -431,14 +509,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="also draw the plan to FILE (.png, .svg or .pdf)")
     p.add_argument("-f", "--format", choices=("rich", "json"), default="rich", help="output format")
 
+    from unet_explain.render.lesson_figures import FIGURE_FORMATS, LESSON_FIGURES, THEMES
+
+    p = command("figure", cmd_figure, "Draw one of the walkthrough's teaching figures for a configuration.")
+    p.add_argument("name", choices=tuple(LESSON_FIGURES), metavar="NAME", help=", ".join(LESSON_FIGURES))
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="file to write (default NAME.svg; the suffix sets the format)"
+    )
+    p.add_argument("-f", "--format", choices=FIGURE_FORMATS, help="svg, png or pdf (default: from the suffix)")
+    p.add_argument(
+        "--theme", choices=THEMES, default="light", help="colours for a light or a dark page (default light)"
+    )
+
     p = command(
         "audit",
         cmd_audit,
-        "Audit a Keras U-Net against the paper: padding, skips, crops, up-sampling, normalisation, head.",
+        "Audit a Keras U-Net against the paper: padding, down- and up-sampling, skips, activations, "
+        "normalisation, dropout, extra layers, head, initialisation.",
         False,
     )
     p.add_argument(
-        "model", metavar="MODEL", help="a saved model (model.keras) or a factory: file.py:function, pkg.mod:function"
+        "model",
+        metavar="MODEL",
+        help="a saved model (model.keras, loaded in Keras's safe mode) or a factory: file.py:function or "
+        "pkg.mod:function (this RUNS that file's code)",
+    )
+    from unet_explain.model.audit.loading import UNSAFE_HELP  # pure Python: no TensorFlow
+
+    p.add_argument("--unsafe", action="store_true", help=UNSAFE_HELP)
+    p.add_argument(
+        "--input-size",
+        type=_size_arg,
+        metavar="N|HxW",
+        help="trace a model whose input size is open (None) at this size (default: 572, or the nearest size it "
+        "accepts); a model with a fixed size keeps its own",
+    )
+    p.add_argument(
+        "--in-channels",
+        type=int,
+        metavar="C",
+        help="input channels for a model that never saw an input (a subclassed model not yet built; default 1)",
     )
     p.add_argument("-f", "--format", choices=("rich", "json"), default="rich", help="output format")
 
@@ -450,6 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="paper, caffe-release, tutorial-resize, same-padding (default: all)",
     )
     p.add_argument("-f", "--format", choices=("rich", "json"), default="rich", help="output format")
+    _add_memory_flag(p)
 
     p = command("weight-map", cmd_weight_map, "The weight map of the paper's loss (equation 2), drawn.", False)
     p.add_argument("--demo", action="store_true", help="use a synthetic image of touching cells (no download)")
@@ -475,31 +586,210 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=_port_arg, default=8000, help="serve: the port on 127.0.0.1 (default 8000)")
 
-    command("verify", cmd_verify, "Build the Keras model; check every layer's shape and parameters against the spec.")
-    command("summary", cmd_summary, "Print Keras's model.summary() of the built model.")
+    p = command(
+        "verify", cmd_verify, "Build the Keras model; check every layer's shape and parameters against the spec."
+    )
+    _add_memory_flag(p)
+    p = command("summary", cmd_summary, "Print Keras's model.summary() of the built model.")
+    _add_memory_flag(p)
     return parser
 
 
+def _memory_arg(text: str) -> int:
+    from unet_explain.core.budget import parse_bytes
+
+    try:
+        return parse_bytes(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(err.detail) from None
+
+
+def _add_memory_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-memory",
+        type=_memory_arg,
+        metavar="SIZE",
+        help="refuse a model whose weights need more than SIZE, e.g. 16GiB (default 4GiB), before building it",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit status."""
+    """Run the CLI; return the exit status (0 ok, 1 runtime or I/O failure, 2 bad usage or input, 130 Ctrl-C).
+
+    This is the one place where failures become one line on stderr: the
+    library's :class:`UNetExplainError` (with its own exit status), an
+    ``OSError`` (what failed, the path, the system's reason), a broken or full
+    standard output, running out of memory, TensorFlow's runtime errors and
+    Ctrl-C. Anything else is a bug and keeps its traceback.
+    """
+    _ascii_fallback()
+    try:
+        return _run_command(argv)
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+
+
+def _run_command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a usage error already reported in one line
+        return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 2
     if getattr(args, "handler", None) is None:
-        parser.print_help()
+        _say(f"error: give a command: {', '.join(_command_names(parser))} (see '{PROG} --help')")
         return 2
     try:
         handler: Handler = args.handler
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # inside the guard: a full disk or a closed pipe is reported here, once
+        return code
     except ConfigError as err:
-        print(f"{PROG}: error: {err.with_flag_names()}", file=sys.stderr)
+        _say(f"error: {err.with_flag_names()}")
         return err.exit_code
     except UNetExplainError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
+        _say(f"error: {err}")
         return err.exit_code
-    except KeyboardInterrupt:
-        return 130
+    except SystemExit as exit_:
+        if not _is_rich_broken_pipe(exit_):
+            raise
+        return 0  # rich (also inside Keras's summary) saw the reader go away and already silenced stdout
     except BrokenPipeError:
+        # The reader went away (``| head -1``): that is not a failure of ours. Point stdout at /dev/null
+        # so that Python's own flush at exit does not fail again.
+        _silence_stdout()
         return 0
+    except OSError as err:
+        _say(f"error: {_os_error_text(err)}")
+        if err.filename is None:
+            _silence_stdout()
+        return 1
+    except MemoryError:
+        _say("error: out of memory; try a smaller --input-size or --base-filters")
+        return 1
+    except Exception as err:
+        if not type(err).__module__.startswith("tensorflow"):
+            raise  # a bug: keep the traceback
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        _say(f"error: TensorFlow failed: {type(err).__name__}: {first}")
+        return 1
+
+
+def _is_rich_broken_pipe(exit_: SystemExit) -> bool:
+    """rich answers a closed pipe with ``SystemExit(1)`` from ``Console.on_broken_pipe``; that is no failure."""
+    frame = exit_.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and frame.tb_frame.f_code.co_name == "on_broken_pipe"
+
+
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []  # pragma: no cover
+
+
+def _os_error_text(err: OSError) -> str:
+    reason = err.strerror or str(err)
+    if err.filename is not None:
+        return f"cannot access {str(err.filename)!r}: {reason}"
+    code = errno.errorcode.get(err.errno or 0, "")
+    # File outputs carry their path (render/output.py); a nameless write failure is the standard output's.
+    what = "cannot write to standard output" if err.errno in _WRITE_ERRORS else "system error"
+    return f"{what}: {reason}" + (f" ({code})" if code else "")
+
+
+_WRITE_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EPIPE}
+
+
+def _say(message: str) -> None:
+    """One line on stderr, ``unet-explain: message``; silent if stderr itself is gone."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null so that the interpreter's final flush cannot fail."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+# Characters the output uses, and what they become on a terminal that cannot show them (PYTHONIOENCODING=ascii).
+_ASCII = {"→": "->", "←": "<-", "↑": "^", "↓": "v", "×": "x", "—": "-", "–": "-", "…": "...", "≈": "~", "·": "."}
+_ASCII |= {"≤": "<=", "≥": ">=", "²": "^2", "σ": "sigma", "✓": "ok", "✗": "x", "█": "#", "░": ".", "▒": ":"}
+_ASCII |= {"’": "'", "‘": "'", "“": '"', "”": '"', "•": "*", "▶": ">", "◀": "<", "⇒": "=>"}
+
+
+def _ascii_for(char: str) -> str:
+    if char in _ASCII:
+        return _ASCII[char]
+    name = unicodedata.name(char, "")
+    if name.startswith("BOX DRAWINGS"):
+        vertical, horizontal = "VERTICAL" in name or "DOWN" in name or "UP" in name, "HORIZONTAL" in name
+        return "+" if vertical and (horizontal or "LEFT" in name or "RIGHT" in name) else "|" if vertical else "-"
+    if "ARROW" in name:
+        return next((a for w, a in (("RIGHT", "->"), ("LEFT", "<-"), ("UP", "^"), ("DOWN", "v")) if w in name), "?")
+    plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+    return plain or "?"
+
+
+def _ascii_text(text: str) -> str:
+    return "".join(c if c.isascii() else _ascii_for(c) for c in text)
+
+
+def _asciify(renderable: Any) -> Any:
+    """The same rich renderable with every string spelled in ASCII (tables, groups and texts, recursively)."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    if isinstance(renderable, str):
+        return _ascii_text(renderable)
+    if isinstance(renderable, Text):
+        cuts = sorted({i for span in renderable.spans for i in (span.start, span.end)})
+        plain = Text(style=renderable.style, justify=renderable.justify, no_wrap=renderable.no_wrap, end=renderable.end)
+        for piece in renderable.divide(cuts):
+            part = Text(_ascii_text(piece.plain), style=piece.style)
+            for span in piece.spans:
+                part.stylize(span.style, 0, len(part.plain))
+            plain.append_text(part)
+        return plain
+    if isinstance(renderable, Table):
+        renderable.title = _asciify(renderable.title) if renderable.title is not None else None
+        renderable.caption = _asciify(renderable.caption) if renderable.caption is not None else None
+        for column in renderable.columns:
+            column.header = _asciify(column.header)
+            column.footer = _asciify(column.footer)
+            column._cells = [_asciify(cell) for cell in column._cells]
+        return renderable
+    if isinstance(renderable, Group):
+        return Group(*(_asciify(part) for part in renderable.renderables))
+    return renderable
+
+
+def _ascii_errors(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    # Here the layout is done: keep rich's ellipsis one character wide.
+    bad = err.object[err.start : err.end]
+    return "".join("." if c == "…" else _ascii_for(c) for c in bad), err.end
+
+
+def _ascii_fallback() -> None:
+    """Let stdout and stderr replace what their encoding cannot show (arrows, rules) instead of failing."""
+    codecs.register_error("unet_explain_ascii", _ascii_errors)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            with contextlib.suppress(OSError, ValueError):
+                stream.reconfigure(errors="unet_explain_ascii")
 
 
 def run() -> NoReturn:

@@ -12,8 +12,14 @@ from __future__ import annotations
 class UNetExplainError(ValueError):
     """A user-facing error: bad input or a missing tool. Never a bug."""
 
-    #: Exit status the CLI uses for this error (2: bad input, like argparse).
+    #: Exit status the CLI uses for this error: 2 for bad usage or input (like argparse),
+    #: 1 for a runtime or I/O failure (a full disk, a missing or failing tool).
     exit_code: int = 2
+
+    def __init__(self, *args: object, exit_code: int | None = None) -> None:
+        super().__init__(*args)
+        if exit_code is not None:
+            self.exit_code = exit_code
 
 
 class ConfigError(UNetExplainError):
@@ -33,13 +39,17 @@ class ConfigError(UNetExplainError):
         return f"--{self.argument.replace('_', '-')} {self.detail}"
 
 
-class MissingToolError(UNetExplainError):
-    """An external program or optional package is not installed."""
+class ToolError(UNetExplainError):
+    """An external program (Graphviz) failed, timed out or produced nothing."""
 
     exit_code = 1
 
 
+class MissingToolError(ToolError):
+    """An external program or optional package is not installed."""
+
+
 class OutputError(UNetExplainError):
-    """A file could not be written where the user asked."""
+    """A file could not be written where the user asked (exit 1; 2 when the path itself is bad input)."""
 
     exit_code = 1

@@ -520,8 +520,8 @@ def compare(words: list[str], site: Site) -> str:
 
 
 def audit(words: list[str], site: Site) -> str:
-    """``unet-explain audit MODEL`` as markdown: what was found, then every deviation."""
-    from unet_explain.model.audit import audit_model, load_model, summarise
+    """``unet-explain audit MODEL`` as markdown: what was found, the deviations, the notes, the settings."""
+    from unet_explain.model.audit import audit_model, load_model, summarise, title
 
     if len(words) != 1:
         raise PlaceholderError("audit takes one MODEL (file.py:function or model.keras)")
@@ -531,8 +531,12 @@ def audit(words: list[str], site: Site) -> str:
     lines = ["| Found | |", "|:---|:---|", *(_md_row([k, v]) for k, v in found.items())]
     lines += ["", f"Compared with {report.paper_note}:", ""]
     lines += ["| Aspect | This model | The paper | What it changes |", "|:---|:---|:---|:---|"]
-    lines += [_md_row([d.aspect, d.found, d.paper, d.meaning]) for d in report.deviations]
-    return "\n".join(lines) + "\n"
+    lines += [_md_row([title(d.aspect), d.found, d.paper, d.meaning]) for d in report.deviations]
+    if report.notes:
+        lines += ["", "Differences that change nothing:", ""]
+        lines += [f"- *{title(n.aspect)}*: {n.text}." for n in report.notes]
+    lines += ["", f"Parameters: {report.params_account()}.", ""]
+    return "\n".join(lines)
 
 
 _MARKER = re.compile(r"^\s*# --8<-- \[(start|end):([\w-]+)\]\s*$")
@@ -714,12 +718,16 @@ def _lesson_svg(words: list[str], site: Site, theme: str) -> bytes:
 
 
 def _lesson_alt(words: list[str], site: Site) -> str:
+    """The lesson figure's own description, with the numbers of the site's network."""
+    if not words:
+        raise PlaceholderError("figure takes a NAME, then config flags")
     try:
-        lesson_figures = importlib.import_module("unet_explain.render.lesson_figures")
+        figures = importlib.import_module("unet_explain.render.lesson_figures").LESSON_FIGURES
     except ImportError:
-        return words[0] if words else "figure"
-    alts = getattr(lesson_figures, "ALT", {})
-    return str(alts.get(words[0], words[0].replace("-", " ").capitalize())) if words else "figure"
+        raise PlaceholderError("the lesson figures (unet_explain.render.lesson_figures) are not installed") from None
+    if words[0] not in figures:
+        raise PlaceholderError(f"no lesson figure {words[0]!r}; known: {', '.join(sorted(figures))}")
+    return str(figures[words[0]].alt(spec_for(words[1:], site)))
 
 
 def _diagram_alt(words: list[str], site: Site) -> str:

@@ -59,7 +59,7 @@ def _quiet_native_stderr() -> Iterator[None]:
         os.dup2(held.fileno(), 2)
         try:
             yield
-        except BaseException:
+        except Exception:  # a Ctrl-C needs no replay of start-up noise
             os.dup2(saved, 2)
             held.seek(0)
             sys.stderr.write(held.read().decode(errors="replace"))
@@ -132,8 +132,10 @@ def build_model(config: UNetConfig | None = None, *, dropout: bool | float = Fal
 def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | None = None, name: str = "unet") -> Any:
     """Build a U-Net for ``config`` with the construction choices of ``recipe``."""
     from unet_explain.config import UNetConfig
+    from unet_explain.core.budget import check_memory
 
     config = config or UNetConfig()
+    check_memory(config)  # before TensorFlow is imported: refuse what would not fit
     spec = sp.build_spec(config)
     keras = load_keras()
     layers = keras.layers

@@ -1,19 +1,37 @@
 """The U-shaped architecture figure (the paper's Figure 1), built as a pydot graph.
 
-Figure 1 draws every feature map as a box with its channel count on top and
-its size beside it; the contracting path runs down the left, the expansive
-path up the right, and grey "copy and crop" arrows cross the U at every
-level. We build the same picture from the spec:
+Figure 1 draws every feature map as a box, as tall as the map is large and as
+wide as it has channels, with its channel count on top and its size beside it;
+the contracting path runs down the left, the expansive path up the right as its
+mirror image, pooling arrows drop straight down, up-convolution arrows rise
+straight up into the up-sampled half of each concatenated box, and grey "copy
+and crop" arrows cross the U at every level. We draw the same picture for any
+configuration:
 
 * one node per feature map, whose id is the name of the Keras layer producing
-  it (``enc1_conv2``, ``dec4_concat``), so diagram, table and model share one
-  vocabulary;
-* one ``rank=same`` row per resolution level, so encoder level k and decoder
-  level k sit side by side and the bottleneck lies at the bottom;
+  it (``enc1_conv2``, ``enc1_pool``, ``dec4_concat``, ``output_conv``; the
+  input is ``input_tile``), so diagram, table and model share one vocabulary;
+  its labels are separate text nodes (``enc1_conv2__channels``,
+  ``enc1_conv2__size``) and each level carries its stage's name
+  (``enc1__name`` ... ``bottleneck__name`` ... ``dec1__name``);
 * one edge per operation, coloured by kind, with a legend.
 
-:func:`unet_graph` only builds the graph; :mod:`unet_explain.render.output`
-writes it. pydot is imported here and nowhere in the core.
+Why the positions are computed, not left to Graphviz: ``dot`` ranks nodes in
+rows and then spreads each row to shorten edges, so the decoder rows drift
+right, pooling arrows slant and up-convolution arrows double back across their
+row; no choice of weights makes an arrow exactly vertical or the arms exact
+mirrors. Figure 1 is a geometric drawing, so
+:func:`unet_explain.render.u_layout.layout` computes every box, label and
+arrow from the spec, and the graph is emitted with ``layout=nop2`` (Graphviz's
+``neato -n2``): node ``pos`` and edge ``pos`` are used as given, and Graphviz
+only draws: fonts, HTML boxes, arrowheads, PNG/SVG/PDF. The layout stays
+testable from Graphviz's own output (``-Tjson``).
+
+``highlight`` draws some stages in full colour and mutes the rest (the site
+marks each walkthrough step's place in the U); ``theme`` picks light, dark or
+transparent colours. :func:`unet_graph` only builds the graph;
+:mod:`unet_explain.render.output` writes it. pydot is imported here and
+nowhere in the core.
 """
 
 from __future__ import annotations
@@ -23,7 +41,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pydot
 
@@ -31,11 +49,30 @@ from unet_explain.config import UNetConfig, format_size
 from unet_explain.core import names
 from unet_explain.core.spec import UNetSpec, build_spec
 from unet_explain.errors import ConfigError
+from unet_explain.render.u_layout import CROP_PT, LINE, Arrow, Box, Figure, Label, crop_label, layout, text_width
 
-if TYPE_CHECKING:
-    from unet_explain.core.spec import Stage
+__all__ = [
+    "OPERATIONS",
+    "THEMES",
+    "Operation",
+    "Theme",
+    "UDiagram",
+    "check_highlight",
+    "check_theme",
+    "crop_label",
+    "diagram",
+    "stage_of",
+    "unet_graph",
+]
 
 FONT = "DejaVu Sans"
+TITLE_PT = 15.0
+LEGEND_PT = 10.0
+LEGEND_GAP = 22.0  # from the lowest label to the legend's centre line
+LEGEND_ARROW = 28.0  # length of a legend's arrow
+LEGEND_SPACING = 20.0  # between legend entries
+ARROW_LENGTH = 8.0  # points
+MAX_INCHES = 25.0  # Graphviz scales a larger drawing down: at most 2400 px at 96 dpi
 
 
 @dataclass(frozen=True)
@@ -149,123 +186,156 @@ def check_theme(theme: str) -> Theme:
     return THEMES[theme]
 
 
-def _side(size: tuple[int, int]) -> str:
-    """``568`` for a square map, ``568x632`` otherwise (Figure 1 writes one number)."""
-    return str(size[0]) if size[0] == size[1] else format_size(size)
+def _pt(value: float) -> str:
+    """A coordinate as Graphviz reads it, rounded so the DOT file is stable."""
+    return f"{round(value, 2):g}"
 
 
-def _cell_width(channels: int) -> int:
-    """Wider boxes for more channels, as in Figure 1 (logarithmic so 1024 still fits)."""
-    return 18 + 4 * max(0, round(math.log2(max(channels, 1))))
+def _inch(points: float) -> str:
+    return f"{round(points / 72, 4):g}"
 
 
-def _map_label(channels: int, size: tuple[int, int], fill: str, text: str, stroke: str) -> str:
-    width = _cell_width(channels)
-    return (
-        f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" COLOR="{stroke}">'
-        f'<TR><TD BGCOLOR="{fill}" WIDTH="{width}"><FONT COLOR="{text}"><B>{channels}</B></FONT></TD></TR>'
-        f'<TR><TD BORDER="0"><FONT POINT-SIZE="10" COLOR="{text}">{html.escape(format_size(size))}</FONT></TD></TR>'
-        f"</TABLE>>"
-    )
-
-
-def _concat_label(
-    copy_channels: int, up_channels: int, size: tuple[int, int], fills: tuple[str, str], text: str, stroke: str
-) -> str:
-    """The concatenated map as Figure 1 draws it: the cropped copy (white) beside the up-sampled map (blue)."""
-    return (
-        f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" COLOR="{stroke}">'
-        f'<TR><TD PORT="copy" BGCOLOR="{fills[0]}" WIDTH="{_cell_width(copy_channels)}">'
-        f'<FONT COLOR="{text}"><B>{copy_channels}</B></FONT></TD>'
-        f'<TD PORT="up" BGCOLOR="{fills[1]}" WIDTH="{_cell_width(up_channels)}">'
-        f'<FONT COLOR="{text}"><B>{up_channels}</B></FONT></TD></TR>'
-        f'<TR><TD BORDER="0" COLSPAN="2"><FONT POINT-SIZE="10" COLOR="{text}">'
-        f"{html.escape(format_size(size))}</FONT></TD></TR>"
-        f"</TABLE>>"
-    )
-
-
-def crop_label(stage: Stage) -> str:
-    """``crop 88: 568 → 392``; with padding "same", ``copy, no crop (crop 0): 64``."""
-    assert stage.crop is not None and stage.skip_size is not None and stage.up_size is not None
-    dy, dx = stage.crop
-    if dy == dx == 0:
-        return f"copy, no crop (crop 0): {_side(stage.skip_size)}"
-    amount = str(dy) if dy == dx else f"{dy}x{dx}"
-    return f"crop {amount}: {_side(stage.skip_size)} → {_side(stage.up_size)}"
-
-
-def _legend(theme: Theme) -> str:
-    rows = "".join(
-        f'<TR><TD ALIGN="RIGHT"><FONT COLOR="{theme.edges[name]}" POINT-SIZE="14">'
-        f"{'╌╌╌▶' if op.style == 'dashed' else '━━━▶'}</FONT></TD>"
-        f'<TD ALIGN="LEFT"><FONT COLOR="{theme.text}">{html.escape(op.label)}</FONT></TD></TR>'
-        for name, op in OPERATIONS.items()
-    )
-    return f'<<TABLE BORDER="1" COLOR="{theme.subtle}" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">{rows}</TABLE>>'
+def _edge_pos(start: tuple[float, float], tip: tuple[float, float]) -> str:
+    """A straight spline from ``start`` ending in an arrowhead whose tip is ``tip``."""
+    (x0, y0), (x1, y1) = start, tip
+    length = math.hypot(x1 - x0, y1 - y0)
+    back = min(ARROW_LENGTH, length / 2) / length
+    xe, ye = x1 - (x1 - x0) * back, y1 - (y1 - y0) * back
+    points = [(x0 + (xe - x0) * t / 3, y0 + (ye - y0) * t / 3) for t in range(4)]
+    return f"e,{_pt(x1)},{_pt(y1)} " + " ".join(f"{_pt(x)},{_pt(y)}" for x, y in points)
 
 
 class _Builder:
-    """Accumulates nodes and edges, one row (rank) per resolution level."""
+    """Turns the placed figure into pydot nodes and edges, coloured by theme and highlight."""
 
     def __init__(self, spec: UNetSpec, theme: Theme, highlight: frozenset[str]) -> None:
         self.spec = spec
         self.theme = theme
         self.highlight = highlight
-        config = spec.config
         self.graph = pydot.Dot(
             "unet",
             graph_type="digraph",
-            rankdir="TB",
-            nodesep="0.18",
-            ranksep="0.5",
-            newrank="true",
+            layout="nop2",
+            splines="line",
+            outputorder="edgesfirst",
             fontname=FONT,
-            labelloc="t",
-            fontsize="16",
-            label=f"U-Net (Ronneberger et al. 2015): {html.escape(config.describe())}",
-            bgcolor=theme.background,
+            fontsize=f"{TITLE_PT:g}",
             fontcolor=theme.text,
-            pad="0.3",
+            labelloc="t",
+            label=f"U-Net (Ronneberger et al. 2015): {html.escape(spec.config.describe())}",
+            bgcolor=theme.background,
+            pad="0.25",
+            size=f"{MAX_INCHES:g},{MAX_INCHES:g}",
         )
-        self.graph.set_node_defaults(shape="plaintext", fontname=FONT, fontsize="12", margin="0")
-        self.graph.set_edge_defaults(fontname=FONT, fontsize="10", arrowsize="0.7", penwidth="1.6")
-        self.rows: dict[int, pydot.Subgraph] = {}
+        self.graph.set_node_defaults(fontname=FONT, margin="0", penwidth="1.2")
+        self.graph.set_edge_defaults(arrowsize=f"{ARROW_LENGTH / 10:g}", penwidth="1.8", fontname=FONT)
 
-    def row(self, level: int) -> pydot.Subgraph:
-        if level not in self.rows:
-            sub = pydot.Subgraph(f"level{level}", rank="same")
-            self.rows[level] = sub
-            self.graph.add_subgraph(sub)
-        return self.rows[level]
+    def lit(self, stage: str) -> bool:
+        """Whether ``stage`` is drawn in full colour (no highlight, or it is highlighted)."""
+        return not self.highlight or stage in self.highlight
 
-    def node(self, name: str, level: int, label: str, tooltip: str) -> str:
-        self.row(level).add_node(pydot.Node(name, label=label, tooltip=tooltip))
-        return name
-
-    def lit(self, node: str) -> bool:
-        """Whether ``node`` is drawn in full colour (no highlight, or its stage is highlighted)."""
-        return not self.highlight or stage_of(node) in self.highlight
-
-    def map_label(self, node: str, channels: int, size: tuple[int, int], fill: str | None = None) -> str:
+    def box(self, box: Box) -> None:
         t = self.theme
-        if not self.lit(node):
-            return _map_label(channels, size, t.muted_fill, t.muted_text, t.muted_stroke)
-        return _map_label(channels, size, fill or t.map_fill, t.text, t.stroke)
+        lit = self.lit(box.stage)
+        stroke = t.stroke if lit else t.muted_stroke
+        fill = {"input": t.copy_fill, "output": t.output_fill}.get(box.role, t.map_fill) if lit else t.muted_fill
+        channels = f"{box.channels}+{box.channels}" if box.role == "concat" else str(box.channels)
+        common: dict[str, Any] = {
+            "pos": f"{_pt(box.x)},{_pt(box.y)}",
+            "tooltip": f"{box.node}: {channels} channels, {format_size(box.size)}",
+            "class": f"map {box.stage}" + ("" if lit else " muted"),
+        }
+        if box.role == "concat":
+            copy_fill, up_fill = (t.copy_fill, t.up_fill) if lit else (t.muted_fill, t.muted_fill)
+            cell = f'WIDTH="{_pt(box.half_width)}" HEIGHT="{_pt(box.height)}" FIXEDSIZE="TRUE"'
+            label = (
+                f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="0" COLOR="{stroke}"><TR>'
+                f'<TD PORT="copy" BGCOLOR="{copy_fill}" {cell}></TD>'
+                f'<TD PORT="up" BGCOLOR="{up_fill}" {cell}></TD></TR></TABLE>>'
+            )
+            node = pydot.Node(box.node, shape="none", label=label, **common)
+        else:
+            node = pydot.Node(
+                box.node,
+                shape="box",
+                style="filled",
+                fixedsize="true",
+                width=_inch(box.width),
+                height=_inch(box.height),
+                label="",
+                fillcolor=fill,
+                color=stroke,
+                **common,
+            )
+        self.graph.add_node(node)
 
-    def concat_label(self, node: str, copy_channels: int, up_channels: int, size: tuple[int, int]) -> str:
+    def text(self, label: Label) -> None:
         t = self.theme
-        if not self.lit(node):
-            fills = (t.muted_fill, t.muted_fill)
-            return _concat_label(copy_channels, up_channels, size, fills, t.muted_text, t.muted_stroke)
-        return _concat_label(copy_channels, up_channels, size, (t.copy_fill, t.up_fill), t.text, t.stroke)
+        lit = label.kind == "legend" or self.lit(label.stage)
+        colour = (t.subtle if label.kind == "size" else t.text) if lit else t.muted_text
+        # The node is wider than the text, and the text is pinned to its left
+        # or right edge, so the text's end sits exactly at the layout's anchor
+        # whatever width the font really gives it.
+        width = 2 * math.ceil((label.width * 1.3 + 6) / 2)
+        x = {"l": label.x + width / 2, "r": label.x - width / 2, "c": label.x}[label.align]
+        text = html.escape(label.text)
+        if label.bold:
+            text = f"<B>{text}</B>"
+        justify = {"l": ' ALIGN="LEFT"', "r": ' ALIGN="RIGHT"', "c": ""}[label.align]
+        attrs: dict[str, Any] = {
+            "shape": "none",
+            "fixedsize": "true",
+            "width": _inch(width),
+            "height": _inch(label.points * LINE),
+            "pos": f"{_pt(x)},{_pt(label.y)}",
+            "label": f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0">'
+            f'<TR><TD{justify} WIDTH="{width}"><FONT COLOR="{colour}" POINT-SIZE="{label.points:g}">'
+            f"{text}</FONT></TD></TR></TABLE>>",
+            "class": f"{label.kind} {label.stage}" + ("" if lit else " muted"),
+        }
+        self.graph.add_node(pydot.Node(label.node, **attrs))
 
-    def edge(self, src: str, dst: str, op: str, stage_node: str | None = None, **attrs: Any) -> None:
-        lit = self.lit((stage_node or dst).split(":")[0])
-        colour = self.theme.edges[op] if lit else self.theme.muted_stroke
-        if "label" in attrs:
-            attrs["fontcolor"] = self.theme.subtle if lit else self.theme.muted_text
-        self.graph.add_edge(pydot.Edge(src, dst, color=colour, style=OPERATIONS[op].style, **attrs))
+    def arrow(self, arrow: Arrow) -> None:
+        t = self.theme
+        lit = self.lit(arrow.stage)
+        attrs: dict[str, Any] = {
+            "pos": _edge_pos(arrow.start, arrow.end),
+            "color": t.edges[arrow.op] if lit else t.muted_stroke,
+            "style": OPERATIONS[arrow.op].style,
+            "class": f"{arrow.op} {arrow.stage}" + ("" if lit else " muted"),
+        }
+        if arrow.label is not None and arrow.label_pos is not None:
+            attrs |= {
+                "label": arrow.label,
+                "lp": f"{_pt(arrow.label_pos[0])},{_pt(arrow.label_pos[1])}",
+                "fontsize": f"{CROP_PT:g}",
+                "fontcolor": t.subtle if lit else t.muted_text,
+            }
+        self.graph.add_edge(pydot.Edge(arrow.tail, arrow.head, **attrs))
+
+    def legend(self, figure: Figure) -> None:
+        """One row under the U: each operation drawn as the figure draws it, with its name."""
+        y = figure.bottom - LEGEND_GAP
+        entries = [(op, text_width(style.label, LEGEND_PT)) for op, style in OPERATIONS.items()]
+        total = sum(LEGEND_ARROW + 6 + width for _, width in entries) + LEGEND_SPACING * (len(entries) - 1)
+        x = -total / 2
+        for op, width in entries:
+            tail, head = f"legend_{op}_from", f"legend_{op}_to"
+            for name, at in ((tail, x), (head, x + LEGEND_ARROW)):
+                self.graph.add_node(
+                    pydot.Node(name, shape="point", width="0.01", style="invis", pos=f"{_pt(at)},{_pt(y)}")
+                )
+            attrs: dict[str, Any] = {
+                "pos": _edge_pos((x, y), (x + LEGEND_ARROW, y)),
+                "color": self.theme.edges[op],
+                "style": OPERATIONS[op].style,
+                "class": f"legend {op}",
+            }
+            self.graph.add_edge(pydot.Edge(tail, head, **attrs))
+            self.text(
+                Label(f"legend_{op}", "", OPERATIONS[op].label, "legend", x + LEGEND_ARROW + 6, y, "l", LEGEND_PT)
+            )
+            x += LEGEND_ARROW + 6 + width + LEGEND_SPACING
 
 
 def unet_graph(
@@ -276,80 +346,21 @@ def unet_graph(
 ) -> pydot.Dot:
     """Build the U-shaped architecture graph for a spec or config (default: the paper's network).
 
-    Layout: heavy invisible edges stack the first map of every contracting
-    level under the one above (the left arm of the U) and every concatenated
-    map of the expansive path under the one above (the right arm); pooling and
-    up-convolution arrows carry no weight, so they slant instead of pushing the
-    rows apart, and the bottleneck settles at the bottom in the middle.
+    Every node and edge carries its position (``pos``) from
+    :func:`unet_explain.render.u_layout.layout`; the graph's ``layout=nop2``
+    tells Graphviz to draw them where they are. ``highlight`` and ``theme`` as
+    in :func:`diagram`.
     """
     spec = spec_or_config if isinstance(spec_or_config, UNetSpec) else build_spec(spec_or_config or UNetConfig())
     b = _Builder(spec, check_theme(theme), check_highlight(spec, highlight))
-    config = spec.config
-    ends: dict[str, str] = {}  # stage name -> node of its last feature map
-    arm: dict[str, str] = {}  # previous node of the left and right arm, for the invisible spine
-
-    def spine(side: str, node: str) -> None:
-        if side in arm:
-            b.graph.add_edge(pydot.Edge(arm[side], node, style="invis", weight="20"))
-        arm[side] = node
-
-    previous = b.node(
-        names.INPUT, 1, b.map_label(names.INPUT, config.in_channels, config.input_size, b.theme.copy_fill), "input tile"
-    )
-    spine("left", previous)
-    for stage in spec.stages:
-        level = stage.level
-        if stage.path in (names.CONTRACTING, names.BOTTLENECK):
-            for layer in stage.layers[: len(stage.conv_sizes)]:
-                node = b.node(layer.name, level, b.map_label(layer.name, layer.channels, layer.out_size), layer.name)
-                b.edge(previous, node, CONV, weight="2")
-                previous = node
-            ends[stage.name] = previous
-            if stage.pool_size is not None:
-                pool = names.layer(stage.name, "pool")
-                node = b.node(pool, level + 1, b.map_label(pool, stage.channels, stage.pool_size), pool)
-                into_bottleneck = level == config.depth
-                b.edge(previous, node, POOL, weight="1" if into_bottleneck else "0")
-                if not into_bottleneck:
-                    spine("left", node)
-                previous = node
-        elif stage.path == names.EXPANSIVE:
-            assert stage.up_channels is not None and stage.up_size is not None and stage.skip_from
-            concat = names.layer(stage.name, "concat")
-            b.node(
-                concat,
-                level,
-                b.concat_label(concat, stage.channels, stage.up_channels, stage.up_size),
-                f"{concat}: cropped copy of {stage.skip_from} + up-sampled map",
-            )
-            # Drawn from the upper map with the arrow reversed, so it never fights the ranking.
-            from_bottleneck = level == config.depth
-            b.edge(f"{concat}:up", previous, UPCONV, concat, dir="back", weight="1" if from_bottleneck else "0")
-            b.edge(
-                ends[stage.skip_from],
-                f"{concat}:copy",
-                COPY,
-                label=crop_label(stage),
-                weight="0",
-            )
-            spine("right", concat)
-            previous = concat
-            for layer in stage.layers[3:]:
-                node = b.node(layer.name, level, b.map_label(layer.name, layer.channels, layer.out_size), layer.name)
-                b.edge(previous, node, CONV, weight="2")
-                previous = node
-        else:  # output: the 1x1 conv and softmax give the segmentation map
-            head = stage.layers[0]
-            node = b.node(
-                head.name,
-                level,
-                b.map_label(head.name, head.channels, head.out_size, b.theme.output_fill),
-                "output map",
-            )
-            b.edge(previous, node, HEAD, weight="2")
-            previous = node
-    legend = b.node("legend", config.depth + 2, _legend(b.theme), "legend")
-    b.graph.add_edge(pydot.Edge(ends[names.BOTTLENECK], legend, style="invis"))
+    figure = layout(spec)
+    for arrow in figure.arrows:
+        b.arrow(arrow)
+    for box in figure.boxes:
+        b.box(box)
+    for label in figure.labels:
+        b.text(label)
+    b.legend(figure)
     return b.graph
 
 

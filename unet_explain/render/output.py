@@ -1,82 +1,302 @@
-"""Write rendered output to files: the format from the suffix, atomically.
+"""Write rendered output to files: the format from the suffix, safely.
 
-A file is written to a temporary name in the target folder and renamed into
-place only when complete, so a failed render (no Graphviz, a full disk, an
-interrupt) never leaves a half-written file behind.
+Every file the package writes (``diagram``, ``tile -o``, ``weight-map -o``,
+``diagram --format text -o``, the docs cache) goes through :func:`atomic_write`,
+which follows these rules, so that nothing the user did not ask to change is
+changed, and nothing is left half-written:
+
+* The bytes are complete in memory before the target is touched; a failed
+  render (no Graphviz, a timeout, an interrupt) never reaches the disk.
+* A **regular file** (or a new name) is written to a temporary file in the same
+  folder and renamed over the target only when complete, so a full disk or a
+  Ctrl-C leaves the old file as it was and no temporary file behind. The
+  replacement keeps the old file's mode (and owner, when allowed); a new file
+  gets the mode ``umask`` gives (``0o666 & ~umask``), like any other program's.
+* A **symbolic link** is resolved and its target written as above: the link
+  stays a link.
+* A **hard-linked** file (more than one name) cannot be renamed over without
+  splitting the link, so it is written in place: the complete bytes are first
+  written to a temporary file (which proves the disk has room for them), then
+  copied into the file itself, and the temporary file removed.
+* A **device, FIFO or socket** (``/dev/null``, ``/dev/full``, a named pipe) is
+  written through directly and never replaced; a FIFO with no reader is an
+  error, not a hang. ``-`` (or ``/dev/stdout``) means the process's standard
+  output, written through the stream already open.
+* The temporary name is derived from the target's so that it never exceeds
+  the file system's name limit (255 bytes), however long a valid name is.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import secrets
 import shutil
-import tempfile
+import signal
+import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-from unet_explain.errors import MissingToolError, OutputError
+from unet_explain.errors import MissingToolError, OutputError, ToolError
 
 GRAPHVIZ_FORMATS = ("png", "svg", "pdf")
 DIAGRAM_FORMATS = (*GRAPHVIZ_FORMATS, "dot")
 INSTALL_GRAPHVIZ = "install Graphviz, e.g. 'sudo apt-get install graphviz' (or run 'make run', which does it)"
 
+#: Seconds Graphviz may take to lay out and render a graph before it is stopped.
+GRAPHVIZ_TIMEOUT = 60.0
+
+#: The file system's limit on one file name, in bytes (Linux: 255); used when the folder cannot be asked.
+NAME_MAX = 255
+
+STDOUT = "-"
+#: Names of the process's own standard streams: written through the open stream, never opened anew
+#: (``-o /dev/stdout > out.dot`` must append to what the shell redirected, not replace the file).
+STREAMS = {"-": 1, "/dev/stdout": 1, "/dev/fd/1": 1, "/proc/self/fd/1": 1}
+STREAMS |= {"/dev/stderr": 2, "/dev/fd/2": 2, "/proc/self/fd/2": 2}
+
 
 def format_from_path(path: Path, explicit: str | None, allowed: tuple[str, ...]) -> str:
     """The output format: ``explicit`` if given, else the file's suffix."""
-    fmt = explicit or path.suffix.lower().lstrip(".")
+    fmt = explicit or Path(path).suffix.lower().lstrip(".")
     if fmt not in allowed:
         if explicit:
-            raise OutputError(f"format {explicit!r} is not one of {', '.join(allowed)}")
-        got = f"its suffix {path.suffix!r}" if path.suffix else "a name without a suffix"
+            raise OutputError(f"format {explicit!r} is not one of {', '.join(allowed)}", exit_code=2)
+        got = f"its suffix {Path(path).suffix!r}" if Path(path).suffix else "a name without a suffix"
         raise OutputError(
             f"output {str(path)!r}: cannot tell the format from {got}; "
-            f"end the name with one of {', '.join('.' + a for a in allowed)}, or pass --format"
+            f"end the name with one of {', '.join('.' + a for a in allowed)}, or pass --format",
+            exit_code=2,
         )
     return fmt
 
 
-def require_dot() -> str:
-    """Path of Graphviz's ``dot``, or a :class:`MissingToolError` saying how to install it."""
-    dot = shutil.which("dot")
-    if dot is None:
-        raise MissingToolError(f"Graphviz's 'dot' program was not found on PATH; {INSTALL_GRAPHVIZ}")
-    return dot
+def require_dot(prog: str = "dot") -> str:
+    """Path of a Graphviz program (``dot``, ``neato``...), or a :class:`MissingToolError` saying how to install it."""
+    found = shutil.which(prog)
+    if found is None:
+        raise MissingToolError(f"Graphviz's {prog!r} program was not found on PATH; {INSTALL_GRAPHVIZ}")
+    return found
 
 
-def render_graph(graph: Any, fmt: str) -> bytes:
-    """Render a pydot graph to ``png``, ``svg`` or ``pdf`` bytes with Graphviz."""
-    dot = require_dot()
+def render_graph(graph: Any, fmt: str, prog: str = "dot", timeout: float | None = None) -> bytes:
+    """Render a pydot graph (or DOT source) to ``png``, ``svg`` or ``pdf`` bytes with a Graphviz program.
+
+    Graphviz runs as a child process with a time limit (:data:`GRAPHVIZ_TIMEOUT`
+    unless ``timeout`` is given) in its own process group, so that a stuck
+    layout or a Ctrl-C stops it and everything it started. Its output is checked
+    before anyone writes it: an empty result is an error, not an empty file.
+    """
+    exe = require_dot(prog)
+    source = graph if isinstance(graph, str) else str(graph.to_string())
+    limit = GRAPHVIZ_TIMEOUT if timeout is None else timeout
+    with subprocess.Popen(
+        [exe, f"-T{fmt}"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, err = proc.communicate(source.encode("utf-8"), timeout=limit)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise ToolError(
+                f"Graphviz's {prog!r} did not finish rendering {fmt} within {limit:g} s and was stopped; "
+                "try --format dot and render it yourself"
+            ) from None
+        except BaseException:
+            _kill_group(proc)
+            raise
+    if proc.returncode != 0:
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        why = lines[-1] if lines else f"exit status {proc.returncode}"
+        raise ToolError(f"Graphviz's {prog!r} could not render {fmt}: {why}")
+    if not out:
+        raise ToolError(f"Graphviz's {prog!r} exited without error but produced no {fmt} output; nothing was written")
+    return out
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError, ValueError):
+        proc.communicate()
+
+
+def _name_max(folder: Path) -> int:
     try:
-        data: bytes = graph.create(prog=dot, format=fmt)
-    except Exception as err:  # pydot raises plain exceptions for Graphviz failures
-        raise MissingToolError(f"Graphviz could not render {fmt}: {str(err).strip().splitlines()[-1]}") from err
-    return data
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        return NAME_MAX
 
 
-def atomic_write(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder, then rename."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"output {str(path)!r}: the folder {str(folder)!r} does not exist; create it first")
-    if path.is_dir():
-        raise OutputError(f"output {str(path)!r} is a folder; give a file name such as {str(path / 'unet.png')!r}")
+def _temp_name(target: Path, limit: int) -> str:
+    """``.NAME.XXXXXXXX.tmp``, with NAME shortened (on a character boundary) to stay within ``limit`` bytes."""
+    tag = f".{secrets.token_hex(4)}.tmp"
+    room = limit - 1 - len(tag.encode())
+    name = target.name
+    while len(name.encode("utf-8", "surrogateescape")) > room:
+        name = name[:-1]
+    return f".{name}{tag}"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fail(path: Path | str, err: OSError) -> OutputError:
+    return OutputError(f"cannot write output {str(path)!r}: {err.strerror or err}")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _write_stream(data: bytes, fd: int) -> None:
+    text = sys.stdout if fd == 1 else sys.stderr
+    stream = getattr(text, "buffer", None)
+    if stream is None:
+        raise OutputError("cannot write binary output to this standard stream; give a file name with -o")
+    text.flush()
+    stream.write(data)
+    stream.flush()
+
+
+def _write_through(path: Path, data: bytes) -> None:
+    """Write into an existing device, FIFO or socket without replacing it."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
     except OSError as err:
-        raise OutputError(f"output {str(path)!r}: cannot write in {str(folder)!r} ({err.strerror})") from None
+        if err.errno == errno.ENXIO:
+            raise OutputError(f"cannot write output {str(path)!r}: no process is reading this pipe") from None
+        raise _fail(path, err) from None
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
+        os.set_blocking(fd, True)
+        _write_all(fd, data)
+    except OSError as err:
+        raise _fail(path, err) from None
+    finally:
+        os.close(fd)
+
+
+def _temp_file(target: Path, data: bytes, mode: int) -> Path:
+    """A complete copy of ``data`` next to ``target`` (removed again on any failure)."""
+    folder = target.parent
+    limit = _name_max(folder)
+    for _ in range(100):
+        tmp = folder / _temp_name(target, limit)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise OutputError(f"cannot write output {str(target)!r} in {str(folder)!r}: {err.strerror}") from None
+    else:  # pragma: no cover - 100 collisions of 32 random bits
+        raise OutputError(f"cannot find a free temporary name in {str(folder)!r}")
+    try:
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise _fail(target, err) from None
         raise
+    return tmp
+
+
+def atomic_write(path: Path | str, data: bytes) -> Path:
+    """Write ``data`` to ``path`` by the rules of this module's docstring; return the path written."""
+    if str(path) in STREAMS:
+        _write_stream(data, STREAMS[str(path)])
+        return Path(STDOUT) if STREAMS[str(path)] == 1 else Path(path)
+    path = Path(path)
+    folder = path.parent
+    if path.name and len(path.name.encode("utf-8", "surrogateescape")) > (limit := _name_max(folder)):
+        raise OutputError(
+            f"output {str(path)[:60]!r}...: the file name is {len(path.name.encode())} bytes long, "
+            f"above this file system's limit of {limit}; choose a shorter name",
+            exit_code=2,
+        )
+    try:
+        info: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as err:
+        if err.errno == errno.ENOTDIR:
+            raise OutputError(f"output {str(path)!r}: a part of the path is not a folder", exit_code=2) from None
+        if err.errno in (errno.ENAMETOOLONG, errno.ELOOP):  # the path itself is the mistake
+            raise OutputError(f"output {str(path)[:80]!r}: {err.strerror}", exit_code=2) from None
+        raise _fail(path, err) from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise OutputError(
+            f"output {str(path)!r} is a folder; give a file name such as {str(path / 'unet.png')!r}", exit_code=2
+        )
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        _write_through(path, data)
+        return path
+    # A regular file, a new name, or a symlink to either: write to the real file, never to the link.
+    target = Path(os.path.realpath(path))
+    if not target.parent.is_dir():
+        named = target.parent == path.parent.resolve()
+        where = f"the folder {str(path.parent)!r}" if named else f"the link's target folder {str(target.parent)!r}"
+        raise OutputError(f"output {str(path)!r}: {where} does not exist; create it first", exit_code=2)
+    if info is None:
+        _replace(target, data, 0o666 & ~_umask(), None)
+    elif info.st_nlink > 1:
+        _write_in_place(target, data)
+    else:
+        _replace(target, data, stat.S_IMODE(info.st_mode), info)
     return path
 
 
-def write_text(path: Path, text: str) -> Path:
-    """Atomically write UTF-8 text."""
+def _replace(target: Path, data: bytes, mode: int, old: os.stat_result | None) -> None:
+    tmp = _temp_file(target, data, mode)
+    try:
+        if old is not None and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+            with contextlib.suppress(OSError):  # only root may give a file away; keep what we can
+                os.chown(tmp, old.st_uid, old.st_gid)
+                os.chmod(tmp, mode)  # chown clears set-id bits
+        os.replace(tmp, target)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise _fail(target, err) from None
+        raise
+
+
+def _write_in_place(target: Path, data: bytes) -> None:
+    # The temporary copy proves there is room for the bytes before the linked file is touched.
+    tmp = _temp_file(target, data, 0o600)
+    try:
+        fd = os.open(target, os.O_WRONLY)
+        try:
+            _write_all(fd, data)
+            os.ftruncate(fd, len(data))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise _fail(target, err) from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def write_text(path: Path | str, text: str) -> Path:
+    """Write UTF-8 text by the same rules."""
     return atomic_write(path, text.encode("utf-8"))

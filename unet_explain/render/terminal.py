@@ -180,21 +180,10 @@ def tile_table(plan: TilePlan, spec: UNetSpec) -> Table:
 
 
 def audit_tables(report: AuditReport) -> Group:
-    """The audit of one model: what was found, level by level, and every deviation from the paper."""
-    from unet_explain.model.audit import summarise
+    """The audit of one model: the skip connections found, then deviations, notes and the task settings."""
+    from unet_explain.model.audit import title
 
-    facts = _table(f"Audit of {report.name!r} against the paper", show_header=False)
-    facts.add_column(style="bold")
-    facts.add_column()
-    summary = summarise(report)
-    for key in ("input tile", "output map", "parameters", "conv padding", "normalisation", "dropout"):
-        facts.add_row(key, summary[key])
-    facts.add_row("initialisation", report.initialiser)
-    facts.add_row("head", report.head)
-    facts.add_row("depth (poolings)", str(report.depth))
-    facts.add_row("compared with", report.paper_note)
-
-    levels = _table("Skip connections, deepest first")
+    levels = _table(f"Audit of {report.name!r}: skip connections found, deepest first")
     for heading in ("Level", "Copies", "Taken", "Matched by", "Up-sampling", "After it", "Concatenation"):
         levels.add_column(heading)
     for s in report.skips:
@@ -208,17 +197,37 @@ def audit_tables(report: AuditReport) -> Group:
             "copy first" if s.copy_first else "up-sampled first",
         )
 
+    parts: list[Any] = [levels]
     if not report.deviations:
-        verdict: Any = Text("No deviation from the paper found.", style="bold green")
+        parts.append(Text("No deviation from the paper found.", style="bold green"))
     else:
         verdict = _table(f"{len(report.deviations)} deviations from the paper")
-        verdict.add_column("Aspect", style="bold", max_width=34)
-        verdict.add_column("This model", max_width=30)
+        verdict.add_column("Aspect", style="bold", max_width=26)
+        verdict.add_column("This model", max_width=34)
         verdict.add_column("The paper", max_width=30)
-        verdict.add_column("What it changes", max_width=60)
+        verdict.add_column("What it changes", max_width=64)
         for d in report.deviations:
-            verdict.add_row(d.aspect, d.found, d.paper, d.meaning)
-    return Group(facts, levels, verdict)
+            verdict.add_row(title(d.aspect), d.found, d.paper, d.meaning)
+        parts.append(verdict)
+    if report.notes:
+        notes = _table("Notes: differences that change nothing", show_header=False)
+        notes.add_column(style="bold", max_width=26)
+        notes.add_column(max_width=110)
+        for n in report.notes:
+            notes.add_row(title(n.aspect), n.text)
+        parts.append(notes)
+    config = _table("Task settings (not deviations)", show_header=False)
+    config.add_column(style="bold")
+    config.add_column(max_width=110)
+    (ih, iw), (oh, ow) = report.input_size, report.output_size
+    config.add_row("input", f"{ih}x{iw}, {report.in_channels} channel{'s' if report.in_channels != 1 else ''}")
+    if report.size_note:
+        config.add_row("input size", report.size_note)
+    config.add_row("output", f"{oh}x{ow}, {report.num_classes} class channel{'s' if report.num_classes != 1 else ''}")
+    config.add_row("parameters", report.params_account())
+    config.add_row("compared with", report.paper_note)
+    parts.append(config)
+    return Group(*parts)
 
 
 def compare_table(reports: dict[str, AuditReport], notes: dict[str, str]) -> Group:

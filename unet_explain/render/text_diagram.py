@@ -1,75 +1,166 @@
-"""The U in the terminal: one row per level, the contracting path on the left, the expansive on the right.
+"""The U in the terminal: Figure 1's layout in characters.
 
-For machines without Graphviz, and for a quick look. rich aligns the columns;
-the colours are the diagram's.
+For machines without Graphviz, and for a quick look. The same rules as the
+drawn figure (:mod:`unet_explain.render.u_layout`), on a grid of character
+columns: each map is a column with its channels above its size; the
+contracting path steps down to the right, each level starting in the column
+of the previous level's last map, with ``↓`` (max pool) between them; the
+expansive path mirrors it on the right with ``↑`` (up-conv) rising from the
+last map of the level below into the concatenated map; copy-and-crop arrows
+cross the U with the crop written on them. Column ``s`` on the left and
+column ``4D + 2 - s`` on the right hold mirror-image maps, as in the figure.
 """
 
 from __future__ import annotations
 
-from rich import box
-from rich.table import Table
+import itertools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.console import Group
 from rich.text import Text
 
 from unet_explain.config import format_size
 from unet_explain.core import names
-from unet_explain.core.spec import Stage, UNetSpec
+from unet_explain.core.spec import UNetSpec
 from unet_explain.render import diagram as d
 from unet_explain.render.formatting import title
 
-
-def _map(size: tuple[int, int], channels: int | str) -> str:
-    return f"{format_size(size)}x{channels}"
+ARROW = " → "
 
 
-def _arrow(op: str, text: str = " → ") -> Text:
-    return Text(text, style=d.OPERATIONS[op].color)
+@dataclass(frozen=True)
+class _Cell:
+    """One map on the grid."""
+
+    stage: str
+    channels: str
+    size: str
 
 
-def _chain(stage: Stage, first: Text) -> Text:
-    out = first.copy()
-    for size in stage.conv_sizes:
-        out.append_text(_arrow(d.CONV))
-        out.append(_map(size, stage.channels))
-    return out
+def _size(size: tuple[int, int]) -> str:
+    """``572`` for a square map (Figure 1 writes one number), ``572x636`` otherwise."""
+    return str(size[0]) if size[0] == size[1] else format_size(size)
 
 
-def u_text(spec: UNetSpec) -> Table:
-    """A rich renderable of the U: rows are levels, the bottleneck at the bottom, crops in the middle."""
+class _Canvas:
+    """Lines of text built from (column, text, style) pieces."""
+
+    def __init__(self) -> None:
+        self.lines: list[list[tuple[int, str, str]]] = []
+
+    def line(self) -> list[tuple[int, str, str]]:
+        self.lines.append([])
+        return self.lines[-1]
+
+    def render(self) -> list[Text]:
+        out = []
+        for pieces in self.lines:
+            text = Text(no_wrap=True, overflow="ignore")
+            column = 0
+            for col, piece, style in sorted(pieces, key=lambda p: p[0]):
+                if col < column:
+                    raise AssertionError(f"text U: {piece!r} at column {col} overlaps the text before it")
+                text.append(" " * (col - column))
+                text.append(piece, style=style)
+                column = col + len(piece)
+            out.append(text)
+        return out
+
+
+def u_text(spec: UNetSpec, highlight: Iterable[str] | str | None = None) -> Group:
+    """A rich renderable of the U, laid out as Figure 1 (see the module docstring)."""
+    depth = spec.config.depth
+    lit = d.check_highlight(spec, highlight)
+    colours = d.THEMES["light"].edges
+
+    def style(stage: str, base: str = "") -> str:
+        return base if not lit or stage in lit else "dim"
+
+    # The grid: column s of row k (rows 1..depth+1; depth+1 is the bottleneck).
+    grid: dict[tuple[int, int], _Cell] = {}
     config = spec.config
-    table = Table(title=title(spec), box=box.SIMPLE, show_header=False, pad_edge=False, title_style="bold")
-    table.add_column("level", style="bold")
-    table.add_column("contracting", justify="left", no_wrap=True)
-    table.add_column("copy and crop", justify="center", no_wrap=True)
-    table.add_column("expansive", justify="left", no_wrap=True)
-    table.add_column("level", style="bold")
-    decoders = {s.level: s for s in spec.stages if s.path == names.EXPANSIVE}
-    output = spec.stage(names.OUTPUT)
-    entering = Text(_map(config.input_size, config.in_channels))
+    grid[(1, 0)] = _Cell(names.encoder(1), str(config.in_channels), _size(config.input_size))
     for stage in spec.stages:
-        if stage.path == names.CONTRACTING:
-            dec = decoders[stage.level]
-            assert dec.up_size is not None and dec.up_channels is not None
-            left = _chain(stage, entering)
-            copy = Text("╌ ", style=d.OPERATIONS[d.COPY].color)
-            copy.append(d.crop_label(dec), style="dim")
-            copy.append(" ╌▶", style=d.OPERATIONS[d.COPY].color)
-            right = _chain(dec, Text(_map(dec.up_size, f"({dec.channels}+{dec.up_channels})")))
-            right_name = dec.name
-            if stage.level == 1:
-                right.append_text(_arrow(d.HEAD, " ⇒ "))
-                right.append(_map(output.out_size, output.channels))
+        k = stage.level
+        if stage.path in (names.CONTRACTING, names.BOTTLENECK):
+            for i, size in enumerate(stage.conv_sizes, start=1):
+                grid[(k, 2 * (k - 1) + i)] = _Cell(stage.name, str(stage.channels), _size(size))
+            if stage.pool_size is not None:
+                grid[(k + 1, 2 * k)] = _Cell(stage.name, str(stage.channels), _size(stage.pool_size))
+        elif stage.path == names.EXPANSIVE:
+            assert stage.up_size is not None and stage.up_channels is not None
+            up = 4 * depth + 2 - 2 * k
+            grid[(k, up)] = _Cell(stage.name, f"{stage.channels}+{stage.up_channels}", _size(stage.up_size))
+            for i, size in enumerate(stage.conv_sizes, start=1):
+                grid[(k, up + i)] = _Cell(stage.name, str(stage.channels), _size(size))
+        else:
+            grid[(1, 4 * depth + 3)] = _Cell(stage.name, str(stage.channels), _size(stage.out_size))
+
+    columns = 4 * depth + 4
+    width = [
+        max((max(len(c.channels), len(c.size)) for (_, s), c in grid.items() if s == col), default=1)
+        for col in range(columns)
+    ]
+    middle = 2 * depth + 1  # the bottleneck's middle map: the U's axis
+
+    def starts(extra: int) -> list[int]:
+        out, x = [], len(names.BOTTLENECK) + 2
+        for col in range(columns):
+            out.append(x)
+            x += width[col] + len(ARROW) + (extra if col in (middle - 1, middle) else 0)
+        return out
+
+    crops = {k: d.crop_label(spec.stage(names.decoder(k))) for k in range(1, depth + 1)}
+
+    def room(x: list[int], k: int) -> int:
+        """Characters between level k's last contracting map and its concatenated map."""
+        return x[4 * depth + 2 - 2 * k] - (x[2 * k] + width[2 * k])
+
+    base = starts(0)
+    extra = max(0, *(math.ceil((len(crops[k]) + 8 - room(base, k)) / 2) for k in range(1, depth + 1)))
+    x = starts(extra)
+
+    canvas = _Canvas()
+    for k in range(1, depth + 2):
+        cells = sorted((s, c) for (row, s), c in grid.items() if row == k)
+        top, bottom = canvas.line(), canvas.line()
+        for s, c in cells:
+            top.append((x[s] + (width[s] - len(c.channels)) // 2, c.channels, style(c.stage, "bold")))
+            bottom.append((x[s] + (width[s] - len(c.size)) // 2, c.size, style(c.stage)))
+        for (s1, _), (s2, c2) in itertools.pairwise(cells):
+            start, end = x[s1] + width[s1], x[s2]
+            if s2 == s1 + 1:
+                op = d.HEAD if c2.stage == names.OUTPUT else d.CONV
+                glyph = " ⇒ " if op == d.HEAD else ARROW
+                bottom.append((start, glyph.center(end - start), style(c2.stage, colours[op])))
+            else:  # copy and crop across the U
+                label = f" {crops[k]} "
+                dashes = end - start - len(label) - 3
+                line = "╌" * (dashes // 2) + label + "╌" * (dashes - dashes // 2) + "▶"
+                bottom.append((start + 1, line, style(c2.stage, colours[d.COPY])))
+        first, last = cells[0], cells[-1]
+        if k == depth + 1:
+            left_name, right_name = names.BOTTLENECK, ""
+        else:
+            left_name, right_name = names.encoder(k), names.decoder(k)
+            if k == 1:
                 right_name += " + output"
-            table.add_row(stage.name, left, copy, right, right_name)
-            table.add_row(
-                "", _arrow(d.POOL, "  ↓ max pool 2x2"), "", _arrow(d.UPCONV, "  ↑ up-conv 2x2"), "", end_section=False
-            )
-            assert stage.pool_size is not None
-            entering = Text(_map(stage.pool_size, stage.channels))
-        elif stage.path == names.BOTTLENECK:
-            table.add_row(stage.name, "", _chain(stage, entering), "", "")
-    legend = Text()
-    for op in d.OPERATIONS.values():
-        legend.append("━━▶ " if op.style == "solid" else "╌╌▶ ", style=op.color)
-        legend.append(op.label + "   ")
-    table.caption = legend
-    return table
+        bottom.append((x[first[0]] - len(left_name) - 2, left_name, style(left_name, "bold")))
+        if right_name:
+            right_stage = names.decoder(k)
+            bottom.append((x[last[0]] + width[last[0]] + 2, right_name, style(right_stage, "bold")))
+        if k <= depth:  # the arrows to the next row down: pooling on the left, up-conv on the right
+            between = canvas.line()
+            pool_col, up_col = 2 * k, 4 * depth + 2 - 2 * k
+            between.append((x[pool_col] + width[pool_col] // 2, "↓", style(names.encoder(k), colours[d.POOL])))
+            between.append((x[up_col] + width[up_col] // 2, "↑", style(names.decoder(k), colours[d.UPCONV])))
+
+    legend = Text(no_wrap=True, overflow="ignore")
+    for glyph, op in (("→", d.CONV), ("╌▶", d.COPY), ("↓", d.POOL), ("↑", d.UPCONV), ("⇒", d.HEAD)):
+        legend.append(f"{glyph} ", style=colours[op])
+        legend.append(d.OPERATIONS[op].label + "   ")
+    heading = Text(title(spec), style="bold", no_wrap=True, overflow="ignore")
+    sizes = "sizes in pixels, one number for a square map; channels above"
+    return Group(heading, Text(), *canvas.render(), Text(), legend, Text(sizes, style="dim"))

@@ -24,9 +24,12 @@ def weight_map_figure(labels: np.ndarray, weights: WeightMap, w0: float, sigma: 
 
     fig, axes = plt.subplots(1, 4, figsize=(15, 4.2), dpi=100)
     rng = np.random.default_rng(0)
-    colours = np.vstack([[0.08, 0.08, 0.1], rng.uniform(0.35, 1.0, size=(int(labels.max()), 3))])
+    # Colour by rank, not by id: ids may be as large as 10**12, the number of cells is what counts.
+    ids, ranks = np.unique(labels, return_inverse=True)
+    ranks = ranks.reshape(labels.shape) + (1 if ids[0] != 0 else 0)
+    colours = np.vstack([[0.08, 0.08, 0.1], rng.uniform(0.35, 1.0, size=(int(ranks.max()), 3))])
     panels = [
-        ("cells (one colour each)", labels, ListedColormap(colours), None),
+        ("cells (one colour each)", ranks, ListedColormap(colours), None),
         ("class balance $w_c$", weights.class_term, "viridis", "weight"),
         (rf"border term, $w_0$={w0:g}, $\sigma$={sigma:g}", weights.border_term, "inferno", "weight"),
         ("weight map $w = w_c$ + border term", weights.total, "jet", "weight"),

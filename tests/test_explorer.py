@@ -1,0 +1,214 @@
+"""The size explorer page against the package: the same table as build_spec, the same error line as the CLI.
+
+The page is driven the way a reader (or a script) uses it: each control is
+found by its ``name``, the CLI flag without dashes, and filled in. For every
+one of a few hundred seeded random configurations (valid and invalid sizes,
+rectangular tiles, both paddings, depth 1 to 6, and flags the CLI rejects),
+the page's answer is compared with ``unet_explain.cli.main`` run in-process on
+the same flags, and its table with the spec's formatted cells.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import os
+import random
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from unet_explain import UNetConfig, build_spec
+from unet_explain.cli import main
+from unet_explain.core import arithmetic as ar
+from unet_explain.render.explorer import SCRIPT, current_block, generated_block
+from unet_explain.render.formatting import Column, rows, totals_cells
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ("input-size", "depth", "base-filters", "in-channels", "num-classes", "padding")
+COLUMNS = (
+    Column.STAGE,
+    Column.INPUT,
+    Column.UPCONV,
+    Column.CROP,
+    Column.CONVS,
+    Column.CHANNELS,
+    Column.POOL,
+    Column.PARAMS,
+)
+
+READ_PAGE = """() => {
+  const error = document.getElementById("explorer-error");
+  if (error) return {error: error.textContent};
+  const table = document.getElementById("explorer-table");
+  if (!table) return {missing: document.getElementById("explorer-result").textContent};
+  return {
+    rows: Array.from(table.tBodies[0].rows, (tr) => Array.from(tr.cells, (td) => td.textContent)),
+    output: document.getElementById("explorer-output-size").textContent,
+  };
+}"""
+
+
+def test_generated_block_of_the_script_is_fresh():
+    """The script's constants are the package's; `python -m unet_explain.render.explorer` refreshes them."""
+    assert current_block(SCRIPT.read_text(encoding="utf-8")) == generated_block()
+
+
+def cli_answer(values: dict[str, str]) -> dict[str, object]:
+    """What `unet-explain table` says for these control values (an empty control is a flag left out)."""
+    argv = ["table", "--format", "json"]
+    for flag in FLAGS:
+        if values[flag] != "":
+            argv += [f"--{flag}", values[flag]]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as stop:  # argparse's own errors
+            code = int(stop.code or 0)
+    if code:
+        lines = err.getvalue().strip().splitlines()
+        assert len(lines) == 1, err.getvalue()
+        return {"error": lines[0]}
+    config = json.loads(out.getvalue())["config"]
+    spec = build_spec(UNetConfig(**{**config, "input_size": tuple(config["input_size"])}))
+    expected = [[row.cells[c] for c in COLUMNS] for row in rows(spec)]
+    totals = totals_cells(spec)
+    expected.append([totals.get(c, "") for c in COLUMNS])
+    h, w = spec.totals.output_size
+    return {"rows": expected, "output": f"{h}x{w}x{spec.config.num_classes}"}
+
+
+def random_values(rng: random.Random) -> dict[str, str]:
+    """One random set of control values: mostly sensible, some valid sizes, some odd flags."""
+
+    def odd(choices: list[str], normal: str) -> str:
+        return rng.choice(choices) if rng.random() < 0.07 else normal
+
+    depth = rng.randint(1, 6)
+    padding = rng.choice(["valid", "same"])
+
+    def side() -> int:
+        n = rng.randint(1, 2600)
+        if rng.random() < 0.55:  # a size the network takes
+            below, above = ar.nearest_valid_sides(n, depth, padding)
+            return above or below or n
+        return n
+
+    h = side()
+    size = str(h)
+    if rng.random() < 0.3:
+        w = side()
+        size = rng.choice([f"{h}x{w}", f"{h} x {w}", f"{h}X{w}", f"{h}×{w}"])
+    values = {
+        "input-size": odd(["", "0", "100001", "abc", "-5", " 572", "572x", "12.5", "-x"], size),
+        "depth": odd(["", "0", "7", "-1", "abc", "4.0", " 3 ", "+2", "1_0", "-"], str(depth)),
+        "base-filters": odd(["", "0", "4097", "x", "16_0"], str(rng.choice([1, 2, 8, 16, 32, 64, 100]))),
+        "in-channels": odd(["", "0", "4096", "5000", "3 "], str(rng.randint(1, 4))),
+        "num-classes": odd(["", "1", "4096", "-2", "two"], str(rng.randint(2, 10))),
+        "padding": padding,
+    }
+    return values
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def explorer_url(tmp_path_factory) -> Iterator[str]:
+    from unet_explain.docs.site import build_site
+
+    site, _ = build_site(tmp_path_factory.mktemp("explorer") / "site", ROOT / "mkdocs.yml")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/explorer/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def page(explorer_url):
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: 'make test' should have installed it")
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            problems: list[str] = []
+            page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda err: problems.append(str(err)))
+            page.goto(explorer_url, wait_until="load")
+            page.problems = problems  # type: ignore[attr-defined]
+            yield page
+        finally:
+            browser.close()
+
+
+def fill(page, values: dict[str, str]) -> None:
+    for flag in FLAGS:
+        if flag == "padding":
+            page.select_option(f"[name={flag}]", values[flag])
+        else:
+            page.fill(f"[name={flag}]", values[flag])
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_page_shows_the_paper_on_load(page):
+    """On a normal page load, before any typing, the page shows the default config's table."""
+    assert page.evaluate(READ_PAGE) == cli_answer(dict(zip(FLAGS, ("572", "4", "64", "1", "2", "valid"), strict=True)))
+    names = page.eval_on_selector_all("#unet-explorer [name]", "els => els.map(e => e.name)")
+    assert names == list(FLAGS)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_typing_an_invalid_size_shows_the_cli_error_and_the_way_out(page):
+    fill(page, dict(zip(FLAGS, ("572", "4", "64", "1", "2", "valid"), strict=True)))
+    page.fill("[name=input-size]", "")
+    page.type("[name=input-size]", "570")  # key by key, as a reader types
+    shown = page.evaluate(READ_PAGE)
+    assert shown == cli_answer(dict(zip(FLAGS, ("570", "4", "64", "1", "2", "valid"), strict=True)))
+    assert "enc2_pool receives 279 pixels" in shown["error"] and shown["error"].endswith("556, 572")
+    page.click("button[data-size='572']")
+    assert page.input_value("[name=input-size]") == "572"
+    assert page.evaluate(READ_PAGE)["output"] == "388x388x2"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_page_agrees_with_the_package_on_random_configs(page):
+    rng = random.Random(1505_04597)
+    outcomes = {"valid": 0, "invalid size": 0, "other error": 0}
+    rectangular = same = 0
+    for _ in range(240):
+        values = random_values(rng)
+        fill(page, values)
+        expected = cli_answer(values)
+        assert page.evaluate(READ_PAGE) == expected, values
+        if "error" not in expected:
+            outcomes["valid"] += 1
+        elif "--input-size" in str(expected["error"]) and "is not valid" in str(expected["error"]):
+            outcomes["invalid size"] += 1
+        else:
+            outcomes["other error"] += 1
+        rectangular += "x" in values["input-size"].lower() or "×" in values["input-size"]
+        same += values["padding"] == "same"
+    assert page.problems == []  # type: ignore[attr-defined]
+    # The sample covers what it claims to.
+    assert outcomes["valid"] >= 60 and outcomes["invalid size"] >= 40 and outcomes["other error"] >= 20, outcomes
+    assert rectangular >= 40 and same >= 60

@@ -1,0 +1,180 @@
+"""The walkthrough's teaching figures: valid SVG, text kept as text, the config's own numbers on them."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from unet_explain import UNetConfig, build_spec
+from unet_explain.core import names
+from unet_explain.core.receptive_field import analyse
+from unet_explain.core.tiling import plan_tiles
+from unet_explain.errors import ConfigError
+from unet_explain.render.lesson_figures import LESSON_FIGURES, THEMES, render
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+CONFIGS = {
+    "paper": UNetConfig(),
+    "depth1": UNetConfig(input_size=100, depth=1),
+    "depth3-508": UNetConfig(input_size=508, depth=3, in_channels=3),
+    "depth6-rect": UNetConfig(input_size=(1276, 1340), depth=6, base_filters=8),
+    "same-rect": UNetConfig(input_size=(512, 640), padding="same"),
+    "same-depth6": UNetConfig(input_size=128, depth=6, padding="same"),
+}
+
+_cache: dict[tuple[str, str, str], bytes] = {}
+
+
+def svg_of(name: str, config: str, theme: str = "light") -> bytes:
+    key = (name, config, theme)
+    if key not in _cache:
+        _cache[key] = LESSON_FIGURES[name].maker(build_spec(CONFIGS[config]), theme)
+    return _cache[key]
+
+
+def texts(svg: bytes) -> str:
+    """All text the SVG shows, one element per line."""
+    root = ET.fromstring(svg)
+    return "\n".join("".join(node.itertext()) for node in root.iter(f"{SVG}text"))
+
+
+def size(pair: tuple[int, int]) -> str:
+    return f"{pair[0]}x{pair[1]}"
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("name", LESSON_FIGURES)
+def test_every_figure_is_svg_with_text_for_every_config(name, config):
+    light, dark = svg_of(name, config, "light"), svg_of(name, config, "dark")
+    for svg in (light, dark):
+        root = ET.fromstring(svg)
+        assert root.tag == f"{SVG}svg"
+        assert len(list(root.iter(f"{SVG}text"))) >= 3, "text must stay text (svg.fonttype none)"
+        assert b"<dc:date>" not in svg
+    assert light != dark
+    alt = LESSON_FIGURES[name].alt(build_spec(CONFIGS[config]))
+    assert len(alt) > 40
+    assert LESSON_FIGURES[name].title
+
+
+def test_figures_are_deterministic():
+    spec = build_spec(CONFIGS["paper"])
+    for name, figure in LESSON_FIGURES.items():
+        assert figure.maker(spec, "dark") == svg_of(name, "paper", "dark"), name
+
+
+def test_unknown_theme_is_refused():
+    with pytest.raises(ValueError, match="theme"):
+        render("conv3x3", build_spec(UNetConfig()), "sepia")
+    assert THEMES == ("light", "dark")
+
+
+def test_paper_numbers_are_on_the_figures():
+    """Hand-derived facts of the paper (unet-facts.md), not read back from the spec."""
+    assert "572x572 → 570x570 → 568x568" in texts(svg_of("conv3x3", "paper"))
+    pooling = texts(svg_of("pooling", "paper"))
+    assert "568→284" in pooling and "64→32" in pooling
+    assert "enc2_pool receives 279" in pooling.replace("\n", " ")
+    assert "556, 572" in pooling.replace("\n", " ")
+    upconv = texts(svg_of("upconv", "paper"))
+    assert "dec4: 28x28, 1024 → 56x56, 512" in upconv and "dec1: 196x196, 128 → 392x392, 64" in upconv
+    crop = texts(svg_of("copy_crop", "paper"))
+    assert "568x568" in crop and "392x392" in crop and "88 px per side" in crop
+    assert all(f"(crop {c})" in crop for c in (4, 16, 40, 88))
+    tiles = texts(svg_of("tiles", "paper"))
+    assert "184 px" in tiles and "2 x 92" in tiles
+    field = texts(svg_of("receptive_field", "paper"))
+    assert "188–204 px" in field and "100 pixels see 188 px" in field and "288 pixels see 204 px" in field
+    assert "context margin: 92 px" in field
+
+
+@pytest.mark.parametrize("config", [c for c in CONFIGS if c != "paper"])
+def test_other_configs_show_their_own_numbers(config):
+    cfg = CONFIGS[config]
+    spec = build_spec(cfg)
+    enc1 = spec.stage("enc1")
+    assert " → ".join(size(s) for s in (enc1.in_size, *enc1.conv_sizes)) in texts(svg_of("conv3x3", config))
+
+    pooling = texts(svg_of("pooling", config)).replace("\n", " ")
+    for stage in spec.stages[: cfg.depth]:
+        assert str(stage.pool_size[1]) in pooling
+    # The failure example is a real invalid tile, with the library's own message for it.
+    named = re.search(r"--input-size (\d+(?:x\d+)?) is not valid", pooling)
+    assert named, pooling
+    h, _, w = named.group(1).partition("x")
+    with pytest.raises(ConfigError) as err:
+        UNetConfig(input_size=(int(h), int(w or h)), depth=cfg.depth, padding=cfg.padding)
+    assert " ".join(err.value.with_flag_names().split()) in " ".join(pooling.split())
+
+    upconv = texts(svg_of("upconv", config))
+    for stage in spec.stages:
+        if stage.path == names.EXPANSIVE:
+            assert f"{stage.name}: {size(stage.in_size)}, {stage.in_channels} → {size(stage.up_size)}" in upconv
+
+    crop = texts(svg_of("copy_crop", config))
+    dec1 = spec.stage("dec1")
+    assert size(dec1.skip_size) in crop and size(dec1.up_size) in crop
+    assert f"{dec1.crop[0]} px" in crop
+    if cfg.padding == "same":
+        assert "0 px per side cropped" in crop
+
+    plan = plan_tiles((spec.totals.output_size[0], 2 * spec.totals.output_size[1]), spec)
+    overlap = cfg.input_size[1] - spec.totals.output_size[1]
+    tiles = texts(svg_of("tiles", config))
+    assert size(plan.input_tile) in tiles
+    assert f"overlap {overlap} px" in tiles if cfg.padding == "same" else f"overlap by {overlap} px" in tiles
+
+    field = texts(svg_of("receptive_field", config))
+    report = analyse(spec)
+    assert str(report.cols.smallest) in field and str(report.cols.largest) in field
+    assert f"context margin: {spec.totals.context_margin[1]} px" in field
+    assert f"{report.textbook} px" in field
+
+
+def test_drawing_figures_imports_no_tensorflow():
+    probe = (
+        "import sys\n"
+        "from unet_explain import UNetConfig, build_spec\n"
+        "from unet_explain.render.lesson_figures import LESSON_FIGURES\n"
+        "for f in LESSON_FIGURES.values(): f.maker(build_spec(UNetConfig()), 'light')\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'mkdocs') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_cli_draws_a_figure_for_the_config_given(tmp_path, capsys):
+    from unet_explain.cli import main
+
+    target = tmp_path / "crop.svg"
+    assert main(["figure", "copy_crop", "--input-size", "508", "--depth", "3", "-o", str(target)]) == 0
+    spec = build_spec(UNetConfig(input_size=508, depth=3))
+    dec1 = spec.stage("dec1")
+    shown = texts(target.read_bytes())
+    assert f"{size(dec1.skip_size)} → {size(dec1.up_size)} (crop {dec1.crop[0]})" in shown
+    assert "Wrote the copy_crop figure (light)" in capsys.readouterr().out
+    png = tmp_path / "tiles.png"
+    assert main(["figure", "tiles", "--theme", "dark", "-o", str(png)]) == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_cli_figure_refuses_a_bad_name_or_size_in_one_line(tmp_path, capsys):
+    from unet_explain.cli import main
+
+    assert main(["figure", "histogram"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice: 'histogram'" in err
+    assert main(["figure", "tiles", "--input-size", "570", "-o", str(tmp_path / "t.svg")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nearest valid sizes: 556, 572" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_entry_is_callable_like_its_maker():
+    spec = build_spec(CONFIGS["depth1"])
+    assert LESSON_FIGURES["upconv"](spec, "light") == svg_of("upconv", "depth1", "light")
