@@ -67,7 +67,11 @@ OVERFLOW_JS = """
       parent = parent.parentElement;
     }
     if (!inBox && box.right > limit) outside.push(describe(el) + ' right=' + Math.round(box.right));
-    if (scrolls(el) && el.scrollWidth > el.clientWidth + 1) scrolling.push(describe(el));
+    if (scrolls(el) && el.scrollWidth > el.clientWidth + 1) {
+      const holds = el.tagName === 'TABLE' || el.querySelector('table') ? 'table'
+        : el.closest('pre') ? 'code' : 'other';
+      scrolling.push(holds + ': ' + describe(el));
+    }
   }
   const doc = document.documentElement;
   return {outside, scrolling, page: [doc.scrollWidth, doc.clientWidth]};
@@ -176,11 +180,10 @@ def test_every_page_fits_and_loads_its_figures(served_site, browser, viewport, s
         if viewport is DESKTOP:
             overflow += [f"{where}: scrolls inside its box: {d}" for d in found["scrolling"]]
         else:
-            allowed = ("div.md-typeset__scrollwrap", "div.md-typeset__table", "code", "table")
             overflow += [
                 f"{where}: only tables and code may scroll: {d}"
                 for d in found["scrolling"]
-                if not d.startswith(allowed) or "unet-console" in d
+                if not d.startswith(("table: ", "code: ")) or "unet-console" in d
             ]
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
