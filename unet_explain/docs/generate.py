@@ -23,8 +23,11 @@ placeholders, expanded while the site builds (see :mod:`.hooks`):
 ``{{ cli-reference }}``                     every command and flag, from the CLI's own parser
 ==========================================  ===============================================
 
-plus the derivations of :mod:`.lesson` (``crop-derivation``, ``size-backwards``,
-``stage-params``, ``field-reconcile``, ``site-config``, ``stages``).
+plus ``size-break N`` (where a side of N pixels breaks), ``config-commands`` (which
+commands take the config flags, from the parser) and the derivations of
+:mod:`.lesson` (``crop-derivation``, ``size-backwards``, ``stage-params``,
+``field-reconcile``, ``site-config``, ``stages``). In flags, ``@input-2`` is the
+site's input size minus 2 and ``@next`` the next valid size above it.
 
 **The site's config.** A site is built for one network (``unet-explain docs
 build --input-size 508 --in-channels 3``; the paper's by default). Its flags

@@ -253,7 +253,7 @@ def site_config(words: list[str], site: Site) -> str:
     flags = " ".join(site.flags)
     if site.is_paper:
         head = (
-            "!!! info \"Built for the paper's network\"\n\n"
+            '!!! info "Built for the paper\'s network"\n\n'
             f"    Every number on this site is for the paper's network: {config.describe()}."
         )
         how = (

@@ -22,6 +22,10 @@ def _cell(value: Any) -> str:
 def table_markdown(table: Any) -> str:
     """A rich ``Table`` as a markdown table (title above, footer as a bold last row)."""
     columns = table.columns
+    if not table.show_header and len(columns) == 2:  # a key/value table: a list reads better than a headless table
+        title = [f"**{_cell(table.title)}**", ""] if table.title else []
+        items = [f"- **{_cell(columns[0]._cells[i])}**: {_cell(columns[1]._cells[i])}" for i in range(table.row_count)]
+        return "\n".join([*title, *items]) + "\n"
     align = ["---:" if column.justify == "right" else ":---" for column in columns]
     header = [_cell(column.header) if table.show_header else "" for column in columns]
     lines = []
