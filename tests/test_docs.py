@@ -516,3 +516,20 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(tm
             server.terminate()
             server.wait(timeout=30)
     assert sorted(p.name for p in empty.iterdir()) == ["out"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "config",
+    [UNetConfig(input_size=188, depth=3, base_filters=32), UNetConfig(input_size=512, padding="same")],
+    ids=["depth-3", "padding-same"],
+)
+def test_the_whole_site_builds_for_other_depths_and_padding(tmp_path, config):
+    """Pages name stages generically (encD, decD) and every derivation holds for any depth and padding."""
+    site, _ = build_site(tmp_path / "site", ROOT / "mkdocs.yml", config=config)
+    spec = build_spec(config)
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert config.describe() in home and "{}x{}".format(*spec.totals.output_size) in home
+    crops = (site / "walkthrough/expansive-path/index.html").read_text(encoding="utf-8")
+    deepest = spec.stage(f"dec{config.depth}")
+    assert f"<strong>{deepest.crop[0]}</strong>" in crops and f"dec{config.depth + 1}" not in crops

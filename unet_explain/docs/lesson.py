@@ -175,6 +175,14 @@ def field_reconcile(words: list[str], site: Site) -> str:
     spec = spec_for(words, site)
     report = analyse(spec)
     margin = spec.totals.context_margin[0]
+    if spec.config.padding != "valid":
+        return (
+            f'With padding "same" the tile loses no pixels (the margin is {margin}): the zeros padded in at the '
+            "tile's border stand in for the context, so a pixel's field is cut off by the border, and is "
+            f"{report.rows.smallest} to {report.rows.largest} pixels wide depending on how close to the border it "
+            "sits. The reconciliation of margin and field belongs to the paper's unpadded network: build the site "
+            "with `--padding valid` to see it.\n"
+        )
     lo, hi = propagate(spec.stages, spec.config.input_size[0], 0, spec.config.padding)[_main_layer(spec.stages[-1])]
     period = 2**spec.config.depth
     phases: dict[int, tuple[int, int]] = {}
