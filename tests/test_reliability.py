@@ -740,3 +740,28 @@ def test_ctrl_c_while_tensorflow_loads_is_one_line(tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and err == "unet-explain: interrupted\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["table"], ["sizes"], ["diagram", "-f", "text"], ["receptive-field"], ["tile", "--image", "2000x1500"],
+     ["weight-map", "--demo"]],
+)  # fmt: skip
+def test_a_closed_standard_output_is_one_line(tmp_path, argv):
+    shell = " ".join([sys.executable, "-m", "unet_explain", *argv]) + " >&-"
+    result = subprocess.run(
+        ["bash", "-c", shell], cwd=tmp_path, capture_output=True, text=True, check=False,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr == "unet-explain: error: cannot write to standard output: it is closed\n"
+
+
+@pytest.mark.parametrize("argv", [["table", "--depth", "9"], ["table", "-f", "json", "--depth", "9"], ["frobnicate"]])
+def test_a_closed_standard_error_keeps_errors_off_standard_output(tmp_path, argv):
+    shell = " ".join([sys.executable, "-m", "unet_explain", *argv]) + " 2>&-"
+    result = subprocess.run(
+        ["bash", "-c", shell], cwd=tmp_path, capture_output=True, text=True, check=False,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""

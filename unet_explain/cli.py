@@ -164,7 +164,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     _print_wide(verify_table(report))
     if not report.ok:
         names = ", ".join(check.name for check in report.mismatches) or "total parameters"
-        print(f"{PROG}: the spec and the Keras model disagree at: {names}", file=sys.stderr)
+        _say(f"the spec and the Keras model disagree at: {names}")
         return 1
     return 0
 
@@ -305,10 +305,7 @@ def cmd_tile(args: argparse.Namespace) -> int:
         from unet_explain.render.tiling_figure import save_tiling_figure
 
         written = save_tiling_figure(plan, args.output)
-        print(
-            f"Wrote the tiling picture to {written}",
-            file=sys.stderr if args.format == "json" or str(written) == "-" else sys.stdout,
-        )
+        _wrote(f"Wrote the tiling picture to {written}", written, to_stderr=args.format == "json")
     return 0
 
 
@@ -425,9 +422,16 @@ def cmd_weight_map(args: argparse.Namespace) -> int:
     return 0
 
 
-def _wrote(message: str, written: Any) -> None:
-    """Say what was written; on stderr when the file itself went to standard output (``-o -``)."""
-    print(message, file=sys.stderr if str(written) == "-" else sys.stdout)
+def _wrote(message: str, written: Any, *, to_stderr: bool = False) -> None:
+    """Say what was written; on stderr when the file itself went to standard output (``-o -``).
+
+    A closed stderr means silence: ``print(file=None)`` would put the note into the piped output.
+    """
+    if str(written) == "-" or to_stderr:
+        if sys.stderr is not None:
+            print(message, file=sys.stderr)
+        return
+    print(message)
 
 
 # --- parser ---------------------------------------------------------------------
@@ -623,6 +627,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Ctrl-C. Anything else is a bug and keeps its traceback.
     """
     _ascii_fallback()
+    if sys.stdout is None:  # started with stdout closed (``>&-``): Python leaves no stream at all
+        _say("error: cannot write to standard output: it is closed")
+        return 1
     try:
         return _run_command(argv)
     except KeyboardInterrupt:
@@ -705,6 +712,8 @@ _WRITE_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EPIPE
 
 def _say(message: str) -> None:
     """One line on stderr, ``unet-explain: message``; silent if stderr itself is gone."""
+    if sys.stderr is None:  # closed (``2>&-``): stay silent; print(file=None) would write to stdout
+        return
     with contextlib.suppress(OSError, ValueError):
         print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
