@@ -240,6 +240,10 @@ def _flat_tile(root: Path, out: str) -> None:
     assert (root / "t.png").read_bytes().startswith(b"\x89PNG")
 
 
+def _no_stdout(_: Path, out: str) -> None:
+    assert out == "", "the report was printed before the output path was refused"
+
+
 BUDGET = "memory budget of 4.0 GiB"
 
 CASES: list[Case] = [
@@ -360,7 +364,6 @@ CASES: list[Case] = [
     # weight-map
     Case(["weight-map", "--demo"], 0, "border term: peak"),
     Case(["weight-map"], 2, "give --demo"),
-    Case(["weight-map", "--demo", "--labels", "cells.npy"], 2, "give --demo"),
     Case(["weight-map", "--labels", "cells.npy"], 0, "Weight map of cells.npy: 64x64 pixels"),
     Case(["weight-map", "--labels", "missing.npy"], 2, "'missing.npy' is not a readable .npy array"),
     Case(["weight-map", "--labels", "dir.png"], 2, "is not a regular file"),
@@ -413,6 +416,20 @@ CASES: list[Case] = [
     Case(["docs", "serve", "--port", "http"], 2, "must be a port number from 1 to 65535"),
     Case(["audit"], 2, "the following arguments are required: MODEL"),
     Case(["audit", "m.keras", "-f", "xml"], 2, "invalid choice: 'xml'"),
+    # output paths are checked before any work (hostile review 1, 3, 10, 13, 17, 20, 22)
+    Case(["figure", "conv3x3", "-o", "c.svg", "-f", "png"], 2, "has suffix '.svg' but --format is 'png'"),
+    Case(["figure", "pooling", "-o", "keep.png", "-f", "svg"], 2, "has suffix '.png' but --format is 'svg'"),
+    Case(["diagram", "-f", "dot", "-o", "keep.dot/"], 2, "ends with a slash, so it names a folder"),
+    Case(["figure", "pooling", "-o", "keep.png/"], 2, "ends with a slash, so it names a folder"),
+    Case(["figure", "pooling", "-o", ".", "-f", "svg"], 2, "give a file name such as 'pooling.svg'"),
+    Case(["tile", "--image", "2000x1500", "-o", "t.txt"], 2, ".png, .svg, .pdf", check=_no_stdout),
+    Case(["weight-map", "--demo", "-o", "w.txt"], 2, ".png, .svg, .pdf", check=_no_stdout),
+    Case(["weight-map", "--demo", "-o", "missing/w.png"], 2, "the folder 'missing' does not exist", check=_no_stdout),
+    Case(["tile", "--image", "2000x1500", "-o", "-"], 2, "already carries the report", check=_no_stdout),
+    Case(["diagram", "-f", "dot", "-o", ""], 2, "the path is empty; give a file name such as 'unet.dot'"),
+    Case(["diagram", "-f", "text", "-o", ""], 2, "the path is empty"),
+    Case(["diagram", "-o", ".svg"], 2, "a hidden file name ('.svg' has no suffix)"),
+    Case(["weight-map", "--demo", "--labels", "cells.npy"], 2, "give one of them, not both"),
 ]
 
 
@@ -765,3 +782,9 @@ def test_a_closed_standard_error_keeps_errors_off_standard_output(tmp_path, argv
         env=os.environ | {"PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert result.returncode == 2 and result.stdout == ""
+
+
+def test_a_file_written_to_standard_output_says_so_in_words(capsys):
+    assert main(["diagram", "-f", "dot", "-o", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("digraph unet") and err.endswith("to standard output\n")

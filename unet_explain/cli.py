@@ -200,15 +200,14 @@ def cmd_diagram(args: argparse.Namespace) -> int:
             # Never wrapped or cropped: a U cut at the terminal's edge is no U.
             _console().print(u_text(build_spec(config), args.highlight), soft_wrap=True)
             return 0
-        return _write_text_u(config, Path(args.output), args.highlight)
-    from unet_explain.render.output import DIAGRAM_FORMATS, format_from_path
+        from unet_explain.render.output import check_output_path
 
-    path = Path(args.output or f"unet.{fmt or 'png'}")
-    fmt = format_from_path(path, fmt, DIAGRAM_FORMATS)
-    if args.output and args.format and path.suffix.lower().lstrip(".") not in ("", fmt):
-        raise UNetExplainError(
-            f"output {str(path)!r} has suffix {path.suffix!r} but --format is {fmt!r}; make them agree"
-        )
+        return _write_text_u(config, check_output_path(args.output, "unet.txt"), args.highlight)
+    from unet_explain.render.output import DIAGRAM_FORMATS, check_output_path, output_format
+
+    example = f"unet.{fmt or 'png'}"
+    path = Path(example) if args.output is None else check_output_path(args.output, example)
+    fmt = output_format(path, fmt, DIAGRAM_FORMATS)
     if args.layers:
         from unet_explain.model.plot import save_layer_graph
 
@@ -281,6 +280,7 @@ def cmd_tile(args: argparse.Namespace) -> int:
     from unet_explain.core.spec import build_spec
     from unet_explain.core.tiling import plan_tiles
 
+    _check_picture_output(args.output, "tiles.png")
     if args.tile is not None:
         if args.input_size is not None and args.input_size != args.tile:
             raise UNetExplainError("--tile and --input-size name the same thing; give one of them")
@@ -301,7 +301,7 @@ def cmd_tile(args: argparse.Namespace) -> int:
         from unet_explain.render.terminal import tile_table
 
         _print_wide(tile_table(plan, spec))
-    if args.output:
+    if args.output is not None:
         from unet_explain.render.tiling_figure import save_tiling_figure
 
         written = save_tiling_figure(plan, args.output)
@@ -314,11 +314,12 @@ def cmd_figure(args: argparse.Namespace) -> int:
 
     from unet_explain.core.spec import build_spec
     from unet_explain.render.lesson_figures import FIGURE_FORMATS, render
-    from unet_explain.render.output import atomic_write, format_from_path
+    from unet_explain.render.output import atomic_write, check_output_path, output_format
 
+    example = f"{args.name}.{args.format or 'svg'}"
+    path = Path(example) if args.output is None else check_output_path(args.output, example)
+    fmt = output_format(path, args.format, FIGURE_FORMATS)
     spec = build_spec(config_from_args(args))
-    path = Path(args.output or f"{args.name}.svg")
-    fmt = format_from_path(path, args.format, FIGURE_FORMATS)
     written = atomic_write(path, render(args.name, spec, args.theme, fmt))
     print(f"Wrote the {args.name} figure ({args.theme}) to {written}")
     return 0
@@ -379,8 +380,11 @@ def cmd_weight_map(args: argparse.Namespace) -> int:
 
     from unet_explain.loss_weights import check_label_shape, touching_cells, weight_map
 
-    if args.demo == bool(args.labels):
+    if args.demo and args.labels is not None:
+        raise UNetExplainError("weight-map: --demo and --labels both name the image; give one of them, not both")
+    if not args.demo and args.labels is None:
         raise UNetExplainError("weight-map: give --demo (a synthetic image of touching cells) or --labels FILE.npy")
+    _check_picture_output(args.output, "weights.png")
     if args.demo:
         labels = touching_cells()
         source = "a synthetic image of touching cells"
@@ -414,7 +418,7 @@ def cmd_weight_map(args: argparse.Namespace) -> int:
     print(
         f"  weight map w: from {weights.total.min():.3f} to {weights.total.max():.3f}, mean {weights.total.mean():.3f}"
     )
-    if args.output:
+    if args.output is not None:
         from unet_explain.render.weight_map_figure import save_weight_map_figure
 
         written = save_weight_map_figure(labels, weights, args.w0, args.sigma, args.output)
@@ -422,11 +426,22 @@ def cmd_weight_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_picture_output(text: str | None, example: str) -> None:
+    """tile -o and weight-map -o: refuse a path that cannot take the picture before the report is printed."""
+    if text is None:
+        return
+    from unet_explain.render.output import IMAGE_FORMATS, check_output_path, output_format
+
+    output_format(check_output_path(text, example, stdout_ok=False), None, IMAGE_FORMATS, format_flag=False)
+
+
 def _wrote(message: str, written: Any, *, to_stderr: bool = False) -> None:
     """Say what was written; on stderr when the file itself went to standard output (``-o -``).
 
     A closed stderr means silence: ``print(file=None)`` would put the note into the piped output.
     """
+    if str(written) == "-":
+        message = message.removesuffix(" to -") + " to standard output"
     if str(written) == "-" or to_stderr:
         if sys.stderr is not None:
             print(message, file=sys.stderr)

@@ -44,6 +44,8 @@ from unet_explain.errors import MissingToolError, OutputError, ToolError
 
 GRAPHVIZ_FORMATS = ("png", "svg", "pdf")
 DIAGRAM_FORMATS = (*GRAPHVIZ_FORMATS, "dot")
+#: What the matplotlib pictures (tile -o, weight-map -o) can be saved as.
+IMAGE_FORMATS = ("png", "svg", "pdf")
 INSTALL_GRAPHVIZ = "install Graphviz, e.g. 'sudo apt-get install graphviz' (or run 'make run', which does it)"
 
 #: Seconds Graphviz may take to lay out and render a graph before it is stopped.
@@ -72,6 +74,76 @@ def format_from_path(path: Path, explicit: str | None, allowed: tuple[str, ...])
             exit_code=2,
         )
     return fmt
+
+
+def check_output_path(text: str, example: str, *, stdout_ok: bool = True) -> Path:
+    """Refuse an output path that cannot be written, before any work is done; return it as a Path.
+
+    The rules: not empty; a trailing slash names a folder, not a file; not an existing folder;
+    its folder (through a symlink, its target's folder) exists. ``example`` is a file name that
+    fits the command (``pooling.svg``), shown in the advice. ``stdout_ok=False`` refuses ``-`` and
+    the names of standard output, for commands whose report already goes there.
+    """
+    if not text:
+        raise OutputError(f"output '': the path is empty; give a file name such as {example!r}", exit_code=2)
+    if text in STREAMS:
+        if STREAMS[text] == 1 and not stdout_ok:
+            raise OutputError(
+                f"output {text!r}: standard output already carries the report; give a file name such as {example!r}",
+                exit_code=2,
+            )
+        return Path(text)
+    if text.endswith(("/", os.sep)):
+        raise OutputError(
+            f"output {text!r} ends with a slash, so it names a folder; to write a file, drop the slash "
+            f"(e.g. {text.rstrip('/' + os.sep) or example!r})",
+            exit_code=2,
+        )
+    path = Path(text)
+    _check_name_length(path)
+    try:
+        info: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as err:
+        if err.errno == errno.ENOTDIR:
+            raise OutputError(f"output {text!r}: a part of the path is not a folder", exit_code=2) from None
+        if err.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+            raise OutputError(f"output {text[:80]!r}: {err.strerror}", exit_code=2) from None
+        raise _fail(path, err) from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"output {text!r} is a folder; give a file name such as {str(path / example)!r}", exit_code=2)
+    target = Path(os.path.realpath(path))
+    if info is None and not target.parent.is_dir():
+        named = target.parent == path.parent.resolve()
+        where = f"the folder {str(path.parent)!r}" if named else f"the link's target folder {str(target.parent)!r}"
+        raise OutputError(f"output {text!r}: {where} does not exist; create it first", exit_code=2)
+    return path
+
+
+def output_format(path: Path, explicit: str | None, allowed: tuple[str, ...], *, format_flag: bool = True) -> str:
+    """The format of an output file: the suffix and ``--format`` must agree when both are given.
+
+    ``format_flag=False`` for commands without a ``--format`` for the file (tile, weight-map): the
+    advice then names only the suffixes.
+    """
+    suffix = path.suffix.lower().lstrip(".")
+    if explicit and suffix and suffix != explicit:
+        raise OutputError(
+            f"output {str(path)!r} has suffix {path.suffix!r} but --format is {explicit!r}; make them agree",
+            exit_code=2,
+        )
+    if explicit or suffix in allowed:
+        return format_from_path(path, explicit, allowed)
+    ends = ", ".join("." + a for a in allowed)
+    if suffix:
+        got = f"its suffix {path.suffix!r}"
+    elif path.name.startswith(".") and path.name[1:].lower() in allowed:
+        got = f"a hidden file name ({path.name!r} has no suffix)"
+    else:
+        got = "a name without a suffix"
+    way = f"end the name with one of {ends}" + (", or pass --format" if format_flag else "")
+    raise OutputError(f"output {str(path)!r}: cannot tell the format from {got}; {way}", exit_code=2)
 
 
 def require_dot(prog: str = "dot") -> str:
@@ -218,19 +290,22 @@ def _temp_file(target: Path, data: bytes, mode: int) -> Path:
     return tmp
 
 
+def _check_name_length(path: Path) -> None:
+    if path.name and len(path.name.encode("utf-8", "surrogateescape")) > (limit := _name_max(path.parent)):
+        raise OutputError(
+            f"output {str(path)[:60]!r}...: the file name is {len(path.name.encode())} bytes long, "
+            f"above this file system's limit of {limit}; choose a shorter name",
+            exit_code=2,
+        )
+
+
 def atomic_write(path: Path | str, data: bytes) -> Path:
     """Write ``data`` to ``path`` by the rules of this module's docstring; return the path written."""
     if str(path) in STREAMS:
         _write_stream(data, STREAMS[str(path)])
         return Path(STDOUT) if STREAMS[str(path)] == 1 else Path(path)
     path = Path(path)
-    folder = path.parent
-    if path.name and len(path.name.encode("utf-8", "surrogateescape")) > (limit := _name_max(folder)):
-        raise OutputError(
-            f"output {str(path)[:60]!r}...: the file name is {len(path.name.encode())} bytes long, "
-            f"above this file system's limit of {limit}; choose a shorter name",
-            exit_code=2,
-        )
+    _check_name_length(path)
     try:
         info: os.stat_result | None = os.stat(path)
     except FileNotFoundError:
