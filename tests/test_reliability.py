@@ -430,6 +430,10 @@ CASES: list[Case] = [
     Case(["diagram", "-f", "text", "-o", ""], 2, "the path is empty"),
     Case(["diagram", "-o", ".svg"], 2, "a hidden file name ('.svg' has no suffix)"),
     Case(["weight-map", "--demo", "--labels", "cells.npy"], 2, "give one of them, not both"),
+    # docs build -d (hostile review 12, 20)
+    Case(["docs", "build", "-d", "missing/site"], 2, "does not exist; create it first"),
+    Case(["docs", "build", "-d", ""], 2, "-d '': the path is empty"),
+    Case(["docs", "build", "--port", "1234"], 2, "--port is for 'docs serve'"),
 ]
 
 
@@ -788,3 +792,22 @@ def test_a_file_written_to_standard_output_says_so_in_words(capsys):
     assert main(["diagram", "-f", "dot", "-o", "-"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("digraph unet") and err.endswith("to standard output\n")
+
+
+def test_docs_build_through_a_symlink_builds_into_its_target_with_the_umask_mode(tmp_path):
+    from unet_explain.docs import site
+
+    (tmp_path / "site1").mkdir()
+    (tmp_path / "site1" / site.MARKER).write_text("old site")
+    os.symlink("site1", tmp_path / "sitelink")
+    target = site.check_site_dir(tmp_path / "sitelink")
+    assert target == (tmp_path / "site1").resolve()
+    built = Path(tempfile.mkdtemp(dir=tmp_path))  # mode 0700, as the build's temporary folder
+    (built / "index.html").write_text("new site")
+    site._swap_in(built, target)
+    assert os.readlink(tmp_path / "sitelink") == "site1"
+    assert (tmp_path / "sitelink" / "index.html").read_text() == "new site"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site1", "sitelink"]  # no .old-* left behind
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(tmp_path / "site1").st_mode) == 0o777 & ~mask

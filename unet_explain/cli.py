@@ -247,11 +247,15 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)  # checked before anything is built or served
     if args.action == "serve":
-        if args.site_dir:
+        if args.site_dir is not None:
             raise UNetExplainError("-d/--site-dir is for 'docs build'; 'docs serve' builds into a temporary folder")
-        serve_site(args.port, config=config, announce=True)
+        serve_site(args.port or 8000, config=config, announce=True)
         return 0
-    site, seconds = build_site(Path(args.site_dir) if args.site_dir else None, config=config)
+    if args.port is not None:
+        raise UNetExplainError("--port is for 'docs serve'; 'docs build' writes files and serves nothing, drop it")
+    if args.site_dir == "":
+        raise UNetExplainError("-d '': the path is empty; name a folder for the site, e.g. -d site")
+    site, seconds = build_site(Path(args.site_dir) if args.site_dir is not None else None, config=config)
     print(
         f"Built the site for {config.describe()} in {seconds:.1f} s: open {site / 'index.html'}, "
         "or browse it with 'unet-explain docs serve'"
@@ -603,7 +607,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="build: the output folder (default ./site); replaced only by a successful build, "
         "and only if empty or an earlier unet-explain site",
     )
-    p.add_argument("--port", type=_port_arg, default=8000, help="serve: the port on 127.0.0.1 (default 8000)")
+    p.add_argument("--port", type=_port_arg, help="serve: the port on 127.0.0.1 (default 8000)")
 
     p = command(
         "verify", cmd_verify, "Build the Keras model; check every layer's shape and parameters against the spec."

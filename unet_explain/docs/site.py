@@ -94,7 +94,12 @@ def _overrides(config_path: Path, flags: tuple[str, ...]) -> dict[str, Any]:
 def check_site_dir(target: Path) -> Path:
     """Refuse, in one line, a target that is a file, not writable, or a foreign non-empty folder."""
     shown = str(target)
-    target = Path(os.path.abspath(target))
+    if not shown:
+        raise SiteDirError("-d '': the path is empty; name a folder for the site, e.g. -d site")
+    # A symlink is followed: the site is built into its target and the link stays a link.
+    target = Path(os.path.realpath(os.path.abspath(target)))
+    if not target.parent.is_dir():
+        raise SiteDirError(f"-d {shown}: the folder {str(target.parent)!r} does not exist; create it first")
     if target.exists() and not target.is_dir():
         raise SiteDirError(f"-d {shown}: it is a file, not a folder; name a folder for the site")
     if target.is_dir() and any(target.iterdir()) and not (target / MARKER).is_file():
@@ -114,6 +119,9 @@ def check_site_dir(target: Path) -> Path:
 
 def _swap_in(built: Path, target: Path) -> None:
     """Replace ``target`` by ``built`` with two renames; the old site is deleted only afterwards."""
+    mask = os.umask(0)
+    os.umask(mask)
+    built.chmod(0o777 & ~mask)  # mkdtemp made it 0700: give it the mode any new folder gets
     old: Path | None = None
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
@@ -147,7 +155,6 @@ def build_site(
     config_path = (config_file or find_config()).resolve()
     target = check_site_dir(site_dir if site_dir is not None else Path("site"))
     start = time.perf_counter()
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     except OSError as err:
