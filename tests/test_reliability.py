@@ -240,6 +240,17 @@ def _flat_tile(root: Path, out: str) -> None:
     assert (root / "t.png").read_bytes().startswith(b"\x89PNG")
 
 
+def _zipped(root: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(root / "zipped", "w") as archive:
+        archive.writestr("config.json", "{}")
+
+
+def _folder(root: Path) -> None:
+    (root / "dir.keras").mkdir()
+
+
 def _no_stdout(_: Path, out: str) -> None:
     assert out == "", "the report was printed before the output path was refused"
 
@@ -430,6 +441,14 @@ CASES: list[Case] = [
     Case(["diagram", "-f", "text", "-o", ""], 2, "the path is empty"),
     Case(["diagram", "-o", ".svg"], 2, "a hidden file name ('.svg' has no suffix)"),
     Case(["weight-map", "--demo", "--labels", "cells.npy"], 2, "give one of them, not both"),
+    # audit: what the model spec is, in words (hostile review 14)
+    Case(["audit", ":raises"], 2, "nothing before ':raises'; name the file or module"),
+    Case(["audit", "two.npz"], 2, "saved models need a .keras or .h5 suffix; rename it to two.keras"),
+    Case(["audit", "file.txt"], 2, "a saved model needs a .keras or .h5 suffix, and a factory a ':function'"),
+    Case(["audit", "zipped"], 2, "looks like a .keras zip archive", setup=_zipped),
+    Case(["audit", "dir.keras"], 2, "is a folder, not a saved model file; give a .keras or .h5 file", setup=_folder),
+    Case(["audit", "nothing-here"], 2, "no such file, and no ':function'"),
+    Case(["audit", "os.path:join", "--in-channels", "0"], 2, "--in-channels"),
     # docs build -d (hostile review 12, 20)
     Case(["docs", "build", "-d", "missing/site"], 2, "does not exist; create it first"),
     Case(["docs", "build", "-d", ""], 2, "-d '': the path is empty"),
@@ -811,3 +830,31 @@ def test_docs_build_through_a_symlink_builds_into_its_target_with_the_umask_mode
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(os.stat(tmp_path / "site1").st_mode) == 0o777 & ~mask
+
+
+FACTORY = """
+import sys
+five = 5
+def exits():
+    sys.exit(3)
+def number():
+    return 5
+"""
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("exits", "the factory exited (SystemExit 3)"),
+        ("number", "the factory returned an int, not a Keras model"),
+        ("five", "'five' in 'f.py' is an int, not a function"),
+    ],
+)
+def test_a_factory_that_exits_or_is_no_function_is_one_line(tmp_path, monkeypatch, capsys, name, fragment):
+    (tmp_path / "f.py").write_text(FACTORY)
+    monkeypatch.chdir(tmp_path)
+    code = main(["audit", f"f.py:{name}"])
+    out, err = capsys.readouterr()
+    assert code == (1 if name == "exits" else 2) and out == ""
+    assert err.count("\n") == 1 and fragment in err and "Traceback" not in err

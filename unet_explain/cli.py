@@ -335,6 +335,12 @@ def _port_arg(text: str) -> int:
     return int(text)
 
 
+def _channels_arg(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65536:
+        raise argparse.ArgumentTypeError(f"must be a whole number of channels from 1 to 65536; got {text!r}")
+    return int(text)
+
+
 def _image_arg(text: str) -> tuple[int, int]:
     try:
         return parse_size(text, "image")
@@ -569,7 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--in-channels",
-        type=int,
+        type=_channels_arg,
         metavar="C",
         help="input channels for a model that never saw an input (a subclassed model not yet built; default 1)",
     )

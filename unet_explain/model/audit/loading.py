@@ -110,8 +110,13 @@ def parse_target(spec: str) -> Target:
     if spec.lower().endswith(SAVED_SUFFIXES):
         if not path.exists():
             raise _missing(spec, spec)
+        if path.is_dir():
+            raise AuditError(
+                f"MODEL {spec!r} is a folder, not a saved model file; give a .keras or .h5 file "
+                "(re-save a model with model.save('model.keras'))"
+            )
         if not path.is_file():
-            raise AuditError(f"MODEL {spec!r} is not a file")
+            raise AuditError(f"MODEL {spec!r} is not a regular file; give a .keras or .h5 file")
         with path.open("rb") as handle:
             head = handle.read(8)
         if not (zipfile.is_zipfile(path) or head == _HDF5_MAGIC):
@@ -120,7 +125,15 @@ def parse_target(spec: str) -> Target:
             )
         return Target(spec, path, None, None)
     module, sep, function = spec.rpartition(":")
-    if not sep or not module or not function:
+    if not sep and path.is_file():
+        raise AuditError(f"MODEL {spec!r}: {_not_a_model_file(path)}")
+    if not sep and path.is_dir():
+        raise _usage(spec, "it is a folder")
+    if sep and not module:
+        raise _usage(spec, f"nothing before ':{function}'; name the file or module that defines it")
+    if not sep:
+        raise _usage(spec, "no such file, and no ':function' after a file or module")
+    if not function:
         raise _usage(spec, "no ':function' after the file or module")
     if not function.isidentifier():
         raise _usage(spec, f"{function!r} is not a Python function name")
@@ -139,9 +152,9 @@ def parse_target(spec: str) -> Target:
         if _defines(tree, function) is False:
             raise AuditError(f"MODEL {spec!r}: {module!r} has no function {function!r}")
         return Target(spec, file, None, function)
-    if Path(module).suffix or "/" in module or "\\" in module:
-        raise _usage(spec, f"{module!r} is neither a .py file nor a module name")
     if not all(part.isidentifier() for part in module.split(".")):
+        if Path(module).suffix or "/" in module or "\\" in module:
+            raise _usage(spec, f"{module!r} is neither a .py file nor a module name")
         raise _usage(spec, f"{module!r} is not a module name")
     try:
         found = importlib.util.find_spec(module)
@@ -150,6 +163,27 @@ def parse_target(spec: str) -> Target:
     if found is None:
         raise AuditError(f"MODEL {spec!r}: no module {module!r} on the import path")
     return Target(spec, None, module, function)
+
+
+def _not_a_model_file(path: Path) -> str:
+    """Why a file without a ':function' and without a saved-model suffix cannot be audited."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+        archive = zipfile.is_zipfile(path)
+    except OSError as err:
+        return f"cannot read it ({err.strerror})"
+    kind = ".keras zip archive" if archive else "HDF5 file" if head == _HDF5_MAGIC else None
+    if kind is not None:
+        return (
+            f"it looks like a {kind}, but saved models need a .keras or .h5 suffix; rename it to {path.stem}.keras"
+            + ("" if archive else f" (or {path.stem}.h5)")
+        )
+    return f"a saved model needs a .keras or .h5 suffix, and a factory a ':function' (e.g. {path.stem}.py:build_model)"
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 @contextlib.contextmanager
@@ -203,20 +237,32 @@ def _load_factory(target: Target, keras: Any) -> Any:
                 module = importlib.import_module(str(target.module))
         except AuditError:
             raise
+        except SystemExit as err:
+            where = str(target.file or target.module)
+            raise ModelLoadError(f"MODEL {spec!r}: importing {where!r} exited (SystemExit {err.code})") from None
         except Exception as err:
             where = str(target.file or target.module)
             raise ModelLoadError(f"MODEL {spec!r}: importing {where!r} failed ({type(err).__name__}: {err})") from None
-        factory = getattr(module, str(target.function), None)
+        where = str(target.file or target.module)
+        if not hasattr(module, str(target.function)):
+            raise AuditError(f"MODEL {spec!r}: {where!r} has no function {target.function!r}")
+        factory = getattr(module, str(target.function))
         if not callable(factory):
             raise AuditError(
-                f"MODEL {spec!r}: {str(target.file or target.module)!r} has no function {target.function!r}"
+                f"MODEL {spec!r}: {target.function!r} in {where!r} is {_a(type(factory).__name__)}, not a function; "
+                "name the function that builds the model"
             )
         try:
             model = factory()
+        except SystemExit as err:
+            raise ModelLoadError(f"MODEL {spec!r}: the factory exited (SystemExit {err.code})") from None
         except Exception as err:
             raise ModelLoadError(f"MODEL {spec!r}: the factory raised {type(err).__name__}: {err}") from None
     if not isinstance(model, keras.Model):
-        raise AuditError(f"MODEL {spec!r}: the factory returned a {type(model).__name__}, not a Keras model")
+        raise AuditError(
+            f"MODEL {spec!r}: the factory returned {_a(type(model).__name__)}, not a Keras model; "
+            "it must return the keras.Model it builds"
+        )
     return model
 
 
