@@ -175,10 +175,8 @@ def _not_a_model_file(path: Path) -> str:
         return f"cannot read it ({err.strerror})"
     kind = ".keras zip archive" if archive else "HDF5 file" if head == _HDF5_MAGIC else None
     if kind is not None:
-        return (
-            f"it looks like a {kind}, but saved models need a .keras or .h5 suffix; rename it to {path.stem}.keras"
-            + ("" if archive else f" (or {path.stem}.h5)")
-        )
+        rename = f"{path.stem}.keras" if archive else f"{path.stem}.h5"
+        return f"it looks like a {kind}, but saved models need a .keras or .h5 suffix; rename it to {rename}"
     return f"a saved model needs a .keras or .h5 suffix, and a factory a ':function' (e.g. {path.stem}.py:build_model)"
 
 
