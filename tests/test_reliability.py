@@ -240,6 +240,22 @@ def _flat_tile(root: Path, out: str) -> None:
     assert (root / "t.png").read_bytes().startswith(b"\x89PNG")
 
 
+def _text_npy(root: Path) -> None:
+    (root / "text.npy").write_text("hell\n")
+
+
+def _float16(root: Path) -> None:
+    labels = np.zeros((24, 24), dtype=np.float16)
+    labels[2:10, 2:10], labels[2:10, 11:20] = 1, 2
+    np.save(root / "f16.npy", labels)
+
+
+def _dust(root: Path) -> None:
+    labels = np.zeros((300, 300), dtype=np.int32)
+    labels.ravel()[: 10_001 * 2 : 2] = np.arange(1, 10_002)
+    np.save(root / "dust.npy", labels)
+
+
 def _zipped(root: Path) -> None:
     import zipfile
 
@@ -380,7 +396,7 @@ CASES: list[Case] = [
     Case(["weight-map", "--labels", "dir.png"], 2, "is not a regular file"),
     Case(["weight-map", "--labels", "fifo.dot"], 2, "is not a regular file"),
     Case(["weight-map", "--labels", "/dev/zero"], 2, "is not a regular file"),
-    Case(["weight-map", "--labels", "link.dot"], 2, "is not a readable .npy array"),
+    Case(["weight-map", "--labels", "link.dot"], 2, "is not a .npy array file"),
     Case(["weight-map", "--labels", "junk.npy"], 2, "is not a readable .npy array"),
     Case(["weight-map", "--labels", "two.npz"], 2, "holds several arrays"),
     Case(["weight-map", "--labels", "bool.npy"], 2, "must hold whole numbers"),
@@ -394,7 +410,13 @@ CASES: list[Case] = [
     Case(["weight-map", "--labels", "huge_ids.npy"], 0, "2 cells"),
     Case(["weight-map", "--labels", "whole_floats.npy"], 0, "2 cells"),
     Case(["weight-map", "--labels", "huge.npy"], 2, "above the limit", setup=_huge_labels),
-    Case(["weight-map", "--labels", "many.npy", "--sigma", "1e6"], 2, "use a smaller --sigma", setup=_many_cells),
+    Case(["weight-map", "--labels", "many.npy", "--sigma", "1e4"], 2, "use a smaller --sigma", setup=_many_cells),
+    # hostile review 7, 11, 16
+    Case(["weight-map", "--labels", "text.npy"], 2, "is not a .npy array file (no NumPy header)", setup=_text_npy),
+    Case(["weight-map", "--labels", "f16.npy"], 0, "2 cells", setup=_float16),
+    Case(["weight-map", "--labels", "dust.npy"], 2, "holds 10,001 cells, above the limit of 10,000", setup=_dust),
+    Case(["weight-map", "--demo", "--w0", "1e308"], 2, "--w0 must be at most 1e+06"),
+    Case(["weight-map", "--demo", "--sigma", "1e-300"], 2, "--sigma must be from 0.1 to 10000 pixels"),
     Case(["weight-map", "--demo", "--w0", "inf"], 2, "--w0 must be a finite number"),
     Case(["weight-map", "--demo", "--w0", "nan"], 2, "--w0 must be a finite number"),
     Case(["weight-map", "--demo", "--w0", "-1"], 2, "--w0 must be a finite number of at least 0"),
@@ -402,7 +424,7 @@ CASES: list[Case] = [
     Case(["weight-map", "--demo", "--sigma", "0"], 2, "--sigma must be a finite number greater than 0"),
     Case(["weight-map", "--demo", "--sigma", "inf"], 2, "--sigma must be a finite number"),
     Case(["weight-map", "--demo", "--sigma", "nan"], 2, "--sigma must be a finite number"),
-    Case(["weight-map", "--demo", "--sigma", "1e300"], 0, "sigma = 1e+300"),
+    Case(["weight-map", "--demo", "--sigma", "1e300"], 2, "--sigma must be from 0.1 to 10000 pixels"),
     Case(["weight-map", "--labels", "huge_ids.npy", "-o", "w.png"], 0, None, ("w.png",), _starts("w.png", b"\x89PNG")),
     Case(["weight-map", "--labels", "cells.npy", "-o", "w.jpg"], 2, "cannot tell the format"),
     Case(["weight-map", "--labels", "cells.npy", "-o", "/dev/full"], 2, "cannot tell the format from a name"),

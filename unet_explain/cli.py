@@ -404,7 +404,15 @@ def cmd_weight_map(args: argparse.Namespace) -> int:
             raise ConfigError("labels", f"{args.labels!r} is not a regular file; save the array with np.save")
         try:
             # Memory-mapped first, so that the shape is checked before a huge file is read.
+            with open(args.labels, "rb") as handle:
+                magic = handle.read(6)
+            if magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
+                raise ConfigError(
+                    "labels", f"{args.labels!r} is not a .npy array file (no NumPy header); save the array with np.save"
+                )
             labels = np.load(args.labels, mmap_mode="r", allow_pickle=False)
+        except ConfigError:
+            raise
         except (OSError, ValueError, EOFError) as err:
             why = getattr(err, "strerror", None) or str(err).splitlines()[0] if str(err) else type(err).__name__
             raise ConfigError("labels", f"{args.labels!r} is not a readable .npy array of cell ids ({why})") from None
@@ -594,8 +602,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("weight-map", cmd_weight_map, "The weight map of the paper's loss (equation 2), drawn.", False)
     p.add_argument("--demo", action="store_true", help="use a synthetic image of touching cells (no download)")
     p.add_argument("--labels", metavar="FILE.npy", help="a 2-D array of cell ids (0 = background) saved with numpy")
-    p.add_argument("--w0", type=float, default=10.0, help="weight of the border term (paper: 10)")
-    p.add_argument("--sigma", type=float, default=5.0, help="width of the border term in pixels (paper: about 5)")
+    p.add_argument("--w0", type=float, default=10.0, help="weight of the border term, 0 to 1e6 (paper: 10)")
+    p.add_argument(
+        "--sigma", type=float, default=5.0, help="width of the border term, 0.1 to 10000 pixels (paper: about 5)"
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="draw the map to FILE (.png, .svg or .pdf)")
 
     p = command(

@@ -42,8 +42,11 @@ The direct way keeps one distance image per cell and sorts them: memory of
 
 Memory is a few arrays of the image's size; time is the sum of the windows'
 areas, about ``cells x (cell size + 2R)^2``. That work is bounded
-(:data:`MAX_WINDOW_PIXELS`), and so is the image (:data:`MAX_PIXELS`); above
-either, the input is refused with a message saying what to change.
+(:data:`MAX_WINDOW_PIXELS`), and so are the image (:data:`MAX_PIXELS`) and the
+number of cells (:data:`MAX_CELLS`, counted before any distance is computed);
+above any, the input is refused with a message saying what to change. ``w0``
+is at most :data:`MAX_W0` and ``sigma`` between :data:`MIN_SIGMA` and
+:data:`MAX_SIGMA` pixels, so that no number overflows.
 """
 
 from __future__ import annotations
@@ -64,6 +67,11 @@ PAPER_SIGMA = 5.0
 MAX_PIXELS = 4096 * 4096
 #: Largest total area of the per-cell windows (see the module docstring): bounds the time, about 30 s.
 MAX_WINDOW_PIXELS = 1_500_000_000
+#: Most cells in one image: each costs a windowed distance transform (the paper's images hold hundreds).
+MAX_CELLS = 10_000
+#: Bounds of the border term's parameters (the paper: w0 = 10, sigma about 5 pixels).
+MAX_W0 = 1e6
+MIN_SIGMA, MAX_SIGMA = 0.1, 10_000.0
 #: Beyond ``CUTOFF * sigma`` the border term is below ``w0 * eps / 2`` (float64).
 CUTOFF = math.sqrt(2 * math.log(2 / float(np.finfo(np.float64).eps)))
 
@@ -108,6 +116,7 @@ def _check_labels(instance_labels: Any) -> np.ndarray:
     ):
         raise ConfigError("labels", f"must hold whole numbers (0 = background, k = cell k); got {labels.dtype}")
     if not np.issubdtype(labels.dtype, np.integer):
+        labels = labels.astype(np.float64)  # float16 would overflow comparing with 2**53
         whole = np.all(np.isfinite(labels)) and np.all(np.mod(labels, 1) == 0)
         if not whole or np.abs(labels).max() > 2**53:
             raise ConfigError(
@@ -147,8 +156,14 @@ def weight_map(
 
     if not (isinstance(w0, (int, float)) and math.isfinite(w0) and w0 >= 0):
         raise ConfigError("w0", f"must be a finite number of at least 0 (the paper: 10); got {w0}")
+    if w0 > MAX_W0:
+        raise ConfigError("w0", f"must be at most {MAX_W0:g} (the paper: 10); got {w0:g}")
     if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
         raise ConfigError("sigma", f"must be a finite number greater than 0 (the paper: about 5); got {sigma}")
+    if not MIN_SIGMA <= sigma <= MAX_SIGMA:
+        raise ConfigError(
+            "sigma", f"must be from {MIN_SIGMA:g} to {MAX_SIGMA:g} pixels (the paper: about 5); got {sigma:g}"
+        )
     labels = _check_labels(instance_labels)
     d1, d2 = nearest_two_distances(labels, sigma)
     with np.errstate(under="ignore"):
@@ -162,6 +177,13 @@ def nearest_two_distances(labels: np.ndarray, sigma: float) -> tuple[np.ndarray,
     from scipy import ndimage
 
     ids, dense = np.unique(labels, return_inverse=True)
+    cells = len(ids) - int(ids[0] == 0)
+    if cells > MAX_CELLS:
+        raise ConfigError(
+            "labels",
+            f"holds {cells:,} cells, above the limit of {MAX_CELLS:,} (each needs its own distance transform); "
+            "pass a crop with fewer cells",
+        )
     dense = dense.reshape(labels.shape)
     if ids[0] != 0:  # no background: dense ids must still start at 1 for find_objects
         dense = dense + 1
