@@ -437,6 +437,8 @@ CASES: list[Case] = [
     Case(["summary", "--max-memory", "1KiB"], 2, "above the memory budget of 1.0 KiB"),
     Case(["summary", "--max-memory", "lots"], 2, "--max-memory: must be a size such as 8GiB"),
     Case(["summary", "--max-memory", "0"], 2, "must be between 1 byte and 1 EiB"),
+    Case(["summary", "--max-memory", "-1GiB"], 2, "must be between 1 byte and 1 EiB; got '-1GiB'"),
+    Case(["summary", "--max-memory", "2EiB"], 2, "must be between 1 byte and 1 EiB; got '2EiB'"),
     Case(["verify", "--input-size", "570"], 2, "nearest valid sizes"),
     Case(["verify", "--depth", "9"], 2, "--depth must be between 1 and 6"),
     Case(["compare", "no-such-variant"], 2, "unknown variant 'no-such-variant'"),
@@ -880,3 +882,9 @@ def test_a_factory_that_exits_or_is_no_function_is_one_line(tmp_path, monkeypatc
     out, err = capsys.readouterr()
     assert code == (1 if name == "exits" else 2) and out == ""
     assert err.count("\n") == 1 and fragment in err and "Traceback" not in err
+
+
+def test_the_memory_grammar_reaches_the_limit_it_names():
+    from unet_explain.core.budget import parse_bytes
+
+    assert parse_bytes("1PiB") == 2**50 and parse_bytes("1EiB") == 2**60 and parse_bytes("1 PB") == 10**15

@@ -674,6 +674,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for i, arg in enumerate(argv[:-1]):
+        # argparse takes '-1GiB' for a flag; glued to its option it is a value, checked like any other
+        if arg == "--max-memory" and argv[i + 1][:1] == "-" and argv[i + 1][1:2].isdigit():
+            argv[i : i + 2] = [f"--max-memory={argv[i + 1]}"]
+            break
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version, or a usage error already reported in one line

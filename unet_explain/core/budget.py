@@ -36,6 +36,7 @@ _budget = DEFAULT_BUDGET
 
 _UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 10**3, "kib": 2**10, "m": 2**20, "mb": 10**6, "mib": 2**20}
 _UNITS |= {"g": 2**30, "gb": 10**9, "gib": 2**30, "t": 2**40, "tb": 10**12, "tib": 2**40}
+_UNITS |= {"p": 2**50, "pb": 10**15, "pib": 2**50, "e": 2**60, "eb": 10**18, "eib": 2**60}
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ def human_bytes(n: float) -> str:
 
 
 def parse_bytes(text: str) -> int:
-    """``"8GiB"``, ``"512M"``, ``"6 GB"`` or a plain number of bytes; K/M/G/T alone are binary units."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*", text.lower())
+    """``"8GiB"``, ``"512M"``, ``"6 GB"`` or a plain number of bytes; K/M/G/T/P/E alone are binary units."""
+    match = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*([kmgtpe]?i?b?)\s*", text.lower())
     if match is None or match.group(2) not in _UNITS:
         raise ConfigError("max_memory", f"must be a size such as 8GiB, 512MiB or 6GB; got {text!r}")
     value = float(match.group(1)) * _UNITS[match.group(2)]
