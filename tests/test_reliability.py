@@ -256,6 +256,14 @@ def _dust(root: Path) -> None:
     np.save(root / "dust.npy", labels)
 
 
+def _both_highlighted(root: Path, _: str) -> None:
+    from unet_explain.render.diagram import diagram
+
+    written = (root / "new.dot").read_text()
+    assert written.rstrip() == diagram(highlight="output,enc1").to_dot().rstrip()
+    assert written.rstrip() != diagram(highlight="enc1").to_dot().rstrip(), "the first --highlight was dropped"
+
+
 def _zipped(root: Path) -> None:
     import zipfile
 
@@ -473,6 +481,10 @@ CASES: list[Case] = [
     Case(["audit", "dir.keras"], 2, "is a folder, not a saved model file; give a .keras or .h5 file", setup=_folder),
     Case(["audit", "nothing-here"], 2, "no such file, and no ':function'"),
     Case(["audit", "os.path:join", "--in-channels", "0"], 2, "--in-channels"),
+    # hostile review 20
+    Case(["diagram", "-f", "text", "--theme", "dark"], 2, "the text U has none, drop it"),
+    Case(["diagram", "-f", "dot", "-o", "new.dot", "--highlight", "output", "--highlight", "enc1"], 0,
+         writes=("new.dot",), check=_both_highlighted),
     # docs build -d (hostile review 12, 20)
     Case(["docs", "build", "-d", "missing/site"], 2, "does not exist; create it first"),
     Case(["docs", "build", "-d", ""], 2, "-d '': the path is empty"),

@@ -186,6 +186,10 @@ def cmd_diagram(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     fmt = args.format
+    if args.highlight:  # repeated flags add up: --highlight output --highlight enc1
+        args.highlight = ",".join(args.highlight)
+    if fmt == "text" and args.theme != "light":
+        raise UNetExplainError("--theme colours the drawn diagram (png, svg, pdf, dot); the text U has none, drop it")
     if args.layers and (args.highlight or args.theme != "light"):
         raise UNetExplainError("--highlight and --theme style the U diagram; --layers draws Keras's graph, drop one")
     if fmt == "text":
@@ -516,8 +520,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--highlight",
+        action="append",
         metavar="STAGE[,STAGE...]",
-        help="draw these stages (enc1..encD, bottleneck, decD..dec1, output) in full colour, the rest muted",
+        help="(repeatable) draw these stages (enc1..encD, bottleneck, decD..dec1, output) in full colour, the rest muted",
     )
     p.add_argument(
         "--theme",
