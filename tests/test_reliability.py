@@ -483,8 +483,12 @@ CASES: list[Case] = [
     Case(["audit", "os.path:join", "--in-channels", "0"], 2, "--in-channels"),
     # hostile review 20
     Case(["diagram", "-f", "text", "--theme", "dark"], 2, "the text U has none, drop it"),
-    Case(["diagram", "-f", "dot", "-o", "new.dot", "--highlight", "output", "--highlight", "enc1"], 0,
-         writes=("new.dot",), check=_both_highlighted),
+    Case(
+        ["diagram", "-f", "dot", "-o", "new.dot", "--highlight", "output", "--highlight", "enc1"],
+        0,
+        writes=("new.dot",),
+        check=_both_highlighted,
+    ),
     # docs build -d (hostile review 12, 20)
     Case(["docs", "build", "-d", "missing/site"], 2, "does not exist; create it first"),
     Case(["docs", "build", "-d", ""], 2, "-d '': the path is empty"),

@@ -522,7 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--highlight",
         action="append",
         metavar="STAGE[,STAGE...]",
-        help="draw these stages (enc1..encD, bottleneck, decD..dec1, output) in full colour, the rest muted; repeatable",
+        help="draw these stages (enc1..encD, bottleneck, decD..dec1, output) in colour, the rest muted (repeatable)",
     )
     p.add_argument(
         "--theme",
