@@ -481,6 +481,11 @@ CASES: list[Case] = [
     Case(["audit", "dir.keras"], 2, "is a folder, not a saved model file; give a .keras or .h5 file", setup=_folder),
     Case(["audit", "nothing-here"], 2, "no such file, and no ':function'"),
     Case(["audit", "os.path:join", "--in-channels", "0"], 2, "--in-channels"),
+    # hostile review 21: plurals, thousands separators, SI prefixes past T
+    Case(["tile", "--image", "388x388"], 0, "1 row x 1 column = 1 tile"),
+    Case(["tile", "--image", "100000x100000", "--tile", "188"], 0, "625,000,000 tiles"),
+    Case(["table", "--base-filters", "1"], 0, "1 base filter, padding"),
+    Case(["tile", "--image", "100000x100000"], 0, "P multiply-accumulates"),
     # hostile review 20
     Case(["diagram", "-f", "text", "--theme", "dark"], 2, "the text U has none, drop it"),
     Case(

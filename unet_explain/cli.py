@@ -430,7 +430,7 @@ def cmd_weight_map(args: argparse.Namespace) -> int:
     peak = np.unravel_index(int(border.argmax()), border.shape)
     cell = labels > 0
     cells = len(np.unique(labels[cell]))
-    print(f"Weight map of {source}: {labels.shape[0]}x{labels.shape[1]} pixels, {cells} cell{'s' * (cells != 1)}")
+    print(f"Weight map of {source}: {labels.shape[0]}x{labels.shape[1]} pixels, {cells:,} cell{'s' * (cells != 1)}")
     background = f"{weights.class_term[~cell].min():.3f}" if (~cell).any() else "none (no background pixel)"
     print(f"  class balance w_c: background {background}, cells {weights.class_term[cell].max():.3f}")
     print(

@@ -67,8 +67,9 @@ class UNetConfig:
         """One line naming every setting."""
         h, w = self.input_size
         return (
-            f"input {h}x{w}x{self.in_channels}, {self.num_classes} classes, depth {self.depth}, "
-            f"{self.base_filters} base filters, padding {self.padding}"
+            f"input {h}x{w}x{self.in_channels}, {self.num_classes} class{'es' * (self.num_classes != 1)}, "
+            f"depth {self.depth}, {self.base_filters} base filter{'s' * (self.base_filters != 1)}, "
+            f"padding {self.padding}"
         )
 
 

@@ -48,7 +48,7 @@ def count(n: int) -> str:
 
 def si(n: float, unit: str = "") -> str:
     """Decimal SI prefix, 2 decimals for G and M: ``150428424448`` -> ``"150.43 G"``."""
-    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+    for factor, prefix in ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if n >= factor:
             return f"{n / factor:.2f} {prefix}{unit}"
     return f"{n:g} {unit}".rstrip() if unit else f"{n:g}"

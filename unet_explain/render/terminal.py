@@ -165,7 +165,12 @@ def tile_table(plan: TilePlan, spec: UNetSpec) -> Table:
     ch, cw = plan.computed_size
     table.add_row("input tile -> output tile", f"{nh}x{nw} -> {mh}x{mw}")
     table.add_row("context margin", f"{plan.margin[0]} px above and below, {plan.margin[1]} px left and right")
-    table.add_row("grid", f"{plan.grid[0]} rows x {plan.grid[1]} columns = {plan.tiles} tiles")
+    rows, columns, tiles = plan.grid[0], plan.grid[1], plan.tiles
+    table.add_row(
+        "grid",
+        f"{rows:,} row{'s' * (rows != 1)} x {columns:,} column{'s' * (columns != 1)} = "
+        f"{tiles:,} tile{'s' * (tiles != 1)}",
+    )
     table.add_row(
         "mirror padding",
         f"top {plan.pad_before[0]}, bottom {plan.pad_after[0]}, left {plan.pad_before[1]}, right {plan.pad_after[1]}",
@@ -174,7 +179,7 @@ def tile_table(plan: TilePlan, spec: UNetSpec) -> Table:
     table.add_row("output computed", f"{ch}x{cw}, of which {h}x{w} inside the image ({plan.useful_fraction:.1%})")
     table.add_row(
         "compute",
-        f"{plan.tiles} tiles x {fmt.si(plan.macs_per_tile)} = {fmt.si(plan.total_macs)} multiply-accumulates",
+        f"{tiles:,} tile{'s' * (tiles != 1)} x {fmt.si(plan.macs_per_tile)} = {fmt.si(plan.total_macs)} multiply-accumulates",
     )
     return table
 
