@@ -179,7 +179,8 @@ def tile_table(plan: TilePlan, spec: UNetSpec) -> Table:
     table.add_row("output computed", f"{ch}x{cw}, of which {h}x{w} inside the image ({plan.useful_fraction:.1%})")
     table.add_row(
         "compute",
-        f"{tiles:,} tile{'s' * (tiles != 1)} x {fmt.si(plan.macs_per_tile)} = {fmt.si(plan.total_macs)} multiply-accumulates",
+        f"{tiles:,} tile{'s' * (tiles != 1)} x {fmt.si(plan.macs_per_tile)} = "
+        f"{fmt.si(plan.total_macs)} multiply-accumulates",
     )
     return table
 
