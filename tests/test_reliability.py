@@ -486,6 +486,7 @@ CASES: list[Case] = [
     Case(["tile", "--image", "100000x100000", "--tile", "188"], 0, "625,000,000 tiles"),
     Case(["table", "--base-filters", "1"], 0, "1 base filter, padding"),
     Case(["tile", "--image", "100000x100000"], 0, "P multiply-accumulates"),
+    Case(["table", "extra"], 2, "unrecognized arguments: extra (see 'unet-explain table --help')"),
     # hostile review 20
     Case(["diagram", "-f", "text", "--theme", "dark"], 2, "the text U has none, drop it"),
     Case(

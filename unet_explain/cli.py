@@ -686,7 +686,9 @@ def _run_command(argv: Sequence[str] | None) -> int:
             argv[i : i + 2] = [f"--max-memory={argv[i + 1]}"]
             break
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # named by the command's own parser, so the advice is 'unet-explain table --help'
+            _command_parser(parser, getattr(args, "command", None)).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exit_:  # --help, --version, or a usage error already reported in one line
         return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 2
     if getattr(args, "handler", None) is None:
@@ -734,6 +736,14 @@ def _is_rich_broken_pipe(exit_: SystemExit) -> bool:
     while frame is not None and frame.tb_next is not None:
         frame = frame.tb_next
     return frame is not None and frame.tb_frame.f_code.co_name == "on_broken_pipe"
+
+
+def _command_parser(parser: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    return parser
 
 
 def _command_names(parser: argparse.ArgumentParser) -> list[str]:
