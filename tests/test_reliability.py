@@ -487,6 +487,7 @@ CASES: list[Case] = [
     Case(["table", "--base-filters", "1"], 0, "1 base filter, padding"),
     Case(["tile", "--image", "100000x100000"], 0, "P multiply-accumulates"),
     Case(["table", "extra"], 2, "unrecognized arguments: extra (see 'unet-explain table --help')"),
+    Case(["tile", "--image", "2000x1500", "--padding", "same"], 2, "572 is the default tile, pass --tile"),
     # hostile review 20
     Case(["diagram", "-f", "text", "--theme", "dark"], 2, "the text U has none, drop it"),
     Case(

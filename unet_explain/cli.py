@@ -298,7 +298,13 @@ def cmd_tile(args: argparse.Namespace) -> int:
         except ConfigError as err:
             raise ConfigError("tile", err.detail) from None
     else:
-        config = config_from_args(args)
+        try:
+            config = config_from_args(args)
+        except ConfigError as err:
+            if err.argument != "input_size" or args.input_size is not None:
+                raise
+            # On tile the input size is spelled --tile.
+            raise ConfigError("tile", err.detail.replace("pass --input-size", "pass --tile")) from None
     spec = build_spec(config)
     plan = plan_tiles(args.image, spec)
     if args.format == "json":
