@@ -111,9 +111,7 @@ def tiling_figure(plan: TilePlan, theme: str = "light") -> Any:
     height = head + ax_h + foot
     fig = Figure(figsize=(WIDTH_IN, height), dpi=100)
     ax = fig.add_axes((0.9 / WIDTH_IN, foot / height, ax_w / WIDTH_IN, ax_h / height))
-    ax.add_patch(
-        Rectangle((0, 0), pw, ph, facecolor=c["border"], hatch="////", edgecolor=c["border_hatch"], lw=0)
-    )
+    ax.add_patch(Rectangle((0, 0), pw, ph, facecolor=c["border"], hatch="////", edgecolor=c["border_hatch"], lw=0))
     ax.add_patch(Rectangle((left, top), w, h, facecolor=c["image"], edgecolor=c["image_edge"], lw=1.8))
     rows, cols = plan.grid
     row_step, col_step = grid_step(rows), grid_step(cols)
