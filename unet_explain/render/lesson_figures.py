@@ -513,8 +513,21 @@ def _crop_alt(spec: UNetSpec) -> str:
 # --- overlap tiles -------------------------------------------------------------------------------------------
 
 
-def _texture(height: int, width: int) -> Any:
-    """A deterministic image of round 'cells' on a gradient, so that a mirrored border is easy to see."""
+def _soft_box(yy: Any, xx: Any, box: tuple[float, float, float, float], soft: float) -> Any:
+    """1 inside ``(top, bottom, left, right)``, 0 outside, with a ramp ``soft`` px wide (no jagged edges)."""
+    import numpy as np
+
+    top, bottom, left, right = box
+    inside = np.minimum(np.minimum(yy - top, bottom - yy), np.minimum(xx - left, right - xx))
+    return np.clip(inside / soft + 0.5, 0.0, 1.0)
+
+
+def _texture(height: int, width: int, margin: int, soft: float = 1.0) -> Any:
+    """A deterministic image of round 'cells' on a gradient, with an "F" near the left edge.
+
+    The "F" sits within ``margin`` px of the left edge (when there is a margin), so the mirrored border shows
+    it whole and flipped; its edges ramp over ``soft`` px so that a shrunken picture stays smooth.
+    """
     import numpy as np
 
     rng = np.random.default_rng(2015)
@@ -527,9 +540,21 @@ def _texture(height: int, width: int) -> Any:
     ):
         r = radius * k
         img += 0.55 * np.exp(-((((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (r / 2) ** 2)) ** 2))
-    # One big letter-like bar near the left edge makes the reflection obvious.
-    img[int(height * 0.15) : int(height * 0.85), : max(int(width * 0.03), 1)] += 0.6
-    img[int(height * 0.15) : int(height * 0.25), : max(int(width * 0.12), 2)] += 0.6
+    # The "F": a stem and two arms pointing right, so that its reflection points left.
+    f_w = 0.7 * margin if margin > 0 else 0.12 * width
+    f_w = max(min(f_w, 0.25 * width), 3.0)
+    f_h = min(1.5 * f_w, 0.6 * height)
+    x0 = 0.12 * margin if margin > 0 else 0.05 * width
+    y0 = (height - f_h) / 2
+    bar = max(f_w * 0.28, 1.0)
+    letter = np.maximum.reduce(
+        [
+            _soft_box(yy, xx, (y0, y0 + f_h, x0, x0 + bar), soft),
+            _soft_box(yy, xx, (y0, y0 + bar, x0, x0 + f_w), soft),
+            _soft_box(yy, xx, (y0 + 0.42 * f_h, y0 + 0.42 * f_h + bar, x0, x0 + 0.7 * f_w), soft),
+        ]
+    )
+    img = img * (1 - letter) + 1.35 * letter
     return np.clip(img, 0, 1.4)
 
 
@@ -551,11 +576,13 @@ def _tiles_draw(spec: UNetSpec, theme: str) -> Any:
     bottom, right = plan.pad_after
     (o1r, o1c), (o2r, o2c) = plan.input_origins()[:2]
     overlap = nw - (o2c - o1c)
-    image = _texture(h, w)
+    ph, pw = h + top + bottom, w + left + right
+    # Shrink by averaging stride x stride blocks (not by skipping pixels), drawn with bilinear interpolation.
+    stride = max(1, int(np.ceil(max(ph, pw) / 320)))
+    image = _texture(h, w, plan.margin[1], soft=float(stride))
     padded = np.pad(image, ((top, bottom), (left, right)), mode="reflect")
-    ph, pw = padded.shape
-    stride = max(1, int(np.ceil(max(ph, pw) / 240)))
-    shown = padded[::stride, ::stride]
+    bh, bw = ph // stride, pw // stride
+    shown = padded[: bh * stride, : bw * stride].reshape(bh, stride, bw, stride).mean(axis=(1, 3))
 
     same = spec.config.padding == "same"
     if same or overlap <= 0:
@@ -569,6 +596,7 @@ def _tiles_draw(spec: UNetSpec, theme: str) -> Any:
             f"input tiles {_size(plan.input_tile)} → output tiles {_size(plan.output_tile)}",
             f"neighbours overlap by {overlap} px = 2 x {plan.margin[1]} px of context",
             f"outside the image: {plan.margin[1]} px mirrored from it, so edge pixels get context too",
+            'the "F" near the left edge appears flipped in the mirrored border: a mirror, not new content',
         ]
         text = [line for raw in text for line in _wrap(raw, 66)]
     img_w_in = WIDTH_IN * 0.94
@@ -577,7 +605,7 @@ def _tiles_draw(spec: UNetSpec, theme: str) -> Any:
     height = head_in + img_h_in + text_in
     fig = _new_figure(theme, height)
     ax = fig.add_axes((0.03, text_in / height, 0.94, img_h_in / height))
-    ax.imshow(shown, cmap="gray", extent=(0, pw, ph, 0), interpolation="nearest", vmin=0, vmax=1.4)
+    ax.imshow(shown, cmap="gray", extent=(0, bw * stride, bh * stride, 0), interpolation="bilinear", vmin=0, vmax=1.4)
     ax.set_xlim(0, pw)
     ax.set_ylim(ph, 0)
     ax.axis("off")
@@ -615,7 +643,7 @@ def _tiles_draw(spec: UNetSpec, theme: str) -> Any:
     if left > 0:
         ax.text(
             left / 2,
-            top + h / 2,
+            top + h * 0.84,
             "mirrored",
             ha="center",
             va="center",
@@ -644,7 +672,8 @@ def _tiles_alt(spec: UNetSpec) -> str:
     return (
         f"Two neighbouring {_size(plan.input_tile)} input tiles over a {_size(plan.image_size)} image, each labelling "
         f"a {_size(plan.output_tile)} output tile; they overlap by {overlap} px, twice the {plan.margin[1]} px context "
-        f"margin, and the image is mirrored by {plan.margin[1]} px beyond its edge."
+        f"margin, and the image is mirrored by {plan.margin[1]} px beyond its edge"
+        + (': an "F" near the left edge appears flipped in the mirrored border.' if plan.margin[1] else ".")
     )
 
 
