@@ -890,7 +890,8 @@ def _trace_draw(spec: UNetSpec, theme: str) -> Any:
     title = f"{_size(spec.config.input_size)} → {_size(bottom.out_size)} → {_size(out)}"
     fig.text(0.02, 0.975, f"Side length, layer by layer: {title}", va="top", fontweight="bold", fontsize=FONT_PT)
     if spec.config.padding == "valid":
-        lost = f"lost on the way: {_px(tuple(i - o for i, o in zip(spec.config.input_size, out, strict=True)))}"
+        (ih, iw), (oh, ow) = spec.config.input_size, out
+        lost = f"lost on the way: {_px((ih - oh, iw - ow))}"
         note = f"{lost} = 2 x the context margin of {_px(spec.totals.context_margin)}"
     else:
         note = "padding 'same': convolutions keep the size; only pooling and up-convolution change it"
