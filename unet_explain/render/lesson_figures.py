@@ -869,7 +869,7 @@ def _trace_draw(spec: UNetSpec, theme: str) -> Any:
             transform=ax.get_xaxis_transform(),
             ha="right",
             va="top",
-            fontsize=10,
+            fontsize=11 if len(spans) <= 12 else 9.5,
             rotation=40,
             rotation_mode="anchor",
         )
@@ -882,7 +882,7 @@ def _trace_draw(spec: UNetSpec, theme: str) -> Any:
             str(end[0]) if square else f"{end[0]}\n{end[1]}",
             ha="center",
             va="bottom",
-            fontsize=10 if len(spans) <= 12 else 8,
+            fontsize=11 if len(spans) <= 12 else 8.5,
             color=c["fg"],
             linespacing=1.0,
             fontweight="bold" if name == names.BOTTLENECK else "normal",
@@ -899,7 +899,7 @@ def _trace_draw(spec: UNetSpec, theme: str) -> Any:
     legend = "■ input  ● 3x3 conv  ▼ 2x2 max-pool  ▲ 2x2 up-conv  ◆ output; numbers: each stage's output size"
     if not square:
         legend = legend.replace("numbers:", "numbers (rows over columns):")
-    fig.text(0.02, 0.03, "\n".join(_wrap(legend, 66)), va="bottom", fontsize=10.5, color=c["muted"])
+    fig.text(0.02, 0.03, "\n".join(_wrap(legend, 66)), va="bottom", fontsize=11, color=c["muted"])
     return fig
 
 
@@ -946,7 +946,7 @@ def _levels_draw(spec: UNetSpec, theme: str) -> Any:
             "bottle-\nneck" if hot else stage.name,
             ha="center",
             va="center",
-            fontsize=10.5,
+            fontsize=11,
             fontweight="bold" if hot else "normal",
             linespacing=1.0,
         )
@@ -1030,7 +1030,7 @@ def _costs_draw(spec: UNetSpec, theme: str) -> Any:
     panel_h = 1.75
     height = 0.55 + 3 * (panel_h + 0.45) + 0.75
     fig = _new_figure(theme, height)
-    small = 9 if n > 12 else 10
+    small = 9 if n > 12 else 11
     xs = list(range(n))
     for k, (_, values, heading, fmt) in enumerate(panels):
         y0 = height - 0.55 - (k + 1) * (panel_h + 0.45) + 0.05
@@ -1075,7 +1075,7 @@ def _costs_draw(spec: UNetSpec, theme: str) -> Any:
         0.06 / height,
         "linear scales; the colours: contracting, bottleneck, expansive, output",
         va="bottom",
-        fontsize=10.5,
+        fontsize=11,
         color=c["muted"],
     )
     return fig
