@@ -251,3 +251,10 @@ def test_tiles_figure_mirrors_an_f_and_says_so():
     assert rows.any() and not np.array_equal(rows, rows[:, ::-1])
     assert '"F" near the left edge appears flipped' in texts(svg_of("tiles", "paper")).replace("\n", " ")
     assert "flipped" in LESSON_FIGURES["tiles"].alt(build_spec(UNetConfig()))
+
+
+def test_tiles_figure_of_a_huge_tile_is_drawn_on_the_display_grid():
+    """A 100,000-pixel tile (depth 1) still gets its two-tile picture: the image is sampled, never built whole."""
+    spec = build_spec(UNetConfig(input_size=100_000, depth=1))
+    svg = LESSON_FIGURES["tiles"](spec, "light")
+    assert "100000x100000" in texts(svg)

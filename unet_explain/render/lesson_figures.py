@@ -522,16 +522,18 @@ def _soft_box(yy: Any, xx: Any, box: tuple[float, float, float, float], soft: fl
     return np.clip(inside / soft + 0.5, 0.0, 1.0)
 
 
-def _texture(height: int, width: int, margin: int, soft: float = 1.0) -> Any:
+def _texture(height: int, width: int, margin: int, soft: float = 1.0, step: int = 1) -> Any:
     """A deterministic image of round 'cells' on a gradient, with an "F" near the left edge.
 
     The "F" sits within ``margin`` px of the left edge (when there is a margin), so the mirrored border shows
-    it whole and flipped; its edges ramp over ``soft`` px so that a shrunken picture stays smooth.
+    it whole and flipped; its edges ramp over ``soft`` px so that a shrunken picture stays smooth. With
+    ``step`` > 1 the image is sampled at every ``step``-th pixel only (the picture shows it shrunk anyway),
+    so a tile of any size costs the same to draw.
     """
     import numpy as np
 
     rng = np.random.default_rng(2015)
-    yy, xx = np.mgrid[0:height, 0:width].astype(float)
+    yy, xx = (np.mgrid[0:height:step, 0:width:step] + (step - 1) / 2).astype(float)
     img = 0.25 + 0.25 * xx / max(width - 1, 1) + 0.1 * yy / max(height - 1, 1)
     radius = max(min(height, width) / 14, 2.0)
     count = max(int(height * width / (radius * radius * 9)), 6)
@@ -559,10 +561,13 @@ def _texture(height: int, width: int, margin: int, soft: float = 1.0) -> Any:
 
 
 def _tiles_plan(spec: UNetSpec) -> Any:
+    from unet_explain.core.arithmetic import MAX_SIDE
     from unet_explain.core.tiling import plan_tiles
 
     out = spec.totals.output_size
-    return plan_tiles((max(out[0], 2), max(2 * out[1], 2)), spec)
+    # Two output tiles side by side, within the largest image the planner takes (a huge tile still gets a
+    # second, narrower tile beside it).
+    return plan_tiles((max(out[0], 2), min(max(2 * out[1], 2), MAX_SIDE)), spec)
 
 
 def _tiles_draw(spec: UNetSpec, theme: str) -> Any:
@@ -579,10 +584,22 @@ def _tiles_draw(spec: UNetSpec, theme: str) -> Any:
     ph, pw = h + top + bottom, w + left + right
     # Shrink by averaging stride x stride blocks (not by skipping pixels), drawn with bilinear interpolation.
     stride = max(1, int(np.ceil(max(ph, pw) / 320)))
-    image = _texture(h, w, plan.margin[1], soft=float(stride))
-    padded = np.pad(image, ((top, bottom), (left, right)), mode="reflect")
-    bh, bw = ph // stride, pw // stride
-    shown = padded[: bh * stride, : bw * stride].reshape(bh, stride, bw, stride).mean(axis=(1, 3))
+    if stride <= 4:
+        image = _texture(h, w, plan.margin[1], soft=float(stride))
+        padded = np.pad(image, ((top, bottom), (left, right)), mode="reflect")
+        bh, bw = ph // stride, pw // stride
+        shown = padded[: bh * stride, : bw * stride].reshape(bh, stride, bw, stride).mean(axis=(1, 3))
+    else:
+        # A large tile: sample the image on the display grid (about 320 px across) and mirror it there,
+        # so that memory and time stay bounded whatever the tile (a full-size image of a 20000 px tile
+        # would need tens of GiB).
+        image = _texture(h, w, plan.margin[1], soft=float(stride), step=stride)
+
+        def cells(n: int) -> int:
+            return int(min(round(n / stride), image.shape[0] - 1, image.shape[1] - 1))
+
+        shown = np.pad(image, ((cells(top), cells(bottom)), (cells(left), cells(right))), mode="reflect")
+        bh, bw = shown.shape
 
     same = spec.config.padding == "same"
     if same or overlap <= 0:
