@@ -687,7 +687,7 @@ def _tiling_svg(words: list[str], site: Site, theme: str) -> bytes:
 
     image, rest = _tiling_args(words)
     with _matplotlib_theme(theme):
-        return figure_bytes(plan_tiles(image, spec_for(rest, site)), "svg")
+        return figure_bytes(plan_tiles(image, spec_for(rest, site)), "svg", theme)
 
 
 def _weight_map_png(words: list[str], site: Site, theme: str) -> bytes:
