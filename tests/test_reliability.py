@@ -488,6 +488,7 @@ CASES: list[Case] = [
     Case(["tile", "--image", "100000x100000"], 0, "P multiply-accumulates"),
     Case(["table", "extra"], 2, "unrecognized arguments: extra (see 'unet-explain table --help')"),
     Case(["tile", "--image", "2000x1500", "--padding", "same"], 2, "572 is the default tile, pass --tile"),
+    Case(["receptive-field"], 0, "no one pixel reaches both", check=_stdout_has("context margin")),
     # hostile review 20
     Case(["diagram", "-f", "text", "--theme", "dark"], 2, "the text U has none, drop it"),
     Case(

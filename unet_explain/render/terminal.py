@@ -121,9 +121,15 @@ def field_tables(report: FieldReport, spec: UNetSpec) -> Group:
     summary.add_row("exact, largest", str(rows.largest), str(cols.largest))
     summary.add_row("output positions by field size", spread(rows), spread(cols))
     summary.add_row(
-        "reach around the pixel's position",
+        "farthest reach before .. after, over all positions (no one pixel reaches both)",
         f"{rows.offset_min:+d} .. {rows.offset_max:+d}",
         f"{cols.offset_min:+d} .. {cols.offset_max:+d}",
+    )
+    margin = spec.totals.context_margin
+    summary.add_row(
+        "context margin per side: input beyond the output tile (table, tile)",
+        str(margin[0]),
+        str(margin[1]),
     )
     summary.add_row("textbook recursion", str(report.textbook), str(report.textbook), style="dim")
 
