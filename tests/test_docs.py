@@ -16,6 +16,7 @@ from unet_explain import UNetConfig, build_spec
 from unet_explain.cli import build_parser
 from unet_explain.docs import generate
 from unet_explain.docs.site import build_site
+from unet_explain.errors import UNetExplainError
 from unet_explain.render.formatting import count, si
 from unet_explain.render.text_formats import to_markdown
 
@@ -220,6 +221,24 @@ def test_size_tokens_keep_examples_true_on_any_site(tmp_path):
         cache = generate.Cache(tmp_path, generate.Site(flags=flags))
         assert str(bad) in generate.expand("{{ size-break @input-2 }}", "i.md", cache)
         assert generate.expand("{{ value config.input_size | side --input-size @next }}", "i.md", cache) == str(nxt)
+
+
+def test_size_listings_do_not_inherit_the_sites_input_size(tmp_path):
+    # 508 is invalid with padding "same"; the listing needs no input size, so it must not fail.
+    site = generate.Site(flags=generate.site_flags(UNetConfig(input_size=508, in_channels=3)))
+    cache = generate.Cache(tmp_path, site)
+    page = (generate.PACKAGE_DIR.parent / "docs/walkthrough/tiling.md").read_text(encoding="utf-8")
+    section = page.split('## With padding "same"')[1].split("??? question")[0]
+    text = generate.expand(section, "walkthrough/tiling.md", cache)
+    assert "$ unet-explain sizes --min 500 --max 600 --padding same\n" in text
+    assert "--input-size" not in text and "error" not in text.lower()
+    for side in (512, 528, 544, 560, 576, 592):
+        assert f"| {side} " in text
+    listing = generate.expand("{{ sizes --min 500 --max 600 --padding same }}", "i.md", cache)
+    assert "| 512 | 512 | 0 | 32 |" in listing
+    # a size given in the placeholder itself is still checked
+    with pytest.raises(UNetExplainError):
+        generate.expand("{{ sizes --min 1 --max 9 --padding same --input-size 508 }}", "i.md", cache)
 
 
 # --- the derivations, in general form, against the spec --------------------------------

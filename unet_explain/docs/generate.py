@@ -179,12 +179,22 @@ def config_from_flags(words: list[str]) -> UNetConfig:
     return config_from_args(args)
 
 
-def with_site(words: list[str], site: Site) -> list[str]:
-    """A placeholder's flags on top of the site's; ``--paper`` drops the site's flags."""
+# Site flags a command does not inherit: ``sizes`` depends on the depth and the padding only; it
+# needs no input size (and the site's may be invalid under the placeholder's own flags, e.g. 508
+# with --padding same).
+NOT_INHERITED = {"sizes": frozenset({"--input-size", "--in-channels", "--num-classes", "--base-filters"})}
+
+
+def with_site(words: list[str], site: Site, command: str = "") -> list[str]:
+    """A placeholder's flags on top of the site's; ``--paper`` drops the site's flags.
+
+    ``command`` names the CLI command the flags are for; the site flags it does not
+    inherit (:data:`NOT_INHERITED`) are left out.
+    """
     words = _size_tokens(words, site)
     if PAPER_MARK in words:
         return [w for w in words if w != PAPER_MARK]
-    given = {w.split("=", 1)[0] for w in words if w.startswith("--")}
+    given = {w.split("=", 1)[0] for w in words if w.startswith("--")} | NOT_INHERITED.get(command, frozenset())
     pairs = zip(site.flags[::2], site.flags[1::2], strict=True)
     return [w for flag, value in pairs if flag not in given for w in (flag, value)] + words
 
@@ -274,7 +284,7 @@ def console(words: list[str], site: Site) -> str:
 
     words = _size_tokens(words, site)
     if words and _takes_config(words[0]):
-        words = [words[0], *with_site(words[1:], site)]
+        words = [words[0], *with_site(words[1:], site, words[0])]
     else:
         words = [w for w in words if w != PAPER_MARK]
     recorder = _Recorder()
@@ -325,8 +335,21 @@ def sizes(words: list[str], site: Site) -> str:
     parser.add_argument("--min", type=int, required=True)
     parser.add_argument("--max", type=int, required=True)
     args, rest = parser.parse_known_args(_size_tokens(words, site))
-    config = config_from_flags(with_site(rest, site))
-    found = valid_size_table(args.min, args.max, depth=config.depth, padding=config.padding)
+    # The same rules as ``unet-explain sizes``: no input size needed, the site's is not inherited.
+    from unet_explain.cli import config_from_args
+    from unet_explain.config import validate_settings
+
+    try:
+        flags, unknown = _config_parser().parse_known_args(with_site(rest, site, "sizes"))
+    except argparse.ArgumentError as err:
+        raise PlaceholderError(str(err)) from None
+    if unknown:
+        raise PlaceholderError(f"unknown words {unknown}")
+    if flags.input_size is not None:
+        config_from_args(flags)  # a given size is still checked
+    settings = UNetConfig().as_dict() | {k: v for k, v in vars(flags).items() if v is not None}
+    validate_settings(*(settings[k] for k in ("depth", "in_channels", "num_classes", "base_filters", "padding")))
+    found = valid_size_table(args.min, args.max, depth=settings["depth"], padding=settings["padding"])
     lines = [
         "| Input tile | Output map | Context margin per side | Entering the bottleneck |",
         "|---:|---:|---:|---:|",
