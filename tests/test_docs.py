@@ -230,7 +230,7 @@ def test_size_listings_do_not_inherit_the_sites_input_size(tmp_path):
     page = (generate.PACKAGE_DIR.parent / "docs/walkthrough/tiling.md").read_text(encoding="utf-8")
     section = page.split('## With padding "same"')[1].split("??? question")[0]
     text = generate.expand(section, "walkthrough/tiling.md", cache)
-    assert "$ unet-explain sizes --min 500 --max 600 --padding same\n" in text
+    assert "$ unet-explain sizes --min 500 --max 600 --padding same</code>" in text
     assert "--input-size" not in text and "error" not in text.lower()
     for side in (512, 528, 544, 560, 576, 592):
         assert f"| {side} " in text
@@ -300,12 +300,18 @@ def test_source_is_read_from_the_package_not_pasted(cache):
 def test_figures_come_in_light_and_dark_and_open_at_full_size(cache):
     text = generate.expand("{{ diagram --highlight enc1,decD --depth 2 --input-size 188 }}", "walkthrough/x.md", cache)
     assert text.count("<img ") == 2 and "#only-light" in text and "#only-dark" in text
-    assert re.search(r'<a class="unet-figure-link" href="\.\./\.\./assets/generated/diagram-\w+-dark\.svg"', text)
+    # a tap opens the figure's own viewer page (not the bare drawing), in the drawing's scheme
+    assert re.search(r'<a class="unet-figure-link" href="\.\./\.\./assets/generated/diagram-\w+-dark\.html"', text)
+    assert 'class="unet-figure-scroll"' in text  # the U scrolls in its own box where it is kept readable
     index = generate.expand("{{ diagram }}", "walkthrough/index.md", cache)
     assert 'src="../assets/generated/diagram-' in index
     assert "highlighted: enc1, dec2" in text
     light, dark = generate.figures_in("{{ diagram --highlight enc1 }}", cache)
     assert (light.theme, dark.theme) == ("light", "dark") and light.path.read_bytes() != dark.path.read_bytes()
+    viewer = generate.viewer_html(dark)
+    assert dark.viewer_uri.endswith("-dark.html") and f'src="{Path(dark.uri).name}"' in viewer
+    assert 'name="viewport" content="width=device-width' in viewer and "background: #1e2029" in viewer
+    assert "#ffffff" in generate.viewer_html(light)
 
 
 # --- folder safety ------------------------------------------------------------------

@@ -651,6 +651,54 @@ class Asset:
     theme: str = "light"
     """``light`` or ``dark``: the colour scheme it is drawn for."""
 
+    @property
+    def viewer_uri(self) -> str:
+        """The page that shows the figure enlarged (``...-dark.svg`` -> ``...-dark.html``)."""
+        return posixpath.splitext(self.uri)[0] + ".html"
+
+
+# The background of the enlarged view: Material's own page colours for its two schemes
+# (default: white; slate: hsl(232, 15%, 14%)), so a dark drawing (transparent, light text) stays readable.
+VIEWER_COLOURS = {"light": ("#ffffff", "#000000de", "#3f51b5"), "dark": ("#1e2029", "#e2e4e9", "#9fa8da")}
+
+
+def viewer_html(asset: Asset) -> str:
+    """A small page showing one figure at its natural size: scrollable, pinch-zoomable, with a way back.
+
+    The bare SVG would open on the browser's white canvas, zoomed out to fit a phone;
+    this page keeps the drawing's own size and the theme's background.
+    """
+    background, text, link = VIEWER_COLOURS[asset.theme]
+    name = posixpath.basename(asset.uri)
+    alt = html.escape(asset.alt)
+    home = "../" * (ASSET_DIR.count("/") + 1)  # the site's home, if there is no page to go back to
+    back = "if (history.length > 1) { history.back(); return false; }"
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="{asset.theme}">
+<title>{alt}</title>
+<style>
+html, body {{ margin: 0; background: {background}; color: {text}; font-family: system-ui, sans-serif; }}
+nav {{ position: sticky; left: 0; padding: 0.6em 1em; font-size: 1rem; }}
+nav a {{ color: {link}; }}
+main {{ padding: 0 1em 1em; }}
+img {{ display: block; max-width: none; height: auto; }}
+p {{ margin: 0.3em 0 0.8em; font-size: 0.9rem; }}
+</style>
+</head>
+<body>
+<nav><a href="{home}" onclick="{back}">&larr; Back</a></nav>
+<main>
+<p>{alt}. Scroll or pinch to zoom.</p>
+<img class="unet-enlarged" src="{name}" alt="{alt}">
+</main>
+</body>
+</html>
+"""
+
 
 @contextlib.contextmanager
 def _matplotlib_theme(theme: str) -> Iterator[None]:
@@ -822,20 +870,32 @@ def page_folder(page_uri: str, page_url: str | None = None) -> str:
     return folder.strip("/") or "."
 
 
-def figure_markdown(assets: list[Asset], page_uri: str, page_url: str | None = None) -> str:
-    """A figure shown in the scheme's colours; a tap or click opens it at full size."""
+# Figures too detailed to read when shrunk to a phone's width (the U: ~1100 pt wide, small labels).
+WIDE_FIGURES = frozenset({"diagram"})
+
+
+def figure_markdown(assets: list[Asset], page_uri: str, page_url: str | None = None, wide: bool = False) -> str:
+    """A figure shown in the scheme's colours; a tap or click opens it enlarged on a page of its own.
+
+    A ``wide`` figure sits in its own horizontal scroll box, which the stylesheet gives a
+    minimum width on narrow screens, so its labels stay readable there.
+    """
     here = page_folder(page_uri, page_url)
     images = []
     for asset in assets:
         link = posixpath.relpath(asset.uri, here)
+        viewer = posixpath.relpath(asset.viewer_uri, here)
         images.append(
-            f'<a class="unet-figure-link" href="{link}" title="Open the figure at full size">'
+            f'<a class="unet-figure-link" href="{viewer}" title="Open the figure at full size">'
             f'<img src="{link}#only-{asset.theme}" alt="{html.escape(asset.alt)}"></a>'
         )
     caption = html.escape(assets[0].alt)
+    body = "\n".join(images)
+    if wide:
+        body = f'<div class="unet-figure-scroll">\n{body}\n</div>'
     return (
-        '<figure class="unet-figure">\n'
-        + "\n".join(images)
+        f'<figure class="unet-figure{" unet-figure--wide" if wide else ""}">\n'
+        + body
         + f'\n<figcaption>{caption} <span class="unet-hint">(tap to enlarge)</span></figcaption>\n</figure>'
     )
 
@@ -848,7 +908,7 @@ def expand(markdown: str, page_uri: str, cache_: Cache, page_url: str | None = N
         kind, args = match.group(1), match.group(2)
         try:
             if kind in FIGURE_KINDS:
-                return figure_markdown(figure(kind, args, cache_), page_uri, page_url)
+                return figure_markdown(figure(kind, args, cache_), page_uri, page_url, kind in WIDE_FIGURES)
             if kind not in TEXT_KINDS:
                 known = ", ".join(sorted([*TEXT_KINDS, *FIGURE_KINDS]))
                 raise PlaceholderError(f"unknown placeholder kind {kind!r}; known: {known}")
