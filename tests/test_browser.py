@@ -263,6 +263,10 @@ def test_a_site_built_for_another_network_shows_its_numbers(own_site, browser):
     text = page.inner_text("article")
     assert f"writes a segmentation map of {out} pixels" in " ".join(text.split())
     assert re.search(r"\$ unet-explain table --in-channels 3 --input-size 506\b", text)  # the bad-size example
+    page.goto(base + "explorer/", wait_until="load")  # the explorer starts at the site's network
+    assert page.input_value("[name=input-size]") == "508" and page.input_value("[name=in-channels]") == "3"
+    assert page.input_value("[name=padding]") == "valid"
+    assert page.inner_text("#explorer-params") == count(spec.totals.params)
     page.goto(base + "walkthrough/costs/", wait_until="load")
     costs = page.inner_text("article")
     assert count(spec.totals.params) in costs and count(paper.totals.params) not in costs

@@ -404,6 +404,7 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "mb": megabytes,
     "size": lambda v: f"{v[0]}x{v[1]}",
     "side": lambda v: str(v[0]),
+    "size-arg": lambda v: format_size_arg(tuple(v)),  # as the CLI takes it: 508, or 508x636
     "list": lambda v: _and_list([str(x) for x in v]),
     "he3": lambda v: f"sqrt(2 / (9 · {v})) ≈ {math.sqrt(2 / (9 * v)):.3f}",  # the paper's init for a 3x3 conv
     "twice": lambda v: str(2 * v),
