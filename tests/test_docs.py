@@ -558,3 +558,31 @@ def test_the_whole_site_builds_for_other_depths_and_padding(tmp_path, config):
     crops = (site / "walkthrough/expansive-path/index.html").read_text(encoding="utf-8")
     deepest = spec.stage(f"dec{config.depth}")
     assert f"<strong>{deepest.crop[0]}</strong>" in crops and f"dec{config.depth + 1}" not in crops
+
+
+@pytest.mark.keras
+@pytest.mark.slow
+def test_the_variant_gap_is_broken_down_for_the_sites_network(tmp_path):
+    """31,055,362 - 31,030,658 on a 508/3 site: the 3 input channels (spec) plus batch normalisation (audit)."""
+    from unet_explain.model.audit import audit_model
+    from unet_explain.model.variants import build_variant
+
+    own = UNetConfig(input_size=508, in_channels=3)
+    cache = generate.Cache(tmp_path, generate.Site(flags=generate.site_flags(own)))
+    text = generate.expand("{{ variant-gap same-padding }}", "i.md", cache)
+    paper = build_spec(UNetConfig()).totals.params
+    channels = build_spec(own).totals.params - paper
+    assert channels == (3 - 1) * 3 * 3 * 64  # only the first conv reads the input
+    model, _, _ = build_variant("same-padding", own)
+    report = audit_model(model, reference=own)
+    norm = report.param_sources["normalisation"]
+    assert report.params - paper == channels + norm
+    assert text == (
+        f"The `same-padding` column of the table above has {count(report.params)} parameters, "
+        f"{count(report.params - paper)} more than the paper's {count(paper)}: {count(channels)} from this "
+        f"site's network (input channels 3 instead of 1) and {count(norm)} from normalisation."
+    )
+    paper_site = generate.Cache(tmp_path / "p", generate.Site())
+    assert generate.expand("{{ variant-gap same-padding }}", "i.md", paper_site).endswith(
+        f": {count(norm)} from normalisation."
+    )

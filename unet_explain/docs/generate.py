@@ -24,7 +24,8 @@ placeholders, expanded while the site builds (see :mod:`.hooks`):
 ==========================================  ===============================================
 
 plus ``size-break N`` (where a side of N pixels breaks), ``config-commands`` (which
-commands take the config flags, from the parser) and the derivations of
+commands take the config flags, from the parser), ``variant-gap VARIANT`` (a
+``compare`` column's parameters against the paper's, broken down) and the derivations of
 :mod:`.lesson` (``crop-derivation``, ``size-backwards``, ``stage-params``,
 ``field-reconcile``, ``site-config``, ``stages``). In flags, ``@input-2`` is the
 site's input size minus 2 and ``@next`` the next valid size above it.
@@ -408,6 +409,7 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "list": lambda v: _and_list([str(x) for x in v]),
     "he3": lambda v: f"sqrt(2 / (9 · {v})) ≈ {math.sqrt(2 / (9 * v)):.3f}",  # the paper's init for a 3x3 conv
     "twice": lambda v: str(2 * v),
+    "channels": lambda v: f"{v} channel" if v == 1 else f"{v} channels",
 }
 
 
@@ -520,7 +522,9 @@ def config_commands(words: list[str], site: Site) -> str:
         "and `--padding` (defaults: the paper's network)"
     )
     if others:
-        text += f"; {_and_list([f'`{n}`' for n in others])} do not: they work on a model or an image you give them"
+        one = len(others) == 1
+        verb, pronoun = ("does", "it works on what you give it") if one else ("do", "they work on what you give them")
+        text += f"; {_and_list([f'`{n}`' for n in others])} {verb} not: {pronoun}, not on a network's configuration"
     return text + "."
 
 
@@ -544,6 +548,56 @@ def compare(words: list[str], site: Site) -> str:
         lines.append(_md_row([aspect, *cells]))
     lines += ["", *(f"*{name}: {note}.*" for name, note in notes.items() if note)]
     return "\n".join(lines) + "\n"
+
+
+def variant_gap(words: list[str], site: Site) -> str:
+    """Why a variant's column in ``compare`` has more parameters than the paper's network, broken down.
+
+    The paper's own count (its config) against the variant built for the site's config: the
+    part the site's network itself adds (spec arithmetic: channels, classes, widths, depth) plus
+    each part the audit attributes to the variant's layers (``params_by_aspect``). The parts must
+    add up to the difference, or the page does not build.
+    """
+    from unet_explain.model.audit import audit_model
+    from unet_explain.model.audit.aspects import ASPECTS
+    from unet_explain.model.variants import build_variant
+
+    if not words:
+        raise PlaceholderError("variant-gap takes a VARIANT name, then config flags")
+    name, rest = words[0], words[1:]
+    config = config_from_flags(with_site(rest, site))
+    paper = build_spec(UNetConfig()).totals.params
+    own = build_spec(config).totals.params
+    model, _, _ = build_variant(name, config)
+    report = audit_model(model, reference=config)
+    base = UNetConfig()
+    labels = {
+        "in_channels": "input channels",
+        "num_classes": "classes",
+        "depth": "depth",
+        "base_filters": "base filters",
+    }
+    changed = ", ".join(
+        f"{label} {getattr(config, key)} instead of {getattr(base, key)}"
+        for key, label in labels.items()
+        if getattr(config, key) != getattr(base, key)
+    )
+    parts = [(f"{count(own - paper)} from this site's network ({changed})", own - paper)]
+    parts += [
+        (f"{count(n)} from {ASPECTS[key].title if key in ASPECTS else key.replace('_', ' ')}", n)
+        for key, n in report.param_sources.items()
+    ]
+    parts = [(text, n) for text, n in parts if n]
+    gap = report.params - paper
+    if sum(n for _, n in parts) != gap:
+        raise PlaceholderError(f"the parts {parts} do not add up to the difference {gap}")
+    text = (
+        f"The `{name}` column of the table above has {count(report.params)} parameters, "
+        f"{count(abs(gap))} {'more' if gap >= 0 else 'fewer'} than the paper's {count(paper)}"
+    )
+    if not parts:
+        return text + "."
+    return text + ": " + _and_list([t for t, _ in parts]) + "."
 
 
 def audit(words: list[str], site: Site) -> str:
@@ -616,6 +670,7 @@ def _lesson(name: str) -> Callable[[list[str], Site], str]:
 
 TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
     "compare": compare,
+    "variant-gap": variant_gap,
     "audit": audit,
     "table": table,
     "console": console,
