@@ -139,6 +139,16 @@ def bench_costs(repeat: int) -> None:
             folder,
         )
         print(f"  {tile.label:<44} {tile.seconds:8.3f} s  {tile.peak_mib:8.1f} MiB  (target: 5 s; 625,000,000 tiles)")
+        figure = measure(
+            "figure tiles --depth 1 --input-size 20000",
+            [PY, "-m", "unet_explain", "figure", "tiles", "--depth", "1", "--input-size", "20000", "-o", "f.png"],
+            runs,
+            folder,
+        )
+        print(
+            f"  {figure.label:<44} {figure.seconds:8.3f} s  {figure.peak_mib:8.1f} MiB  "
+            "(a full-size image of the two tiles would hold 5.96 GiB per float64 copy)"
+        )
         for command in ("summary", "verify", "compare"):
             refused = measure(
                 f"{command} --base-filters 4096 (refused)",

@@ -11,7 +11,8 @@ import pytest
 
 from unet_explain import UNetConfig
 from unet_explain.cli import main
-from unet_explain.model.audit import ASPECTS, AuditError, audit_model, load_model, summarise
+from unet_explain.model.audit import ASPECTS, AuditError, audit_model, load_model, row_kinds, summarise
+from unet_explain.model.audit.compare import ROW_ASPECTS
 from unet_explain.model.variants import VARIANTS, build_variant
 
 pytestmark = pytest.mark.keras
@@ -95,11 +96,17 @@ def test_same_padding_variant_is_compared_like_with_like():
     assert report.paddings == ["same"] and report.normalisation == {"BatchNormalization": 18}
     assert aspects(report) == {"padding", "normalisation"}
     padding = next(d for d in report.deviations if d.aspect == "padding")
-    # What the paper network would need: the nearest valid tile (588 -> 404 out), and the tile covering 576
-    # pixels: valid depth-4 outputs are 16k + 4 pixels, the first >= 576 is 580, from 580 + 2 * 92 = 764.
-    assert "from a tile of 588x588 it predicts 404x404 pixels" in padding.meaning
+    # What the paper network would need: the valid tile nearest to 576 (572, 4 away; 588 is 12 away: 572 -> 388
+    # out), and the smallest tile covering 576 pixels: valid depth-4 outputs are 16k + 4 pixels, the first >= 576
+    # is 580, from 580 + 2 * 92 = 764.
+    assert "the valid tile nearest to 576x576 (the valid sides either side of 576 are 572 and 588)" in (
+        report.paper_note
+    )
+    assert "from a tile of 572x572 it predicts 388x388 pixels" in padding.meaning
     assert "a margin of 92 pixels on each side" in padding.meaning
-    assert "a tile of 764x764 (output 580x580)" in padding.meaning
+    assert "the smallest tile whose output covers all 576x576 pixels in one pass is 764x764 (output 580x580)" in (
+        padding.meaning
+    )
     # 4 parameters per channel for each of the 18 batch normalisations, and nothing else.
     assert report.param_sources == {"normalisation": 4 * sum(c.filters for c in _convs(model))}
 
@@ -378,3 +385,40 @@ def test_summary_rows_come_from_the_report():
     rows = summarise(report)
     assert rows["after up-sampling"] == "relu" and rows["concatenation"] == "up-sampled first"
     assert rows["deviations from the paper"] == str(len(report.deviations))
+
+
+def test_compare_marks_only_deviations_bold_and_notes_italic(capsys):
+    reports = {name: audit_model(build_variant(name, SMALL)[0], reference=SMALL) for name in ("paper", "caffe-release")}
+    paper_rows = summarise(reports["paper"])
+    assert list(paper_rows) == list(ROW_ASPECTS)  # every row says which aspects it shows
+    assert paper_rows["dropout"] == "none (the paper: at the end of the contracting path, while training)"
+    caffe = summarise(reports["caffe-release"])
+    assert caffe["dropout"] == "Dropout 0.5 in enc4, bottleneck (where the paper puts it)"
+    kinds = {row: kind for row, kind in row_kinds(reports["caffe-release"], paper_rows).items() if kind}
+    # Its two deviations are the two bold rows; the concatenation order and the paper's own dropout are notes.
+    assert kinds == {
+        "after up-sampling": "deviation",
+        "initialisation": "deviation",
+        "concatenation": "note",
+        "dropout": "note",
+    }
+    assert sum(kind == "deviation" for kind in kinds.values()) == len(reports["caffe-release"].deviations)
+    assert set(row_kinds(reports["paper"], paper_rows).values()) == {""}
+    assert main(["compare", "caffe-release", "--input-size", "188", "--base-filters", "4"]) == 0
+    assert "Bold: a deviation from the paper" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_parameter_account_is_a_sum_that_holds():
+    model, _, _ = build_variant("same-padding", UNetConfig(input_size=572, base_filters=4))
+    report = audit_model(model)  # against the paper's 64 filters: the width and the normalisation
+    text = report.params_account()
+    total, _, terms = text.partition(" = ")
+    assert terms.startswith("31,030,658 (the paper network) ") and "(normalisation)" in text
+    value, sign = 0, 1
+    for word in terms.split():
+        if word in "+-":
+            sign = 1 if word == "+" else -1
+        elif word[0].isdigit():
+            value += sign * int(word.replace(",", ""))
+    assert value == int(total.replace(",", "")) == report.params
+    assert report.config["params_by_aspect"] == report.param_sources  # the JSON keeps the plain mapping

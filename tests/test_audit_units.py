@@ -6,9 +6,15 @@ import string
 import zipfile
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from unet_explain import UNetConfig
+from unet_explain.core import arithmetic as ar
 from unet_explain.model.audit import ASPECTS, AuditError, AuditReport, Deviation, Note, parse_target, title
 from unet_explain.model.audit.aspects import NOTE_TEXT, meaning
+from unet_explain.model.audit.compare import dropout_summary, nearest_paper_side
+from unet_explain.model.audit.deviations import covering_side
 from unet_explain.model.audit.parts import pair
 
 
@@ -104,3 +110,80 @@ def test_the_json_form_follows_the_contract():
     assert data["notes"] == [{"aspect": "concat_order", "text": "a permutation"}]
     assert data["config"]["in_channels"] == 3 and data["config"]["num_classes"] == 1
     assert data["config"]["paper_params"] is None and report.params_account() == "100"
+
+
+def test_the_compared_tile_is_the_nearest_valid_one():
+    # Depth 4, valid padding: valid sides are 16k + 60 (..., 252, 268, ..., 572, 588).
+    side, reason = nearest_paper_side(256, 4)
+    assert side == 252 and reason == "the valid sides either side of 256 are 252 and 268"
+    assert nearest_paper_side(264, 4)[0] == 268
+    side, reason = nearest_paper_side(260, 4)  # a tie: the larger, which holds the whole tile
+    assert side == 268 and "halfway between the valid 252 and 268" in reason
+    assert nearest_paper_side(572, 4) == (572, "")
+
+
+@given(st.integers(1, 1200), st.integers(1, 5))
+def test_nearest_paper_side_is_nearest_by_distance(side, depth):
+    valid = [n for n in range(1, 1700) if ar.is_valid_side(n, depth, "valid")]
+    choice, _ = nearest_paper_side(side, depth)
+    best = min(abs(n - side) for n in valid)
+    assert choice is not None and ar.is_valid_side(choice, depth, "valid") and abs(choice - side) == best
+    if side + best in valid and side - best in valid:
+        assert choice == side + best
+
+
+@given(st.integers(1, 1000), st.integers(1, 5))
+def test_covering_side_is_the_smallest_tile_that_predicts_every_pixel(out, depth):
+    tile = covering_side(out, depth)
+    assert tile is not None and ar.trace_side(tile, depth, "valid").output >= out
+    smaller = [n for n in range(1, tile) if ar.is_valid_side(n, depth, "valid")]
+    assert all(ar.trace_side(n, depth, "valid").output < out for n in smaller)
+
+
+def test_covering_256_pixels_takes_444_while_the_nearest_tile_is_252():
+    assert covering_side(256, 4) == 444 and ar.trace_side(444, 4, "valid").output == 260
+    assert ar.trace_side(428, 4, "valid").output == 244  # the valid tile below it falls short
+
+
+def _report(**changes):
+    values = {
+        "name": "m",
+        "input_size": (572, 572),
+        "in_channels": 1,
+        "output_size": (388, 388),
+        "num_classes": 2,
+        "params": 100,
+        "depth": 4,
+        "paddings": ["valid"],
+        "level_channels": [],
+        "skips": [],
+        "normalisation": {},
+        "dropout": [],
+        "initialiser": "unknown",
+        "head": "softmax",
+    }
+    return AuditReport(**(values | changes))
+
+
+def test_the_dropout_summary_says_where_the_paper_puts_it():
+    assert dropout_summary(_report()) == "none (the paper: at the end of the contracting path, while training)"
+    paper_places = [("Dropout", "0.5", "enc4"), ("Dropout", "0.5", "bottleneck")]
+    assert dropout_summary(_report(dropout_places=paper_places)) == (
+        "Dropout 0.5 in enc4, bottleneck (where the paper puts it)"
+    )
+    elsewhere = [("Dropout", "0.1", "enc1"), ("SpatialDropout2D", "", "dec1")]
+    assert dropout_summary(_report(dropout_places=elsewhere)) == "Dropout 0.1 in enc1; SpatialDropout2D in dec1"
+
+
+def test_the_parameter_account_reads_as_a_sum():
+    from unet_explain.core.spec import build_spec
+
+    spec = build_spec(UNetConfig())
+    paper = spec.totals.params
+    report = _report(params=paper + 100 - 30, paper=spec, param_sources={"normalisation": 100, "conv_bias": -30})
+    assert report.params_account() == (
+        f"{paper + 70:,} = {paper:,} (the paper network) + 100 (normalisation) - 30 (conv bias)"
+    )
+    report = _report(params=paper + 5, paper=spec, param_sources={})  # a remainder is shown, never hidden
+    assert report.params_account().endswith("+ 5 (not attributed)")
+    assert _report(params=paper, paper=spec).params_account() == f"{paper:,} (the same as the paper network)"

@@ -178,3 +178,83 @@ def test_cli_figure_refuses_a_bad_name_or_size_in_one_line(tmp_path, capsys):
 def test_an_entry_is_callable_like_its_maker():
     spec = build_spec(CONFIGS["depth1"])
     assert LESSON_FIGURES["upconv"](spec, "light") == svg_of("upconv", "depth1", "light")
+
+
+def test_paper_numbers_on_the_side_trace_levels_and_costs():
+    """Hand-derived facts of the paper (unet-facts.md): 572 → 28 → 388, 1024 channels, 31,030,658 weights."""
+    trace = texts(svg_of("side_trace", "paper"))
+    assert "572x572 → 28x28 → 388x388" in trace
+    assert "184 px = 2 x the context margin of 92 px" in trace
+    for side in (568, 280, 136, 64, 28, 52, 100, 196, 388):
+        assert str(side) in trace.split("\n"), side
+    alt = LESSON_FIGURES["side_trace"].alt(build_spec(UNetConfig()))
+    assert "572 → 570 → 568 → 284 → 282 → 280 → 140" in alt and "30 → 28 → 56 → 54 → 52" in alt
+    levels = texts(svg_of("levels", "paper"))
+    assert "the smallest map (28x28) with the most channels (1024)" in levels.replace("\n", " ")
+    assert "14,157,824 of 31,030,658 (46%)" in levels.replace("\n", " ")
+    costs = texts(svg_of("costs", "paper"))
+    assert "parameters: 31,030,658 in all" in costs
+    assert "multiply-accumulates per tile: 150.43 G" in costs
+    assert "activation memory per tile: 574.9 MB" in costs
+    assert "14.2M" in costs and "130" in costs.split("\n")  # the bottleneck's and the output's weights
+
+
+def _short_expected(n: float) -> str:
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= factor:
+            return f"{n / factor:.3g}{prefix}"
+    return f"{n:g}"
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_side_trace_levels_and_costs_show_each_configs_numbers(config):
+    cfg = CONFIGS[config]
+    spec = build_spec(cfg)
+    bottom = spec.stage("bottleneck")
+    shown = texts(svg_of("side_trace", config)).split("\n")
+    title = f"{size(cfg.input_size)} → {size(bottom.out_size)} → {size(spec.totals.output_size)}"
+    assert any(title in line for line in shown)
+    square = all(s.out_size[0] == s.out_size[1] for s in spec.stages) and cfg.input_size[0] == cfg.input_size[1]
+    for stage in spec.stages[:-1]:
+        want = [str(stage.out_size[0])] if square else [str(stage.out_size[0]), str(stage.out_size[1])]
+        assert all(w in shown for w in want), (stage.name, want)
+    assert ("rows" in shown and "columns" in shown) != square
+    if cfg.padding == "same":
+        assert any("padding 'same'" in line for line in shown)
+    else:
+        lost = cfg.input_size[1] - spec.totals.output_size[1]
+        assert any(f"{lost} px" in line and f"{spec.totals.context_margin[1]} px" in line for line in shown)
+
+    levels = texts(svg_of("levels", config))
+    for stage in spec.stages[: cfg.depth + 1]:
+        assert size(stage.out_size) in levels.split("\n") and str(stage.channels) in levels.split("\n")
+    assert f"{bottom.params:,} of {spec.totals.params:,}" in levels.replace("\n", " ")
+    assert bottom.channels == max(s.channels for s in spec.stages)
+
+    costs = texts(svg_of("costs", config)).split("\n")
+    assert f"parameters: {spec.totals.params:,} in all" in costs
+    for stage in spec.stages:
+        assert _short_expected(stage.params) in costs and _short_expected(stage.macs) in costs, stage.name
+        assert f"{stage.activation_bytes / 1e6:.3g}" in costs, stage.name
+    assert sum(stage.params for stage in spec.stages) == spec.totals.params
+
+
+def test_tiles_figure_mirrors_an_f_and_says_so():
+    import numpy as np
+
+    from unet_explain.render.lesson_figures import _texture
+
+    image = _texture(120, 240, margin=30)
+    padded = np.pad(image, ((0, 0), (30, 0)), mode="reflect")
+    assert np.allclose(padded[:, :30], image[:, 30:0:-1])  # the border is the image, flipped
+    rows = image[:, :30] > 1.3  # the "F" (bright, near the left edge) is not symmetric about any column
+    assert rows.any() and not np.array_equal(rows, rows[:, ::-1])
+    assert '"F" near the left edge appears flipped' in texts(svg_of("tiles", "paper")).replace("\n", " ")
+    assert "flipped" in LESSON_FIGURES["tiles"].alt(build_spec(UNetConfig()))
+
+
+def test_tiles_figure_of_a_huge_tile_is_drawn_on_the_display_grid():
+    """A 100,000-pixel tile (depth 1) still gets its two-tile picture: the image is sampled, never built whole."""
+    spec = build_spec(UNetConfig(input_size=100_000, depth=1))
+    svg = LESSON_FIGURES["tiles"](spec, "light")
+    assert "100000x100000" in texts(svg)

@@ -534,19 +534,19 @@ def _md_row(cells: list[str]) -> str:
 
 def compare(words: list[str], site: Site) -> str:
     """The built-in variants audited side by side, as a markdown table (``unet-explain compare``)."""
-    from unet_explain.model.audit import summarise
+    from unet_explain.model.audit import COMPARE_LEGEND, row_kinds, summarise
     from unet_explain.model.variants import VARIANTS, compare_variants
 
     reports, notes = compare_variants(list(VARIANTS), config_from_flags(with_site(words, site)))
     rows = {name: summarise(report) for name, report in reports.items()}
+    kinds = {name: row_kinds(report, rows["paper"]) for name, report in reports.items()}
+    mark = {"deviation": "**{}**", "note": "*{}*", "": "{}"}
     lines = [_md_row(["", *rows]), "|:---|" + ":---|" * len(rows)]
     for aspect in rows["paper"]:
-        cells = []
-        for name, summary in rows.items():
-            value = summary[aspect]
-            cells.append(f"**{value}**" if name != "paper" and value != rows["paper"][aspect] else value)
+        cells = [mark[kinds[name][aspect]].format(summary[aspect]) for name, summary in rows.items()]
         lines.append(_md_row([aspect, *cells]))
-    lines += ["", *(f"*{name}: {note}.*" for name, note in notes.items() if note)]
+    legend = COMPARE_LEGEND.replace("bold", "**Bold**", 1).replace("italic", "*italic*", 1)
+    lines += ["", f"{legend}.", "", *(f"*{name}: {note}.*" for name, note in notes.items() if note)]
     return "\n".join(lines) + "\n"
 
 
@@ -814,7 +814,7 @@ def _tiling_svg(words: list[str], site: Site, theme: str) -> bytes:
 
     image, rest = _tiling_args(words)
     with _matplotlib_theme(theme):
-        return figure_bytes(plan_tiles(image, spec_for(rest, site)), "svg")
+        return figure_bytes(plan_tiles(image, spec_for(rest, site)), "svg", theme)
 
 
 def _weight_map_png(words: list[str], site: Site, theme: str) -> bytes:

@@ -513,12 +513,27 @@ def _crop_alt(spec: UNetSpec) -> str:
 # --- overlap tiles -------------------------------------------------------------------------------------------
 
 
-def _texture(height: int, width: int) -> Any:
-    """A deterministic image of round 'cells' on a gradient, so that a mirrored border is easy to see."""
+def _soft_box(yy: Any, xx: Any, box: tuple[float, float, float, float], soft: float) -> Any:
+    """1 inside ``(top, bottom, left, right)``, 0 outside, with a ramp ``soft`` px wide (no jagged edges)."""
+    import numpy as np
+
+    top, bottom, left, right = box
+    inside = np.minimum(np.minimum(yy - top, bottom - yy), np.minimum(xx - left, right - xx))
+    return np.clip(inside / soft + 0.5, 0.0, 1.0)
+
+
+def _texture(height: int, width: int, margin: int, soft: float = 1.0, step: int = 1) -> Any:
+    """A deterministic image of round 'cells' on a gradient, with an "F" near the left edge.
+
+    The "F" sits within ``margin`` px of the left edge (when there is a margin), so the mirrored border shows
+    it whole and flipped; its edges ramp over ``soft`` px so that a shrunken picture stays smooth. With
+    ``step`` > 1 the image is sampled at every ``step``-th pixel only (the picture shows it shrunk anyway),
+    so a tile of any size costs the same to draw.
+    """
     import numpy as np
 
     rng = np.random.default_rng(2015)
-    yy, xx = np.mgrid[0:height, 0:width].astype(float)
+    yy, xx = (np.mgrid[0:height:step, 0:width:step] + (step - 1) / 2).astype(float)
     img = 0.25 + 0.25 * xx / max(width - 1, 1) + 0.1 * yy / max(height - 1, 1)
     radius = max(min(height, width) / 14, 2.0)
     count = max(int(height * width / (radius * radius * 9)), 6)
@@ -527,17 +542,32 @@ def _texture(height: int, width: int) -> Any:
     ):
         r = radius * k
         img += 0.55 * np.exp(-((((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (r / 2) ** 2)) ** 2))
-    # One big letter-like bar near the left edge makes the reflection obvious.
-    img[int(height * 0.15) : int(height * 0.85), : max(int(width * 0.03), 1)] += 0.6
-    img[int(height * 0.15) : int(height * 0.25), : max(int(width * 0.12), 2)] += 0.6
+    # The "F": a stem and two arms pointing right, so that its reflection points left.
+    f_w = 0.7 * margin if margin > 0 else 0.12 * width
+    f_w = max(min(f_w, 0.25 * width), 3.0)
+    f_h = min(1.5 * f_w, 0.6 * height)
+    x0 = 0.12 * margin if margin > 0 else 0.05 * width
+    y0 = (height - f_h) / 2
+    bar = max(f_w * 0.28, 1.0)
+    letter = np.maximum.reduce(
+        [
+            _soft_box(yy, xx, (y0, y0 + f_h, x0, x0 + bar), soft),
+            _soft_box(yy, xx, (y0, y0 + bar, x0, x0 + f_w), soft),
+            _soft_box(yy, xx, (y0 + 0.42 * f_h, y0 + 0.42 * f_h + bar, x0, x0 + 0.7 * f_w), soft),
+        ]
+    )
+    img = img * (1 - letter) + 1.35 * letter
     return np.clip(img, 0, 1.4)
 
 
 def _tiles_plan(spec: UNetSpec) -> Any:
+    from unet_explain.core.arithmetic import MAX_SIDE
     from unet_explain.core.tiling import plan_tiles
 
     out = spec.totals.output_size
-    return plan_tiles((max(out[0], 2), max(2 * out[1], 2)), spec)
+    # Two output tiles side by side, within the largest image the planner takes (a huge tile still gets a
+    # second, narrower tile beside it).
+    return plan_tiles((max(out[0], 2), min(max(2 * out[1], 2), MAX_SIDE)), spec)
 
 
 def _tiles_draw(spec: UNetSpec, theme: str) -> Any:
@@ -551,11 +581,25 @@ def _tiles_draw(spec: UNetSpec, theme: str) -> Any:
     bottom, right = plan.pad_after
     (o1r, o1c), (o2r, o2c) = plan.input_origins()[:2]
     overlap = nw - (o2c - o1c)
-    image = _texture(h, w)
-    padded = np.pad(image, ((top, bottom), (left, right)), mode="reflect")
-    ph, pw = padded.shape
-    stride = max(1, int(np.ceil(max(ph, pw) / 240)))
-    shown = padded[::stride, ::stride]
+    ph, pw = h + top + bottom, w + left + right
+    # Shrink by averaging stride x stride blocks (not by skipping pixels), drawn with bilinear interpolation.
+    stride = max(1, int(np.ceil(max(ph, pw) / 320)))
+    if stride <= 4:
+        image = _texture(h, w, plan.margin[1], soft=float(stride))
+        padded = np.pad(image, ((top, bottom), (left, right)), mode="reflect")
+        bh, bw = ph // stride, pw // stride
+        shown = padded[: bh * stride, : bw * stride].reshape(bh, stride, bw, stride).mean(axis=(1, 3))
+    else:
+        # A large tile: sample the image on the display grid (about 320 px across) and mirror it there,
+        # so that memory and time stay bounded whatever the tile (a full-size image of a 20000 px tile
+        # would need tens of GiB).
+        image = _texture(h, w, plan.margin[1], soft=float(stride), step=stride)
+
+        def cells(n: int) -> int:
+            return int(min(round(n / stride), image.shape[0] - 1, image.shape[1] - 1))
+
+        shown = np.pad(image, ((cells(top), cells(bottom)), (cells(left), cells(right))), mode="reflect")
+        bh, bw = shown.shape
 
     same = spec.config.padding == "same"
     if same or overlap <= 0:
@@ -569,6 +613,7 @@ def _tiles_draw(spec: UNetSpec, theme: str) -> Any:
             f"input tiles {_size(plan.input_tile)} → output tiles {_size(plan.output_tile)}",
             f"neighbours overlap by {overlap} px = 2 x {plan.margin[1]} px of context",
             f"outside the image: {plan.margin[1]} px mirrored from it, so edge pixels get context too",
+            'the "F" near the left edge appears flipped in the mirrored border: a mirror, not new content',
         ]
         text = [line for raw in text for line in _wrap(raw, 66)]
     img_w_in = WIDTH_IN * 0.94
@@ -577,7 +622,7 @@ def _tiles_draw(spec: UNetSpec, theme: str) -> Any:
     height = head_in + img_h_in + text_in
     fig = _new_figure(theme, height)
     ax = fig.add_axes((0.03, text_in / height, 0.94, img_h_in / height))
-    ax.imshow(shown, cmap="gray", extent=(0, pw, ph, 0), interpolation="nearest", vmin=0, vmax=1.4)
+    ax.imshow(shown, cmap="gray", extent=(0, bw * stride, bh * stride, 0), interpolation="bilinear", vmin=0, vmax=1.4)
     ax.set_xlim(0, pw)
     ax.set_ylim(ph, 0)
     ax.axis("off")
@@ -615,7 +660,7 @@ def _tiles_draw(spec: UNetSpec, theme: str) -> Any:
     if left > 0:
         ax.text(
             left / 2,
-            top + h / 2,
+            top + h * 0.84,
             "mirrored",
             ha="center",
             va="center",
@@ -644,7 +689,8 @@ def _tiles_alt(spec: UNetSpec) -> str:
     return (
         f"Two neighbouring {_size(plan.input_tile)} input tiles over a {_size(plan.image_size)} image, each labelling "
         f"a {_size(plan.output_tile)} output tile; they overlap by {overlap} px, twice the {plan.margin[1]} px context "
-        f"margin, and the image is mirrored by {plan.margin[1]} px beyond its edge."
+        f"margin, and the image is mirrored by {plan.margin[1]} px beyond its edge"
+        + (': an "F" near the left edge appears flipped in the mirrored border.' if plan.margin[1] else ".")
     )
 
 
@@ -772,6 +818,299 @@ def _field_alt(spec: UNetSpec) -> str:
     )
 
 
+# --- the side length through every layer ---------------------------------------------------------------------
+
+
+def _side_steps(spec: UNetSpec) -> list[tuple[str, str, tuple[int, int]]]:
+    """``(stage, kind, size)`` after every size-changing step, from the input tile to the output map.
+
+    ``kind`` is ``input``, ``conv``, ``pool``, ``up`` or ``output``.
+    """
+    steps: list[tuple[str, str, tuple[int, int]]] = [("input", "input", spec.config.input_size)]
+    for stage in spec.stages:
+        if stage.path == names.OUTPUT:
+            steps.append((stage.name, "output", stage.out_size))
+            continue
+        if stage.up_size is not None:
+            steps.append((stage.name, "up", stage.up_size))
+        steps += [(stage.name, "conv", size) for size in stage.conv_sizes]
+        if stage.pool_size is not None:
+            steps.append((stage.name, "pool", stage.pool_size))
+    return steps
+
+
+_MARKERS = {"input": "s", "conv": "o", "pool": "v", "up": "^", "output": "D"}
+
+
+def _trace_draw(spec: UNetSpec, theme: str) -> Any:
+    c = _colours(theme)
+    steps = _side_steps(spec)
+    rows = [size[0] for _, _, size in steps]
+    cols = [size[1] for _, _, size in steps]
+    square = rows == cols
+    bottom = spec.stage(names.BOTTLENECK)
+    out = spec.totals.output_size
+    fig = _new_figure(theme, 5.4)
+    ax = fig.add_axes((0.13, 0.28, 0.84, 0.53))
+    xs = list(range(len(steps)))
+    series = [(rows, c["keep"], "side" if square else "rows")]
+    if not square:
+        series.append((cols, c["accent"], "columns"))
+    for values, colour, label in series:
+        ax.plot(xs, values, color=colour, lw=2.2, label=label, zorder=2)
+        for kind, marker in _MARKERS.items():
+            picked = [(x, v) for x, v, (_, k, _) in zip(xs, values, steps, strict=True) if k == kind]
+            if picked:
+                px, pv = zip(*picked, strict=True)
+                ax.scatter(px, pv, marker=marker, s=46, color=colour, edgecolor=c["fg"], linewidth=0.6, zorder=3)
+    if not square:
+        ax.legend(loc="upper center", ncols=2, frameon=False, fontsize=11, handlelength=1.5)
+    top_value = max(max(rows), max(cols))
+    ax.set_ylim(0, top_value * 1.22)
+    ax.set_xlim(-0.8, len(steps) - 0.2)
+    ax.set_ylabel("side (px)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(axis="x", bottom=False, labelbottom=False)
+    # The stages under their steps, with the size each one ends at.
+    spans: dict[str, list[int]] = {}
+    for x, (name, _, _) in enumerate(steps):
+        spans.setdefault(name, []).append(x)
+    for k, (name, where) in enumerate(spans.items()):
+        mid = (where[0] + where[-1]) / 2
+        if k % 2:
+            ax.axvspan(where[0] - 0.5, where[-1] + 0.5, color=c["cell"], alpha=0.55, lw=0, zorder=0)
+        ax.text(
+            mid,
+            -0.03,
+            name,
+            transform=ax.get_xaxis_transform(),
+            ha="right",
+            va="top",
+            fontsize=11 if len(spans) <= 12 else 9.5,
+            rotation=40,
+            rotation_mode="anchor",
+        )
+        if name in ("input", names.OUTPUT):
+            continue  # both are in the title
+        end = spec.stage(name).out_size
+        ax.text(
+            mid,
+            max(end) + top_value * 0.05,
+            str(end[0]) if square else f"{end[0]}\n{end[1]}",
+            ha="center",
+            va="bottom",
+            fontsize=11 if len(spans) <= 12 else 8.5,
+            color=c["fg"],
+            linespacing=1.0,
+            fontweight="bold" if name == names.BOTTLENECK else "normal",
+        )
+    title = f"{_size(spec.config.input_size)} → {_size(bottom.out_size)} → {_size(out)}"
+    fig.text(0.02, 0.975, f"Side length, layer by layer: {title}", va="top", fontweight="bold", fontsize=FONT_PT)
+    if spec.config.padding == "valid":
+        (ih, iw), (oh, ow) = spec.config.input_size, out
+        lost = f"lost on the way: {_px((ih - oh, iw - ow))}"
+        note = f"{lost} = 2 x the context margin of {_px(spec.totals.context_margin)}"
+    else:
+        note = "padding 'same': convolutions keep the size; only pooling and up-convolution change it"
+    fig.text(0.02, 0.9, "\n".join(_wrap(note, 70)), va="top", fontsize=11, color=c["muted"])
+    legend = "■ input  ● 3x3 conv  ▼ 2x2 max-pool  ▲ 2x2 up-conv  ◆ output; numbers: each stage's output size"
+    if not square:
+        legend = legend.replace("numbers:", "numbers (rows over columns):")
+    fig.text(0.02, 0.03, "\n".join(_wrap(legend, 66)), va="bottom", fontsize=11, color=c["muted"])
+    return fig
+
+
+def _trace_alt(spec: UNetSpec) -> str:
+    steps = _side_steps(spec)
+    path = " → ".join(str(size[1]) for _, _, size in steps)
+    rows = " → ".join(str(size[0]) for _, _, size in steps)
+    text = f"The side length after every layer, a U-shaped line: {path}"
+    if rows != path:
+        text = f"The rows after every layer: {rows}; the columns: {path}"
+    return f"{text}. It is smallest in the bottleneck ({_size(spec.stage(names.BOTTLENECK).out_size)})."
+
+
+# --- map size against channels, level by level ---------------------------------------------------------------
+
+
+def _levels_draw(spec: UNetSpec, theme: str) -> Any:
+    c = _colours(theme)
+    stages = [s for s in spec.stages if s.path in (names.CONTRACTING, names.BOTTLENECK)]
+    sides = [s.out_size for s in stages]
+    chans = [s.channels for s in stages]
+    n = len(stages)
+    height = 1.05 + 0.48 * n + 0.75
+    fig = _new_figure(theme, height)
+    ax = fig.add_axes((0.0, 0.75 / height, 1.0, 0.48 * n / height))
+    ax.set_xlim(-1.12, 0.98)
+    ax.set_ylim(n - 0.4, -0.6)
+    ax.axis("off")
+    gap, reach = 0.15, 0.5
+    max_side, max_ch = max(max(s) for s in sides), max(chans)
+    for y, (stage, side, ch) in enumerate(zip(stages, sides, chans, strict=True)):
+        hot = stage.path == names.BOTTLENECK
+        edge = c["accent"] if hot else c["keep"]
+        face = c["accent_fill"] if hot else c["keep_fill"]
+        wl = reach * max(side) / max_side
+        _box(ax, -gap - wl, y - 0.32, wl, 0.64, facecolor=face, edgecolor=edge, lw=1.4)
+        ax.text(-gap - wl - 0.02, y, _size(side), ha="right", va="center", fontsize=11)
+        wr = reach * ch / max_ch
+        _box(ax, gap, y - 0.32, wr, 0.64, facecolor=face, edgecolor=edge, lw=1.4)
+        ax.text(gap + wr + 0.02, y, str(ch), ha="left", va="center", fontsize=11)
+        ax.text(
+            0,
+            y,
+            "bottle-\nneck" if hot else stage.name,
+            ha="center",
+            va="center",
+            fontsize=11,
+            fontweight="bold" if hot else "normal",
+            linespacing=1.0,
+        )
+    ax.text(-gap, -0.5, "← map size (px)", ha="right", va="bottom", fontsize=11, color=c["muted"])
+    ax.text(gap, -0.5, "channels →", ha="left", va="bottom", fontsize=11, color=c["muted"])
+    bottom = stages[-1]
+    fig.text(0.02, 1 - 0.08 / height, "Down the U the map shrinks and the channels grow", va="top", fontweight="bold")
+    fig.text(
+        0.02,
+        1 - 0.45 / height,
+        "\n".join(
+            _wrap(
+                f"the bottleneck: the smallest map ({_size(bottom.out_size)}) "
+                f"with the most channels ({bottom.channels})",
+                72,
+            )
+        ),
+        va="top",
+        fontsize=11,
+        color=c["muted"],
+    )
+    share = bottom.params / spec.totals.params
+    fig.text(
+        0.02,
+        0.1 / height,
+        "\n".join(
+            _wrap(
+                f"its weights: {bottom.params:,} of {spec.totals.params:,} ({share:.0%}); a 3x3 conv has "
+                f"9 · C_in · C_out of them",
+                74,
+            )
+        ),
+        va="bottom",
+        fontsize=11,
+        color=c["fg"],
+    )
+    return fig
+
+
+def _levels_alt(spec: UNetSpec) -> str:
+    stages = [s for s in spec.stages if s.path in (names.CONTRACTING, names.BOTTLENECK)]
+    rows = "; ".join(f"{s.name} {_size(s.out_size)} with {s.channels} channels" for s in stages)
+    return (
+        f"Map size against channels at every level of the contracting path and the bottleneck: {rows}. The "
+        f"bottleneck has the smallest map and the most channels, and {spec.stage(names.BOTTLENECK).params:,} of "
+        f"the {spec.totals.params:,} parameters."
+    )
+
+
+# --- parameters, compute and memory per stage ----------------------------------------------------------------
+
+
+def _short(n: float) -> str:
+    """``14157824`` -> ``"14.2M"``: three significant figures, for a bar's label."""
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= factor:
+            value = n / factor
+            return f"{value:.3g}{prefix}"
+    return f"{n:g}"
+
+
+def _costs_draw(spec: UNetSpec, theme: str) -> Any:
+    from unet_explain.render.formatting import count, megabytes, si
+
+    c = _colours(theme)
+    hues = c["hues"].split(",")
+    colour = {names.CONTRACTING: hues[0], names.BOTTLENECK: hues[1], names.EXPANSIVE: hues[2], names.OUTPUT: hues[3]}
+    stages = list(spec.stages)
+    totals = spec.totals
+    panels = [
+        ("parameters", [s.params for s in stages], f"parameters: {count(totals.params)} in all", _short),
+        ("MACs", [s.macs for s in stages], f"multiply-accumulates per tile: {si(totals.macs)}", _short),
+        (
+            "memory",
+            [s.activation_bytes for s in stages],
+            f"activation memory per tile: {megabytes(totals.activation_bytes)} (bars in MB)",
+            lambda b: f"{b / 1e6:.3g}",
+        ),
+    ]
+    n = len(stages)
+    panel_h = 1.75
+    height = 0.55 + 3 * (panel_h + 0.45) + 0.75
+    fig = _new_figure(theme, height)
+    small = 9 if n > 12 else 11
+    xs = list(range(n))
+    for k, (_, values, heading, fmt) in enumerate(panels):
+        y0 = height - 0.55 - (k + 1) * (panel_h + 0.45) + 0.05
+        ax = fig.add_axes((0.03, y0 / height, 0.94, panel_h / height))
+        bars = ax.bar(xs, values, color=[colour[s.path] for s in stages], width=0.72, alpha=0.85)
+        for bar, value in zip(bars, values, strict=True):
+            ax.text(
+                bar.get_x() + bar.get_width() / 2,
+                value,
+                fmt(value),
+                ha="center",
+                va="bottom",
+                fontsize=small,
+                rotation=90 if n > 12 else 0,
+            )
+        ax.set_ylim(0, max(values) * (1.45 if n > 12 else 1.25))
+        ax.set_xlim(-0.6, n - 0.4)
+        ax.set_yticks([])
+        ax.spines[["top", "right", "left"]].set_visible(False)
+        ax.set_title(heading, loc="left", fontsize=11.5, pad=3)
+        ax.set_xticks(xs)
+        if k == 2:
+            ax.set_xticklabels(
+                ["bottle-\nneck" if s.name == names.BOTTLENECK and n <= 12 else s.name for s in stages],
+                fontsize=small,
+                rotation=45 if n > 12 else 0,
+                ha="right" if n > 12 else "center",
+                rotation_mode="anchor",
+            )
+        else:
+            ax.tick_params(axis="x", labelbottom=False)
+    fig.text(
+        0.02,
+        1 - 0.08 / height,
+        "Where the network spends its weights, compute and memory",
+        va="top",
+        fontweight="bold",
+        fontsize=FONT_PT - 0.5,
+    )
+    fig.text(
+        0.02,
+        0.06 / height,
+        "linear scales; the colours: contracting, bottleneck, expansive, output",
+        va="bottom",
+        fontsize=11,
+        color=c["muted"],
+    )
+    return fig
+
+
+def _costs_alt(spec: UNetSpec) -> str:
+    from unet_explain.render.formatting import count, megabytes, si
+
+    most = max(spec.stages, key=lambda s: s.params)
+    busiest = max(spec.stages, key=lambda s: s.macs)
+    fullest = max(spec.stages, key=lambda s: s.activation_bytes)
+    return (
+        f"Bar charts per stage of parameters ({count(spec.totals.params)} in all, most in {most.name}), "
+        f"multiply-accumulates per tile ({si(spec.totals.macs)}, most in {busiest.name}) and activation memory per "
+        f"tile ({megabytes(spec.totals.activation_bytes)}, most in {fullest.name})."
+    )
+
+
 LESSON_FIGURES: dict[str, LessonFigure] = {
     "conv3x3": LessonFigure(
         "A 3x3 convolution without padding loses a pixel at each border",
@@ -808,6 +1147,24 @@ LESSON_FIGURES: dict[str, LessonFigure] = {
         lambda spec, theme: _render(_field_draw, spec, theme),
         _field_alt,
         _field_draw,
+    ),
+    "side_trace": LessonFigure(
+        "The side length through every layer: down to the bottleneck and up to the output",
+        lambda spec, theme: _render(_trace_draw, spec, theme),
+        _trace_alt,
+        _trace_draw,
+    ),
+    "levels": LessonFigure(
+        "Down the U the map shrinks and the channels grow; the bottleneck has the smallest map and the most channels",
+        lambda spec, theme: _render(_levels_draw, spec, theme),
+        _levels_alt,
+        _levels_draw,
+    ),
+    "costs": LessonFigure(
+        "Parameters, multiply-accumulates and activation memory per stage",
+        lambda spec, theme: _render(_costs_draw, spec, theme),
+        _costs_alt,
+        _costs_draw,
     ),
 }
 

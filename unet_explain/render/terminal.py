@@ -232,24 +232,21 @@ def audit_tables(report: AuditReport) -> Group:
 
 def compare_table(reports: dict[str, AuditReport], notes: dict[str, str]) -> Group:
     """Variants side by side, every row computed from the built models."""
-    from unet_explain.model.audit import summarise
+    from unet_explain.model.audit import COMPARE_LEGEND, row_kinds, summarise
 
     summaries = {name: summarise(report) for name, report in reports.items()}
     table = _table("U-Net variants, audited from the built Keras models")
     table.add_column("", style="bold")
     for name in reports:
         table.add_column(name, max_width=34)
-    paper = summaries.get("paper")
+    paper = summaries.get("paper", {})
+    kinds = {name: row_kinds(report, paper) for name, report in reports.items()}
+    style = {"deviation": "bold yellow", "note": "italic", "": ""}
     for aspect in next(iter(summaries.values())):
-        cells = []
-        for name in reports:
-            value = summaries[name][aspect]
-            differs = paper is not None and name != "paper" and value != paper[aspect]
-            cells.append(Text(value, style="bold yellow" if differs else ""))
-        table.add_row(aspect, *cells)
+        table.add_row(aspect, *(Text(summaries[name][aspect], style=style[kinds[name][aspect]]) for name in reports))
     parts: list[Any] = [table]
     for name, note in notes.items():
         if note:
             parts.append(Text(f"{name}: {note}", style="italic"))
-    parts.append(Text("Values that differ from the paper's column are highlighted.", style="dim"))
+    parts.append(Text(COMPARE_LEGEND[0].upper() + COMPARE_LEGEND[1:] + ".", style="dim"))
     return Group(*parts)

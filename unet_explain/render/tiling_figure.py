@@ -26,79 +26,160 @@ def grid_step(tiles: int) -> int:
     return max(1, -(-tiles // MAX_GRID_LINES))
 
 
-def tiling_figure(plan: TilePlan) -> Any:
-    """A matplotlib Figure: the image, its mirrored border, the output-tile grid and one input tile."""
+#: Colours per theme: the light set for a white page, the dark set for Material's slate page (#1e2129).
+PALETTE: dict[str, dict[str, str]] = {
+    "light": {
+        "page": "#ffffff",
+        "fg": "#1f2328",
+        "muted": "#59636e",
+        "image": "#dbe7f7",
+        "image_edge": "#1f4e9c",
+        "border": "#f3e3c3",
+        "border_hatch": "#c9a96b",
+        "grid": "#1e9e4a",
+        "tile": "#c0392b",
+        "tile_text": "#8e2a1f",
+    },
+    "dark": {
+        "page": "#1e2129",
+        "fg": "#e3e6ea",
+        "muted": "#a3abb6",
+        "image": "#25344d",
+        "image_edge": "#8fb4ff",
+        "border": "#2e2a24",
+        "border_hatch": "#8a7450",
+        "grid": "#5fd38d",
+        "tile": "#ff8a80",
+        "tile_text": "#ffb3ab",
+    },
+}
+THEMES = tuple(PALETTE)
+
+#: Figure width in inches: at the site's ~690 px column the 11-12 pt text is drawn at about 16 px.
+WIDTH_IN = 6.4
+FONT_PT = 11
+
+
+def _palette(theme: str) -> dict[str, str]:
+    if theme not in PALETTE:
+        raise ValueError(f"theme must be one of {', '.join(THEMES)}; got {theme!r}")
+    return PALETTE[theme]
+
+
+def _rc(theme: str) -> Any:  # matplotlib types rcParams keys as a Literal; a plain dict is what it takes
+    c = _palette(theme)
+    return {
+        "svg.fonttype": "none",
+        "svg.hashsalt": "unet-explain",
+        "font.size": FONT_PT,
+        "text.color": c["fg"],
+        "axes.labelcolor": c["fg"],
+        "axes.edgecolor": c["muted"],
+        "xtick.color": c["fg"],
+        "ytick.color": c["fg"],
+        "xtick.labelsize": FONT_PT,
+        "ytick.labelsize": FONT_PT,
+        "figure.facecolor": c["page"],
+        "axes.facecolor": c["page"],
+        "savefig.facecolor": c["page"],
+        "hatch.color": c["border_hatch"],
+        "legend.labelcolor": c["fg"],
+    }
+
+
+def tiling_figure(plan: TilePlan, theme: str = "light") -> Any:
+    """A matplotlib Figure: the image, its mirrored border, the output-tile grid and one input tile.
+
+    ``theme`` is ``"light"`` or ``"dark"``; call it inside ``matplotlib.rc_context(_rc(theme))`` (as
+    :func:`figure_bytes` does) for the text colours to match.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
     from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch, Rectangle
 
+    c = _palette(theme)
     (top, left), (h, w) = plan.pad_before, plan.image_size
     ph, pw = plan.padded_size
     (mh, mw), (nh, nw) = plan.output_tile, plan.input_tile
-    scale = 7.5 / max(ph, pw)
-    fig, ax = plt.subplots(figsize=(max(pw * scale, 4) + 2.6, max(ph * scale, 3) + 0.9), dpi=110)
-    ax.add_patch(Rectangle((0, 0), pw, ph, facecolor="#f3e3c3", hatch="////", edgecolor="#c9a96b", lw=0))
-    ax.add_patch(Rectangle((left, top), w, h, facecolor="#dbe7f7", edgecolor="#1f4e9c", lw=1.8))
+    # The axes take the width less room for the row ticks; the title and the legend sit above and below it.
+    ax_w = WIDTH_IN - 1.05
+    ax_h = min(max(ax_w * ph / pw, 0.6), 7.0)
+    head, foot = 0.75, 1.35
+    height = head + ax_h + foot
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=100)
+    ax = fig.add_axes((0.9 / WIDTH_IN, foot / height, ax_w / WIDTH_IN, ax_h / height))
+    ax.add_patch(Rectangle((0, 0), pw, ph, facecolor=c["border"], hatch="////", edgecolor=c["border_hatch"], lw=0))
+    ax.add_patch(Rectangle((left, top), w, h, facecolor=c["image"], edgecolor=c["image_edge"], lw=1.8))
     rows, cols = plan.grid
     row_step, col_step = grid_step(rows), grid_step(cols)
     bottom, right = top + rows * mh, left + cols * mw
     lines = [((left, top + r * mh), (right, top + r * mh)) for r in (*range(0, rows, row_step), rows)]
-    lines += [((left + c * mw, top), (left + c * mw, bottom)) for c in (*range(0, cols, col_step), cols)]
-    ax.add_collection(LineCollection(lines, colors="#1e9e4a", linewidths=1.0, linestyles="--"))
+    lines += [((left + c_ * mw, top), (left + c_ * mw, bottom)) for c_ in (*range(0, cols, col_step), cols)]
+    ax.add_collection(LineCollection(lines, colors=c["grid"], linewidths=1.0, linestyles="--"))
     # One input tile: the first one, whose context reaches into the mirrored border.
-    ax.add_patch(Rectangle((0, 0), nw, nh, fill=False, edgecolor="#c0392b", lw=2.2))
-    ax.add_patch(Rectangle((left, top), mw, mh, facecolor="#c0392b", alpha=0.18, edgecolor="#c0392b", lw=1.5))
-    ax.annotate(
-        f"context {plan.margin[0]} px",
-        xy=(left / 2, top + mh / 2),
-        rotation=90,
-        ha="center",
-        va="center",
-        fontsize=8,
-        color="#8e2a1f",
-    )
+    ax.add_patch(Rectangle((0, 0), nw, nh, fill=False, edgecolor=c["tile"], lw=2.2))
+    ax.add_patch(Rectangle((left, top), mw, mh, facecolor=c["tile"], alpha=0.25, edgecolor=c["tile"], lw=1.5))
     ax.set_xlim(-pw * 0.02, pw * 1.02)
     ax.set_ylim(ph * 1.02, -ph * 0.02)
-    ax.set_aspect("equal")
-    ax.set_xlabel("columns (pixels, in the mirror-padded image)")
+    ax.set_aspect("equal", anchor="C")
+    ax.set_xlabel("columns (pixels of the mirror-padded image)")
     ax.set_ylabel("rows")
-    sampled = f"\n(grid lines every {row_step} tile rows, {col_step} tile columns)" if row_step * col_step > 1 else ""
-    ax.set_title(
-        f"Overlap-tile plan: {h}x{w} image, {plan.grid[0]}x{plan.grid[1]} tiles of {nh}x{nw} -> {mh}x{mw}{sampled}",
-        fontsize=10,
+    sampled = f" (grid lines every {row_step} tile rows, {col_step} tile columns)" if row_step * col_step > 1 else ""
+    fig.text(
+        0.02,
+        1 - 0.08 / height,
+        f"Overlap-tile plan: {h}x{w} image, {rows}x{cols} tiles",
+        va="top",
+        fontsize=FONT_PT + 1,
+        fontweight="bold",
     )
-    ax.legend(
+    fig.text(
+        0.02,
+        1 - 0.42 / height,
+        f"input tiles {nh}x{nw} → output tiles {mh}x{mw}, context {_px(plan.margin)}{sampled}",
+        va="top",
+        fontsize=FONT_PT - 1 if sampled else FONT_PT,
+        color=c["muted"],
+    )
+    fig.legend(
         handles=[
-            Patch(facecolor="#dbe7f7", edgecolor="#1f4e9c", label="the image"),
-            Patch(facecolor="#f3e3c3", hatch="////", edgecolor="#c9a96b", label="mirrored border"),
-            Patch(fill=False, edgecolor="#1e9e4a", ls="--", label="output tiles"),
-            Patch(fill=False, edgecolor="#c0392b", lw=2, label="one input tile"),
-            Patch(facecolor="#c0392b", alpha=0.3, label="its output tile"),
+            Patch(facecolor=c["image"], edgecolor=c["image_edge"], label="the image"),
+            Patch(facecolor=c["border"], hatch="////", edgecolor=c["border_hatch"], label="mirrored border"),
+            Patch(fill=False, edgecolor=c["grid"], ls="--", label="output tiles"),
+            Patch(fill=False, edgecolor=c["tile"], lw=2, label="one input tile"),
+            Patch(facecolor=c["tile"], alpha=0.35, label="its output tile"),
         ],
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize=8,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 0.0),
+        ncols=3,
+        fontsize=FONT_PT,
         frameon=False,
+        handlelength=1.6,
+        columnspacing=1.0,
     )
-    fig.tight_layout()
     return fig
 
 
-def figure_bytes(plan: TilePlan, fmt: str) -> bytes:
-    """Render the plan's picture to png, svg or pdf bytes."""
-    from matplotlib import pyplot as plt
+def _px(pair: tuple[int, int]) -> str:
+    return f"{pair[0]} px" if pair[0] == pair[1] else f"{pair[0]} px (rows), {pair[1]} px (columns)"
 
-    fig = tiling_figure(plan)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, metadata={"Software": None} if fmt == "png" else None)
-    plt.close(fig)
+
+def figure_bytes(plan: TilePlan, fmt: str, theme: str = "light") -> bytes:
+    """Render the plan's picture to png, svg or pdf bytes, in the ``light`` or ``dark`` colours."""
+    import matplotlib
+
+    with matplotlib.rc_context(_rc(theme)):
+        fig = tiling_figure(plan, theme)
+        buffer = io.BytesIO()
+        metadata: dict[str, Any] = {"svg": {"Date": None}, "png": {"Software": None}}.get(fmt, {"CreationDate": None})
+        fig.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
 
 
-def save_tiling_figure(plan: TilePlan, path: str | Path, fmt: str | None = None) -> Path:
+def save_tiling_figure(plan: TilePlan, path: str | Path, fmt: str | None = None, theme: str = "light") -> Path:
     """Write the plan's picture atomically; the format comes from ``fmt`` or the suffix."""
     path = Path(path)
-    return atomic_write(path, figure_bytes(plan, format_from_path(path, fmt, FIGURE_FORMATS)))
+    return atomic_write(path, figure_bytes(plan, format_from_path(path, fmt, FIGURE_FORMATS), theme))

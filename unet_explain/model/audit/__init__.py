@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from unet_explain.model.audit.aspects import ASPECTS, title
-from unet_explain.model.audit.compare import summarise
+from unet_explain.model.audit.compare import COMPARE_LEGEND, row_kinds, summarise
 from unet_explain.model.audit.loading import UNSAFE_HELP, load_model, parse_target
 from unet_explain.model.audit.report import AuditError, AuditReport, Deviation, ModelLoadError, Note, SkipAudit
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASPECTS",
+    "COMPARE_LEGEND",
     "UNSAFE_HELP",
     "AuditError",
     "AuditReport",
@@ -40,6 +41,7 @@ __all__ = [
     "audit_model",
     "load_model",
     "parse_target",
+    "row_kinds",
     "summarise",
     "title",
 ]

@@ -37,8 +37,8 @@ ASPECTS: dict[str, Aspect] = {
                 "input ({out}); pixels near every border are computed partly from invented zeros. The paper's "
                 "network instead predicts only pixels with full context: from a tile of {tile} it "
                 "predicts {paper_out} pixels (a margin of {margin} pixels on each side), and {cover}",
-                "cover": "to predict all {out} pixels in one pass it would take a tile of {tile} (output {tile_out}), "
-                "or several tiles with mirrored borders",
+                "cover": "the smallest tile whose output covers all {out} pixels in one pass is {tile} "
+                "(output {tile_out}); else several tiles with mirrored borders",
                 "tiles": "a large image is predicted tile by tile, with mirrored borders",
                 "mixed": "some convolutions pad and some do not; sizes shrink unevenly",
             },

@@ -4,7 +4,7 @@ The paper network compared with is computed by the spec: the model's depth,
 the reference's filters (the paper's 64 unless told), and the model's own
 input channels and classes (task settings, reported under ``config``). Its
 tile is the model's when the paper network accepts it, else the nearest valid
-one; a same-padding model is not compared size for size with it, the padding
+one (halfway between two, the larger); a same-padding model is not compared size for size with it, the padding
 deviation says what the paper network would need instead
 (:mod:`.deviations`). Every parameter difference is attributed to the aspect
 that causes it (:mod:`.params`).
@@ -67,6 +67,26 @@ def _skip_audit(parts: pt.Parts, skip: pt.Skip) -> SkipAudit:
     )
 
 
+def nearest_paper_side(side: int, depth: int) -> tuple[int | None, str]:
+    """The side of the paper tile compared with a model's ``side``, and why it was chosen ("" if it is ``side``).
+
+    The rule: the valid side nearest to ``side``; halfway between two, the
+    larger, so the model's whole tile fits in it. (The tile that predicts all
+    of a model's output pixels is another question, answered by the padding
+    deviation: the smallest tile whose output covers them.)
+    """
+    if ar.is_valid_side(side, depth, "valid"):
+        return side, ""
+    below, above = ar.nearest_valid_sides(max(side, 1), depth, "valid")
+    if below is None or above is None:
+        choice = above if above is not None else below
+        return choice, "" if choice is None else f"{choice} is the only valid side on that side of {side}"
+    if side - below == above - side:
+        return above, f"{side} lies halfway between the valid {below} and {above}; the larger holds the whole tile"
+    choice = below if side - below < above - side else above
+    return choice, f"the valid sides either side of {side} are {below} and {above}"
+
+
 def _paper_for(report: AuditReport, reference: UNetConfig | None) -> tuple[UNetSpec | None, str]:
     from unet_explain.config import UNetConfig
     from unet_explain.core.spec import build_spec
@@ -74,26 +94,24 @@ def _paper_for(report: AuditReport, reference: UNetConfig | None) -> tuple[UNetS
     depth = report.depth
     if not 1 <= depth <= 6:
         return None, f"no paper network to compare with (depth {depth})"
-    sides, moved = [], False
+    sides, reasons = [], []
     for side in report.input_size:
-        if ar.is_valid_side(side, depth, "valid"):
-            sides.append(side)
-            continue
-        below, above = ar.nearest_valid_sides(max(side, 1), depth, "valid")
-        choice = above if above is not None else below
+        choice, reason = nearest_paper_side(side, depth)
         if choice is None:
             return None, f"no valid paper tile near {report.input_size}"
         sides.append(choice)
-        moved = True
+        if reason and reason not in reasons:
+            reasons.append(reason)
     base = reference or UNetConfig()
     settings = base.as_dict() | {"input_size": (sides[0], sides[1]), "depth": depth, "padding": "valid"}
     if reference is None:
         settings |= {"in_channels": report.in_channels, "num_classes": max(report.num_classes, 2)}
     config = UNetConfig(**settings)
     size = f"{sides[0]}x{sides[1]}"
+    asked = f"{report.input_size[0]}x{report.input_size[1]}"
     note = (
-        f"the paper network for a {size} tile (the valid tile nearest to {report.input_size[0]}x{report.input_size[1]})"
-        if moved
+        f"the paper network for a {size} tile, the valid tile nearest to {asked} ({'; '.join(reasons)})"
+        if reasons
         else f"the paper network for the same {size} tile"
     )
     return build_spec(config), (
@@ -150,6 +168,10 @@ def compare(parts: pt.Parts, reference: UNetConfig | None = None) -> AuditReport
             f"{op.name} ({op.kind} {op.config.get('rate', '')}, {parts.stage_of[id(op)]})".replace(" ,", ",")
             for op in dropouts
         ],
+        dropout_places=[
+            (op.kind, "" if op.config.get("rate") is None else f"{float(op.config['rate']):g}", parts.stage_of[id(op)])
+            for op in dropouts
+        ],
         initialiser="; ".join(init_rules) or "unknown",
         head=head,
         size_note=graph.size_note,
@@ -169,6 +191,29 @@ def _same(values: list[str]) -> str:
     return values[0] if len(set(values)) == 1 else " / ".join(values)
 
 
+PAPER_DROPOUT = "at the end of the contracting path, while training"
+"""Where the paper puts dropout (section 3.1), as the summary says it."""
+
+
+def dropout_summary(report: AuditReport) -> str:
+    """The dropout layers by type, rate and stage, and whether they sit where the paper puts them."""
+    if not report.dropout_places:
+        return f"none (the paper: {PAPER_DROPOUT})"
+    groups: dict[tuple[str, str], list[str]] = {}
+    for kind, rate, stage in report.dropout_places:
+        stages = groups.setdefault((kind, rate), [])
+        if stage not in stages:
+            stages.append(stage)
+    paper_places = {names.encoder(report.depth), names.BOTTLENECK}
+    as_paper = all(kind == "Dropout" and stage in paper_places for kind, _, stage in report.dropout_places)
+    text = "; ".join(
+        f"{kind}{' ' + rate if rate else ''} in "
+        + ("every stage" if len(stages) >= 2 * report.depth else ", ".join(stages))
+        for (kind, rate), stages in groups.items()
+    )
+    return text + (" (where the paper puts it)" if as_paper else "")
+
+
 def summarise(report: AuditReport) -> dict[str, str]:
     """The audit's findings as short strings, one per row (rows of ``unet-explain compare``)."""
     skips = report.skips
@@ -185,8 +230,53 @@ def summarise(report: AuditReport) -> dict[str, str]:
         if skips
         else "none",
         "normalisation": ", ".join(f"{n} {k}" for k, n in report.normalisation.items()) or "none",
-        "dropout": ", ".join(report.dropout) or "none",
+        "dropout": dropout_summary(report),
         "initialisation": report.initialiser,
         "head": report.head,
         "deviations from the paper": str(len(report.deviations)),
     }
+
+
+ROW_ASPECTS: dict[str, tuple[str, ...]] = {
+    "input tile": ("padding",),  # a same-padding network needs other tile sizes
+    "output map": ("padding",),
+    "parameters": (),  # the aspects the parameter account names (see row_kinds)
+    "conv padding": ("padding",),
+    "skip copies the map": ("skip_source",),
+    "copy matched by": ("skip_match", "padding"),  # same padding leaves nothing to crop
+    "up-sampling": ("upsampling", "up_channels"),
+    "after up-sampling": ("upsampling_activation",),
+    "concatenation": ("concat_order",),
+    "normalisation": ("normalisation",),
+    "dropout": ("dropout",),
+    "initialisation": ("init",),
+    "head": ("head",),
+    "deviations from the paper": (),  # the count itself
+}
+"""The aspects behind each row of :func:`summarise`: a row that differs because of one of them shows a deviation."""
+
+COMPARE_LEGEND = (
+    "bold: a deviation from the paper, or a number it changes; italic: a difference that is not a deviation "
+    "(a note: same sizes, parameters and predictions); the last row counts the deviations"
+)
+"""The one-line key under a side-by-side table of summaries."""
+
+
+def row_kinds(report: AuditReport, paper_rows: dict[str, str]) -> dict[str, str]:
+    """How each row of ``summarise(report)`` stands against ``paper_rows`` (the paper's column).
+
+    "deviation" when it differs because of a deviation the audit counts, "note"
+    when it differs for another reason (a note, or the paper's own dropout that
+    the paper variant leaves out), "" when it is the same; the count row is
+    never marked.
+    """
+    rows = summarise(report)
+    deviated = {d.aspect for d in report.deviations}
+    kinds = {}
+    for row, value in rows.items():
+        aspects = tuple(report.param_sources) if row == "parameters" else ROW_ASPECTS.get(row, ())
+        if row == "deviations from the paper" or value == paper_rows.get(row, value):
+            kinds[row] = ""
+        else:
+            kinds[row] = "deviation" if deviated & set(aspects) else "note"
+    return kinds

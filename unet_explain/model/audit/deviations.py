@@ -34,8 +34,12 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _cover(side: int, depth: int) -> int | None:
-    """The smallest valid tile whose (valid-padding) output is at least ``side`` pixels."""
+def covering_side(side: int, depth: int) -> int | None:
+    """The smallest valid tile side whose (valid-padding) output is at least ``side`` pixels.
+
+    The tile that predicts all of a model's ``side`` output pixels in one pass;
+    not the tile compared with (the nearest valid one, see ``compare.nearest_paper_side``).
+    """
     for n in range(side, min(side * 4 + 400, ar.MAX_SIDE)):
         if ar.is_valid_side(n, depth, "valid") and ar.trace_side(n, depth, "valid").output >= side:
             return n
@@ -54,7 +58,7 @@ def _padding_deviation(report: AuditReport, spec: UNetSpec | None) -> Deviation 
         return Deviation("padding", "/".join(report.paddings), aspect.paper, text)
     (ph, pw), (qh, qw) = spec.config.input_size, spec.totals.output_size
     trace = ar.trace_side(ph, spec.config.depth, "valid")
-    cover_h, cover_w = _cover(oh, spec.config.depth), _cover(ow, spec.config.depth)
+    cover_h, cover_w = covering_side(oh, spec.config.depth), covering_side(ow, spec.config.depth)
     if cover_h and cover_w:
         out_h = ar.trace_side(cover_h, spec.config.depth, "valid").output
         out_w = ar.trace_side(cover_w, spec.config.depth, "valid").output

@@ -106,6 +106,8 @@ class AuditReport:
     """The convolutions' kernel initialiser, as the rule it follows."""
     head: str
     """"softmax", "sigmoid" or "logits"."""
+    dropout_places: list[tuple[str, str, str]] = field(default_factory=list)
+    """Dropout layers as (type, rate, stage), e.g. ("Dropout", "0.5", "enc4"); rate "" when unknown."""
     size_note: str = ""
     """How the traced input size was chosen when the model does not fix one ("" when it does)."""
     paper: UNetSpec | None = None
@@ -122,13 +124,19 @@ class AuditReport:
     """What was found, one short string per aspect key (also for aspects that match the paper)."""
 
     def params_account(self) -> str:
-        """The parameter count, and the difference from the paper network by the aspect that causes it."""
+        """The parameter count as a sum: the paper network's, then each aspect's difference (the sum holds)."""
         if self.paper is None or self.params == self.paper.totals.params:
             return f"{self.params:,}" + (" (the same as the paper network)" if self.paper is not None else "")
         from unet_explain.model.audit.aspects import title
 
-        parts = ", ".join(f"{title(k)} {n:+,}" for k, n in self.param_sources.items())
-        return f"{self.params:,} = the paper network's {self.paper.totals.params:,}" + (f"; {parts}" if parts else "")
+        paper = self.paper.totals.params
+        terms = [(title(k), n) for k, n in self.param_sources.items() if n]
+        rest = self.params - paper - sum(n for _, n in terms)
+        if rest:  # the account attributes everything; should a remainder appear, it is shown, never hidden
+            terms.append(("not attributed", rest))
+        return f"{self.params:,} = {paper:,} (the paper network)" + "".join(
+            f" {'+' if n > 0 else '-'} {abs(n):,} ({name})" for name, n in terms
+        )
 
     @property
     def config(self) -> dict[str, Any]:
