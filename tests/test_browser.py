@@ -3,7 +3,9 @@
 Every page loads without console errors or failed requests (nothing is fetched
 from outside: the site works offline), every image has loaded, and nothing is
 wider than the content column: at 1280 px nothing scrolls at all, at 390 px
-only tables and code blocks may scroll, inside their own box. Both colour
+only tables, code blocks and the U diagram (kept wide enough to read) may
+scroll, inside their own box. A tap on a figure opens it enlarged, readable in
+either scheme. Both colour
 schemes. A site built for another network shows that network's numbers.
 
 Set ``UNET_EXPLAIN_SHOTS=/some/folder`` to keep a full-page screenshot of every
@@ -69,7 +71,7 @@ OVERFLOW_JS = """
     if (!inBox && box.right > limit) outside.push(describe(el) + ' right=' + Math.round(box.right));
     if (scrolls(el) && el.scrollWidth > el.clientWidth + 1) {
       const holds = el.tagName === 'TABLE' || el.querySelector('table') ? 'table'
-        : el.closest('pre') ? 'code' : 'other';
+        : el.closest('pre') ? 'code' : el.classList.contains('unet-figure-scroll') ? 'figure' : 'other';
       scrolling.push(holds + ': ' + describe(el));
     }
   }
@@ -181,9 +183,9 @@ def test_every_page_fits_and_loads_its_figures(served_site, browser, viewport, s
             overflow += [f"{where}: scrolls inside its box: {d}" for d in found["scrolling"]]
         else:
             overflow += [
-                f"{where}: only tables and code may scroll: {d}"
+                f"{where}: only tables, code and the U may scroll: {d}"
                 for d in found["scrolling"]
-                if not d.startswith(("table: ", "code: ")) or "unet-console" in d
+                if not d.startswith(("table: ", "code: ", "figure: ")) or "unet-console" in d
             ]
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
@@ -192,6 +194,39 @@ def test_every_page_fits_and_loads_its_figures(served_site, browser, viewport, s
     assert overflow == [], "\n".join(overflow)
     assert problems == []
     assert figures >= 9  # the U at the top of the home page and of every walkthrough step, at least
+
+
+def _luminance(rgb: str) -> float:
+    r, g, b = (int(v) for v in re.findall(r"[\d.]+", rgb)[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_tapped_figure_opens_enlarged_in_the_schemes_colours(served_site, browser, scheme):
+    base, _ = served_site
+    context = browser.new_context(viewport=PHONE, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(base, wait_until="networkidle")
+    # On a phone the U keeps a readable width and scrolls inside its own box.
+    u = page.locator(f"figure.unet-figure--wide img[src$='#only-{scheme}']").first
+    assert u.bounding_box()["width"] >= 1000
+    box = page.locator("figure.unet-figure--wide .unet-figure-scroll").first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    u.click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"-{scheme}.html")
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert (_luminance(background) < 60) if scheme == "dark" else (_luminance(background) > 200), background
+    image = page.evaluate(
+        "() => { const i = document.querySelector('img.unet-enlarged');"
+        " return [i.complete, i.naturalWidth, i.getBoundingClientRect().width]; }"
+    )
+    assert image[0] and image[1] > 0 and image[2] >= PHONE["width"]
+    viewport = page.evaluate("() => document.querySelector('meta[name=viewport]').content")
+    assert "width=device-width" in viewport
+    page.go_back(wait_until="networkidle")  # the way back: history, or the link
+    assert page.url == base
+    context.close()
 
 
 def test_walkthrough_screenshot_is_not_blank(served_site, browser):
@@ -228,6 +263,10 @@ def test_a_site_built_for_another_network_shows_its_numbers(own_site, browser):
     text = page.inner_text("article")
     assert f"writes a segmentation map of {out} pixels" in " ".join(text.split())
     assert re.search(r"\$ unet-explain table --in-channels 3 --input-size 506\b", text)  # the bad-size example
+    page.goto(base + "explorer/", wait_until="load")  # the explorer starts at the site's network
+    assert page.input_value("[name=input-size]") == "508" and page.input_value("[name=in-channels]") == "3"
+    assert page.input_value("[name=padding]") == "valid"
+    assert page.inner_text("#explorer-params") == count(spec.totals.params)
     page.goto(base + "walkthrough/costs/", wait_until="load")
     costs = page.inner_text("article")
     assert count(spec.totals.params) in costs and count(paper.totals.params) not in costs

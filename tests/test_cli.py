@@ -39,6 +39,11 @@ def test_table_default_is_the_paper(capsys):
         (["--input-size", "570"], "nearest valid sizes: 556, 572"),
         (["--input-size", "358"], "enc2_pool receives 173"),
         (["--input-size", "572x570"], "along the columns"),
+        (
+            ["--input-size", "100x200"],  # both axes fail: both are named, rows then columns
+            "along the rows, enc4_pool receives 5 pixels, but 2x2 max-pooling with stride 2 needs an even size; "
+            "the smallest valid row size is 188; along the columns, enc3_pool receives 43 pixels",
+        ),
         (["--input-size", str(10**9)], "got 1000000000"),
         (["--depth", "0"], "--depth must be between 1 and 6; got 0"),
         (["--depth", "two"], "argument --depth: invalid int value: 'two'"),

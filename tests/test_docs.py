@@ -16,6 +16,7 @@ from unet_explain import UNetConfig, build_spec
 from unet_explain.cli import build_parser
 from unet_explain.docs import generate
 from unet_explain.docs.site import build_site
+from unet_explain.errors import UNetExplainError
 from unet_explain.render.formatting import count, si
 from unet_explain.render.text_formats import to_markdown
 
@@ -222,6 +223,24 @@ def test_size_tokens_keep_examples_true_on_any_site(tmp_path):
         assert generate.expand("{{ value config.input_size | side --input-size @next }}", "i.md", cache) == str(nxt)
 
 
+def test_size_listings_do_not_inherit_the_sites_input_size(tmp_path):
+    # 508 is invalid with padding "same"; the listing needs no input size, so it must not fail.
+    site = generate.Site(flags=generate.site_flags(UNetConfig(input_size=508, in_channels=3)))
+    cache = generate.Cache(tmp_path, site)
+    page = (generate.PACKAGE_DIR.parent / "docs/walkthrough/tiling.md").read_text(encoding="utf-8")
+    section = page.split('## With padding "same"')[1].split("??? question")[0]
+    text = generate.expand(section, "walkthrough/tiling.md", cache)
+    assert "$ unet-explain sizes --min 500 --max 600 --padding same</code>" in text
+    assert "--input-size" not in text and "error" not in text.lower()
+    for side in (512, 528, 544, 560, 576, 592):
+        assert f"| {side} " in text
+    listing = generate.expand("{{ sizes --min 500 --max 600 --padding same }}", "i.md", cache)
+    assert "| 512 | 512 | 0 | 32 |" in listing
+    # a size given in the placeholder itself is still checked
+    with pytest.raises(UNetExplainError):
+        generate.expand("{{ sizes --min 1 --max 9 --padding same --input-size 508 }}", "i.md", cache)
+
+
 # --- the derivations, in general form, against the spec --------------------------------
 
 
@@ -281,12 +300,18 @@ def test_source_is_read_from_the_package_not_pasted(cache):
 def test_figures_come_in_light_and_dark_and_open_at_full_size(cache):
     text = generate.expand("{{ diagram --highlight enc1,decD --depth 2 --input-size 188 }}", "walkthrough/x.md", cache)
     assert text.count("<img ") == 2 and "#only-light" in text and "#only-dark" in text
-    assert re.search(r'<a class="unet-figure-link" href="\.\./\.\./assets/generated/diagram-\w+-dark\.svg"', text)
+    # a tap opens the figure's own viewer page (not the bare drawing), in the drawing's scheme
+    assert re.search(r'<a class="unet-figure-link" href="\.\./\.\./assets/generated/diagram-\w+-dark\.html"', text)
+    assert 'class="unet-figure-scroll"' in text  # the U scrolls in its own box where it is kept readable
     index = generate.expand("{{ diagram }}", "walkthrough/index.md", cache)
     assert 'src="../assets/generated/diagram-' in index
     assert "highlighted: enc1, dec2" in text
     light, dark = generate.figures_in("{{ diagram --highlight enc1 }}", cache)
     assert (light.theme, dark.theme) == ("light", "dark") and light.path.read_bytes() != dark.path.read_bytes()
+    viewer = generate.viewer_html(dark)
+    assert dark.viewer_uri.endswith("-dark.html") and f'src="{Path(dark.uri).name}"' in viewer
+    assert 'name="viewport" content="width=device-width' in viewer and "background: #1e2029" in viewer
+    assert "#ffffff" in generate.viewer_html(light)
 
 
 # --- folder safety ------------------------------------------------------------------
@@ -533,3 +558,31 @@ def test_the_whole_site_builds_for_other_depths_and_padding(tmp_path, config):
     crops = (site / "walkthrough/expansive-path/index.html").read_text(encoding="utf-8")
     deepest = spec.stage(f"dec{config.depth}")
     assert f"<strong>{deepest.crop[0]}</strong>" in crops and f"dec{config.depth + 1}" not in crops
+
+
+@pytest.mark.keras
+@pytest.mark.slow
+def test_the_variant_gap_is_broken_down_for_the_sites_network(tmp_path):
+    """31,055,362 - 31,030,658 on a 508/3 site: the 3 input channels (spec) plus batch normalisation (audit)."""
+    from unet_explain.model.audit import audit_model
+    from unet_explain.model.variants import build_variant
+
+    own = UNetConfig(input_size=508, in_channels=3)
+    cache = generate.Cache(tmp_path, generate.Site(flags=generate.site_flags(own)))
+    text = generate.expand("{{ variant-gap same-padding }}", "i.md", cache)
+    paper = build_spec(UNetConfig()).totals.params
+    channels = build_spec(own).totals.params - paper
+    assert channels == (3 - 1) * 3 * 3 * 64  # only the first conv reads the input
+    model, _, _ = build_variant("same-padding", own)
+    report = audit_model(model, reference=own)
+    norm = report.param_sources["normalisation"]
+    assert report.params - paper == channels + norm
+    assert text == (
+        f"The `same-padding` column of the table above has {count(report.params)} parameters, "
+        f"{count(report.params - paper)} more than the paper's {count(paper)}: {count(channels)} from this "
+        f"site's network (input channels 3 instead of 1) and {count(norm)} from normalisation."
+    )
+    paper_site = generate.Cache(tmp_path / "p", generate.Site())
+    assert generate.expand("{{ variant-gap same-padding }}", "i.md", paper_site).endswith(
+        f": {count(norm)} from normalisation."
+    )

@@ -41,6 +41,8 @@ COLUMNS = (
     Column.CHANNELS,
     Column.POOL,
     Column.PARAMS,
+    Column.MACS,
+    Column.MEMORY,
 )
 
 READ_PAGE = """() => {
@@ -187,6 +189,22 @@ def test_typing_an_invalid_size_shows_the_cli_error_and_the_way_out(page):
     page.click("button[data-size='572']")
     assert page.input_value("[name=input-size]") == "572"
     assert page.evaluate(READ_PAGE)["output"] == "388x388x2"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_size_wrong_along_both_axes_names_both(page):
+    values = dict(zip(FLAGS, ("100x200", "4", "64", "1", "2", "valid"), strict=True))
+    fill(page, values)
+    shown = page.evaluate(READ_PAGE)
+    assert shown == cli_answer(values)
+    assert "along the rows, enc4_pool receives 5 pixels" in shown["error"]
+    assert "along the columns, enc3_pool receives 43 pixels" in shown["error"]
+    page.click("button[data-axis='columns'][data-size='204']")  # fixes the columns only
+    assert page.input_value("[name=input-size]") == "100x204"
+    page.click("button[data-axis='rows'][data-size='188']")
+    assert page.input_value("[name=input-size]") == "188x204"
+    assert page.evaluate(READ_PAGE) == cli_answer(values | {"input-size": "188x204"})
 
 
 @pytest.mark.browser

@@ -132,16 +132,18 @@ def validate_input_size(size: Any, depth: int, padding: str) -> None:
     for side in size:
         _check_int("input_size", side, 1, arithmetic.MAX_SIDE, " pixels per side")
     square = size[0] == size[1]
-    for axis, side in zip(("rows", "columns"), size, strict=True):
+    problems = []  # every axis that breaks, so a size wrong both ways is not fixed one axis at a time
+    for axis, side in zip(("rows", "columns"), size[:1] if square else size, strict=False):
         brk = arithmetic.side_break(side, depth, padding)
         if brk is None:
             continue
         where = "" if square else f"along the {axis}, "
         hint = _nearest_hint(side, depth, padding, "" if square else axis[:-1])
+        problems.append(f"{where}{brk.layer} receives {brk.size} pixels, but {brk.rule}; {hint}")
+    if problems:
         raise ConfigError(
             "input_size",
-            f"{format_size_arg(size)} is not valid for depth {depth} with padding {padding!r}: "
-            f"{where}{brk.layer} receives {brk.size} pixels, but {brk.rule}; {hint}",
+            f"{format_size_arg(size)} is not valid for depth {depth} with padding {padding!r}: " + "; ".join(problems),
         )
 
 

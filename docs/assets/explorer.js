@@ -69,8 +69,11 @@ const K = {
     "3x3 convs + ReLU",
     "Channels",
     "Max-pool 2x2",
-    "Params"
-  ]
+    "Params",
+    "MACs",
+    "Memory"
+  ],
+  "bytes_per_value": 4
 };
 /* END GENERATED */
 
@@ -187,13 +190,20 @@ const K = {
     }
     const depth = Number(cfg.depth), square = h === w;
     const sizeArg = square ? `${h}` : `${h}x${w}`;
-    for (const [axis, side] of [["rows", h], ["columns", w]]) {
+    const problems = [], nearest = [];  // every axis that breaks, as the Python message lists them
+    for (const [axis, side] of (square ? [["rows", h]] : [["rows", h], ["columns", w]])) {
       const brk = sideBreak(Number(side), depth, cfg.padding);
       if (!brk) continue;
       const where = square ? "" : `along the ${axis}, `;
       const hint = nearestHint(Number(side), depth, cfg.padding, square ? "" : axis.slice(0, -1));
-      throw new Config("input_size", `${sizeArg} is not valid for depth ${depth} with padding ${pyRepr(cfg.padding)}: `
-        + `${where}${brk.layer} receives ${brk.size} pixels, but ${brk.rule}; ${hint}`);
+      problems.push(`${where}${brk.layer} receives ${brk.size} pixels, but ${brk.rule}; ${hint}`);
+      nearest.push({ axis: square ? "" : axis, sizes: nearestValidSides(Number(side), depth, cfg.padding).filter((m) => m !== null) });
+    }
+    if (problems.length) {
+      const err = new Config("input_size", `${sizeArg} is not valid for depth ${depth} with padding ${pyRepr(cfg.padding)}: `
+        + problems.join("; "));
+      err.nearest = nearest;
+      throw err;
     }
   }
 
@@ -250,6 +260,33 @@ const K = {
   const count = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   const convParams = (k, cIn, cOut) => k * k * cIn * cOut + cOut;
 
+  // MACs per the README's rule (a KxK conv: out_h*out_w*K*K*C_in*C_out; an up-conv: out_h*out_w*C_in*C_out);
+  // memory: float32 outputs of every conv, pooling and up-conv and of the score map. BigInt, so no rounding.
+  const B = BigInt;
+  const area = (s) => B(s[0]) * B(s[1]);
+  const bytes = (s, c) => area(s) * B(c) * B(K.bytes_per_value);
+
+  // Python's f"{x:.{d}f}": the double's exact value rounded half to even (toFixed rounds exact ties up).
+  function pyFixed(x, d) {
+    const fixed = x.toFixed(d);
+    const exact = x.toPrecision(100);
+    const dot = exact.indexOf(".");
+    if (dot < 0) return fixed;
+    const rest = exact.slice(dot + 1 + d);
+    if (!/^50*$/.test(rest)) return fixed;  // not a tie
+    const kept = exact.slice(0, dot + 1 + d).replace(/\.$/, "");
+    const last = Number(kept[kept.length - 1]);
+    return last % 2 === 0 ? kept : fixed;
+  }
+
+  function si(n) {  // render/formatting.si
+    for (const [factor, prefix] of [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]]) {
+      if (Number(n) >= factor) return `${pyFixed(Number(n) / factor, 2)} ${prefix}`;
+    }
+    return String(n);
+  }
+  const megabytes = (n) => `${pyFixed(Number(n) / 1e6, 1)} MB`;  // render/formatting.megabytes
+
   function buildRows(cfg) {
     const depth = Number(cfg.depth), base = Number(cfg.base_filters), pad = cfg.padding;
     const [rows, cols] = cfg.input_size.map((side) => traceSide(Number(side), depth, pad));
@@ -260,20 +297,27 @@ const K = {
     let inSize = cfg.input_size.map(Number), cIn = Number(cfg.in_channels);
     const convStack = (stage, cFirst, cOut) => {
       const sizes = [];
-      let params = 0, c = cFirst;
-      for (let i = 1; i <= K.convs_per_level; i++) { sizes.push(size(conv(stage, i))); params += convParams(K.kernel, c, cOut); c = cOut; }
-      return { sizes, params };
+      let params = 0, c = cFirst, macs = 0n, mem = 0n;
+      for (let i = 1; i <= K.convs_per_level; i++) {
+        const s = size(conv(stage, i));
+        sizes.push(s); params += convParams(K.kernel, c, cOut);
+        macs += area(s) * B(K.kernel * K.kernel) * B(c) * B(cOut); mem += bytes(s, cOut);
+        c = cOut;
+      }
+      return { sizes, params, macs, mem };
     };
-    const row = (stage, cells) => out.push({ stage, cells });
+    const row = (stage, cells, macs, mem) => out.push({ stage, cells, macs, mem });
     for (let level = 1; level <= depth; level++) {
       const stage = enc(level), cOut = filters(level), convs = convStack(stage, cIn, cOut);
       const pool = size(layer(stage, "pool"));
       skips[level] = { size: convs.sizes[convs.sizes.length - 1], channels: cOut };
-      row(stage, [stage, fmt(inSize), "", "", convs.sizes.map(fmt).join(A), `${cIn}${A}${cOut}`, fmt(pool), convs.params]);
+      row(stage, [stage, fmt(inSize), "", "", convs.sizes.map(fmt).join(A), `${cIn}${A}${cOut}`, fmt(pool), convs.params],
+        convs.macs, convs.mem + bytes(pool, cOut));
       inSize = pool; cIn = cOut;
     }
     let cOut = filters(depth + 1), convs = convStack(N.bottleneck, cIn, cOut);
-    row(N.bottleneck, [N.bottleneck, fmt(inSize), "", "", convs.sizes.map(fmt).join(A), `${cIn}${A}${cOut}`, "", convs.params]);
+    row(N.bottleneck, [N.bottleneck, fmt(inSize), "", "", convs.sizes.map(fmt).join(A), `${cIn}${A}${cOut}`, "", convs.params],
+      convs.macs, convs.mem);
     inSize = convs.sizes[convs.sizes.length - 1]; cIn = cOut;
     for (let level = depth; level >= 1; level--) {
       const stage = dec(level);
@@ -284,14 +328,18 @@ const K = {
       convs = convStack(stage, concat, cOut);
       const amount = crop[0] === crop[1] ? `crop ${crop[0]}` : `crop ${crop[0]}x${crop[1]}`;
       row(stage, [stage, fmt(inSize), fmt(up), `${fmt(skip.size)}${A}${fmt(up)} (${amount})`,
-        convs.sizes.map(fmt).join(A), `${concat}${A}${cOut}`, "", convParams(K.scale, cIn, cOut) + convs.params]);
+        convs.sizes.map(fmt).join(A), `${concat}${A}${cOut}`, "", convParams(K.scale, cIn, cOut) + convs.params],
+        area(up) * B(cIn) * B(cOut) + convs.macs, bytes(up, cOut) + convs.mem);
       inSize = convs.sizes[convs.sizes.length - 1]; cIn = cOut;
     }
     const classes = Number(cfg.num_classes);
-    row(N.output, [N.output, fmt(inSize), "", "", `${fmt(inSize)} (1x1 conv)`, `${cIn}${A}${classes}`, "", convParams(1, cIn, classes)]);
+    row(N.output, [N.output, fmt(inSize), "", "", `${fmt(inSize)} (1x1 conv)`, `${cIn}${A}${classes}`, "", convParams(1, cIn, classes)],
+      area(inSize) * B(cIn) * B(classes), bytes(inSize, classes));
     const total = out.reduce((sum, r) => sum + r.cells[7], 0);
-    for (const r of out) r.cells[7] = count(r.cells[7]);
-    return { rows: out, output: [...inSize, classes], margin: [rows, cols].map((t, i) => (Number(cfg.input_size[i]) - t.output) / 2), total };
+    const macs = out.reduce((sum, r) => sum + r.macs, 0n), mem = out.reduce((sum, r) => sum + r.mem, 0n);
+    for (const r of out) { r.cells[7] = count(r.cells[7]); r.cells.push(si(r.macs), megabytes(r.mem)); }
+    return { rows: out, output: [...inSize, classes], margin: [rows, cols].map((t, i) => (Number(cfg.input_size[i]) - t.output) / 2),
+      total, macs: si(macs), memory: megabytes(mem) };
   }
 
   // --- the page ----------------------------------------------------------------------------------------------
@@ -329,19 +377,21 @@ const K = {
     result.append(element("p", { id: "explorer-command" }, element("code", {}, command.join(" "))));
     if (!r.ok) {
       result.append(element("pre", { id: "explorer-error", role: "alert", class: "explorer-error" }, r.message));
-      const m = /nearest valid (?:row |column )?sizes: ([\d, ]+)$|the smallest valid (?:row |column )?size is (\d+)$/.exec(r.message);
-      if (m && r.err && r.err.argument === "input_size") {
+      if (r.err && r.err.nearest) {
+        // One button per nearest valid side; on a non-square tile it replaces that axis only.
         const p = element("p", { class: "explorer-nearest" }, "Try: ");
-        for (const n of (m[1] || m[2]).split(", ")) {
-          const button = element("button", { type: "button", class: "md-button", "data-size": n }, n);
-          button.addEventListener("click", () => {
-            const field = form.elements["input-size"];
-            const parts = SIZE.exec(field.value);
-            const square = !parts || parts[2] === undefined || parts[1] === parts[2];
-            field.value = square ? n : (/along the rows/.test(r.message) ? `${n}x${parts[2]}` : `${parts[1]}x${n}`);
-            update(form, result);
-          });
-          p.append(button, " ");
+        for (const { axis, sizes } of r.err.nearest) {
+          if (axis) p.append(`${axis} `);
+          for (const n of sizes) {
+            const button = element("button", { type: "button", class: "md-button", "data-size": n, "data-axis": axis }, String(n));
+            button.addEventListener("click", () => {
+              const field = form.elements["input-size"];
+              const parts = SIZE.exec(field.value);
+              field.value = !axis || !parts ? `${n}` : (axis === "rows" ? `${n}x${parts[2] ?? parts[1]}` : `${parts[1]}x${n}`);
+              update(form, result);
+            });
+            p.append(button, " ");
+          }
         }
         result.append(p);
       }
@@ -356,7 +406,7 @@ const K = {
     const body = element("tbody", {}, ...r.rows.map((row) =>
       element("tr", { "data-stage": row.stage }, ...row.cells.map((cell) => element("td", {}, String(cell))))));
     body.append(element("tr", { "data-stage": "total" }, ...["total", "", "", "", `output ${oh}x${ow}x${classes}`, "", "",
-      count(r.total)].map((cell) => element("td", {}, cell))));
+      count(r.total), r.macs, r.memory].map((cell) => element("td", {}, cell))));
     const table = element("table", { id: "explorer-table", class: "explorer-table" }, element("thead", {}, head), body);
     result.append(element("div", { class: "explorer-table-box" }, table));
   }
@@ -366,6 +416,8 @@ const K = {
     const result = document.getElementById("explorer-result");
     if (!form || !result || form.dataset.ready) return;
     form.dataset.ready = "1";
+    const padding = form.elements.padding;
+    if (padding.dataset.start) padding.value = padding.dataset.start;  // the site's network, not the paper's
     const run = () => update(form, result);
     form.addEventListener("input", run);
     form.addEventListener("change", run);

@@ -24,7 +24,8 @@ placeholders, expanded while the site builds (see :mod:`.hooks`):
 ==========================================  ===============================================
 
 plus ``size-break N`` (where a side of N pixels breaks), ``config-commands`` (which
-commands take the config flags, from the parser) and the derivations of
+commands take the config flags, from the parser), ``variant-gap VARIANT`` (a
+``compare`` column's parameters against the paper's, broken down) and the derivations of
 :mod:`.lesson` (``crop-derivation``, ``size-backwards``, ``stage-params``,
 ``field-reconcile``, ``site-config``, ``stages``). In flags, ``@input-2`` is the
 site's input size minus 2 and ``@next`` the next valid size above it.
@@ -179,12 +180,22 @@ def config_from_flags(words: list[str]) -> UNetConfig:
     return config_from_args(args)
 
 
-def with_site(words: list[str], site: Site) -> list[str]:
-    """A placeholder's flags on top of the site's; ``--paper`` drops the site's flags."""
+# Site flags a command does not inherit: ``sizes`` depends on the depth and the padding only; it
+# needs no input size (and the site's may be invalid under the placeholder's own flags, e.g. 508
+# with --padding same).
+NOT_INHERITED = {"sizes": frozenset({"--input-size", "--in-channels", "--num-classes", "--base-filters"})}
+
+
+def with_site(words: list[str], site: Site, command: str = "") -> list[str]:
+    """A placeholder's flags on top of the site's; ``--paper`` drops the site's flags.
+
+    ``command`` names the CLI command the flags are for; the site flags it does not
+    inherit (:data:`NOT_INHERITED`) are left out.
+    """
     words = _size_tokens(words, site)
     if PAPER_MARK in words:
         return [w for w in words if w != PAPER_MARK]
-    given = {w.split("=", 1)[0] for w in words if w.startswith("--")}
+    given = {w.split("=", 1)[0] for w in words if w.startswith("--")} | NOT_INHERITED.get(command, frozenset())
     pairs = zip(site.flags[::2], site.flags[1::2], strict=True)
     return [w for flag, value in pairs if flag not in given for w in (flag, value)] + words
 
@@ -274,7 +285,7 @@ def console(words: list[str], site: Site) -> str:
 
     words = _size_tokens(words, site)
     if words and _takes_config(words[0]):
-        words = [words[0], *with_site(words[1:], site)]
+        words = [words[0], *with_site(words[1:], site, words[0])]
     else:
         words = [w for w in words if w != PAPER_MARK]
     recorder = _Recorder()
@@ -325,8 +336,21 @@ def sizes(words: list[str], site: Site) -> str:
     parser.add_argument("--min", type=int, required=True)
     parser.add_argument("--max", type=int, required=True)
     args, rest = parser.parse_known_args(_size_tokens(words, site))
-    config = config_from_flags(with_site(rest, site))
-    found = valid_size_table(args.min, args.max, depth=config.depth, padding=config.padding)
+    # The same rules as ``unet-explain sizes``: no input size needed, the site's is not inherited.
+    from unet_explain.cli import config_from_args
+    from unet_explain.config import validate_settings
+
+    try:
+        flags, unknown = _config_parser().parse_known_args(with_site(rest, site, "sizes"))
+    except argparse.ArgumentError as err:
+        raise PlaceholderError(str(err)) from None
+    if unknown:
+        raise PlaceholderError(f"unknown words {unknown}")
+    if flags.input_size is not None:
+        config_from_args(flags)  # a given size is still checked
+    settings = UNetConfig().as_dict() | {k: v for k, v in vars(flags).items() if v is not None}
+    validate_settings(*(settings[k] for k in ("depth", "in_channels", "num_classes", "base_filters", "padding")))
+    found = valid_size_table(args.min, args.max, depth=settings["depth"], padding=settings["padding"])
     lines = [
         "| Input tile | Output map | Context margin per side | Entering the bottleneck |",
         "|---:|---:|---:|---:|",
@@ -381,9 +405,11 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "mb": megabytes,
     "size": lambda v: f"{v[0]}x{v[1]}",
     "side": lambda v: str(v[0]),
+    "size-arg": lambda v: format_size_arg(tuple(v)),  # as the CLI takes it: 508, or 508x636
     "list": lambda v: _and_list([str(x) for x in v]),
     "he3": lambda v: f"sqrt(2 / (9 · {v})) ≈ {math.sqrt(2 / (9 * v)):.3f}",  # the paper's init for a 3x3 conv
     "twice": lambda v: str(2 * v),
+    "channels": lambda v: f"{v} channel" if v == 1 else f"{v} channels",
 }
 
 
@@ -496,7 +522,9 @@ def config_commands(words: list[str], site: Site) -> str:
         "and `--padding` (defaults: the paper's network)"
     )
     if others:
-        text += f"; {_and_list([f'`{n}`' for n in others])} do not: they work on a model or an image you give them"
+        one = len(others) == 1
+        verb, pronoun = ("does", "it works on what you give it") if one else ("do", "they work on what you give them")
+        text += f"; {_and_list([f'`{n}`' for n in others])} {verb} not: {pronoun}, not on a network's configuration"
     return text + "."
 
 
@@ -520,6 +548,56 @@ def compare(words: list[str], site: Site) -> str:
     legend = COMPARE_LEGEND.replace("bold", "**Bold**", 1).replace("italic", "*italic*", 1)
     lines += ["", f"{legend}.", "", *(f"*{name}: {note}.*" for name, note in notes.items() if note)]
     return "\n".join(lines) + "\n"
+
+
+def variant_gap(words: list[str], site: Site) -> str:
+    """Why a variant's column in ``compare`` has more parameters than the paper's network, broken down.
+
+    The paper's own count (its config) against the variant built for the site's config: the
+    part the site's network itself adds (spec arithmetic: channels, classes, widths, depth) plus
+    each part the audit attributes to the variant's layers (``params_by_aspect``). The parts must
+    add up to the difference, or the page does not build.
+    """
+    from unet_explain.model.audit import audit_model
+    from unet_explain.model.audit.aspects import ASPECTS
+    from unet_explain.model.variants import build_variant
+
+    if not words:
+        raise PlaceholderError("variant-gap takes a VARIANT name, then config flags")
+    name, rest = words[0], words[1:]
+    config = config_from_flags(with_site(rest, site))
+    paper = build_spec(UNetConfig()).totals.params
+    own = build_spec(config).totals.params
+    model, _, _ = build_variant(name, config)
+    report = audit_model(model, reference=config)
+    base = UNetConfig()
+    labels = {
+        "in_channels": "input channels",
+        "num_classes": "classes",
+        "depth": "depth",
+        "base_filters": "base filters",
+    }
+    changed = ", ".join(
+        f"{label} {getattr(config, key)} instead of {getattr(base, key)}"
+        for key, label in labels.items()
+        if getattr(config, key) != getattr(base, key)
+    )
+    parts = [(f"{count(own - paper)} from this site's network ({changed})", own - paper)]
+    parts += [
+        (f"{count(n)} from {ASPECTS[key].title if key in ASPECTS else key.replace('_', ' ')}", n)
+        for key, n in report.param_sources.items()
+    ]
+    parts = [(text, n) for text, n in parts if n]
+    gap = report.params - paper
+    if sum(n for _, n in parts) != gap:
+        raise PlaceholderError(f"the parts {parts} do not add up to the difference {gap}")
+    text = (
+        f"The `{name}` column of the table above has {count(report.params)} parameters, "
+        f"{count(abs(gap))} {'more' if gap >= 0 else 'fewer'} than the paper's {count(paper)}"
+    )
+    if not parts:
+        return text + "."
+    return text + ": " + _and_list([t for t, _ in parts]) + "."
 
 
 def audit(words: list[str], site: Site) -> str:
@@ -592,6 +670,7 @@ def _lesson(name: str) -> Callable[[list[str], Site], str]:
 
 TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
     "compare": compare,
+    "variant-gap": variant_gap,
     "audit": audit,
     "table": table,
     "console": console,
@@ -627,6 +706,54 @@ class Asset:
     """Alternative text."""
     theme: str = "light"
     """``light`` or ``dark``: the colour scheme it is drawn for."""
+
+    @property
+    def viewer_uri(self) -> str:
+        """The page that shows the figure enlarged (``...-dark.svg`` -> ``...-dark.html``)."""
+        return posixpath.splitext(self.uri)[0] + ".html"
+
+
+# The background of the enlarged view: Material's own page colours for its two schemes
+# (default: white; slate: hsl(232, 15%, 14%)), so a dark drawing (transparent, light text) stays readable.
+VIEWER_COLOURS = {"light": ("#ffffff", "#000000de", "#3f51b5"), "dark": ("#1e2029", "#e2e4e9", "#9fa8da")}
+
+
+def viewer_html(asset: Asset) -> str:
+    """A small page showing one figure at its natural size: scrollable, pinch-zoomable, with a way back.
+
+    The bare SVG would open on the browser's white canvas, zoomed out to fit a phone;
+    this page keeps the drawing's own size and the theme's background.
+    """
+    background, text, link = VIEWER_COLOURS[asset.theme]
+    name = posixpath.basename(asset.uri)
+    alt = html.escape(asset.alt)
+    home = "../" * (ASSET_DIR.count("/") + 1)  # the site's home, if there is no page to go back to
+    back = "if (history.length > 1) { history.back(); return false; }"
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="{asset.theme}">
+<title>{alt}</title>
+<style>
+html, body {{ margin: 0; background: {background}; color: {text}; font-family: system-ui, sans-serif; }}
+nav {{ position: sticky; left: 0; padding: 0.6em 1em; font-size: 1rem; }}
+nav a {{ color: {link}; }}
+main {{ padding: 0 1em 1em; }}
+img {{ display: block; max-width: none; height: auto; }}
+p {{ margin: 0.3em 0 0.8em; font-size: 0.9rem; }}
+</style>
+</head>
+<body>
+<nav><a href="{home}" onclick="{back}">&larr; Back</a></nav>
+<main>
+<p>{alt}. Scroll or pinch to zoom.</p>
+<img class="unet-enlarged" src="{name}" alt="{alt}">
+</main>
+</body>
+</html>
+"""
 
 
 @contextlib.contextmanager
@@ -799,20 +926,32 @@ def page_folder(page_uri: str, page_url: str | None = None) -> str:
     return folder.strip("/") or "."
 
 
-def figure_markdown(assets: list[Asset], page_uri: str, page_url: str | None = None) -> str:
-    """A figure shown in the scheme's colours; a tap or click opens it at full size."""
+# Figures too detailed to read when shrunk to a phone's width (the U: ~1100 pt wide, small labels).
+WIDE_FIGURES = frozenset({"diagram"})
+
+
+def figure_markdown(assets: list[Asset], page_uri: str, page_url: str | None = None, wide: bool = False) -> str:
+    """A figure shown in the scheme's colours; a tap or click opens it enlarged on a page of its own.
+
+    A ``wide`` figure sits in its own horizontal scroll box, which the stylesheet gives a
+    minimum width on narrow screens, so its labels stay readable there.
+    """
     here = page_folder(page_uri, page_url)
     images = []
     for asset in assets:
         link = posixpath.relpath(asset.uri, here)
+        viewer = posixpath.relpath(asset.viewer_uri, here)
         images.append(
-            f'<a class="unet-figure-link" href="{link}" title="Open the figure at full size">'
+            f'<a class="unet-figure-link" href="{viewer}" title="Open the figure at full size">'
             f'<img src="{link}#only-{asset.theme}" alt="{html.escape(asset.alt)}"></a>'
         )
     caption = html.escape(assets[0].alt)
+    body = "\n".join(images)
+    if wide:
+        body = f'<div class="unet-figure-scroll">\n{body}\n</div>'
     return (
-        '<figure class="unet-figure">\n'
-        + "\n".join(images)
+        f'<figure class="unet-figure{" unet-figure--wide" if wide else ""}">\n'
+        + body
         + f'\n<figcaption>{caption} <span class="unet-hint">(tap to enlarge)</span></figcaption>\n</figure>'
     )
 
@@ -825,7 +964,7 @@ def expand(markdown: str, page_uri: str, cache_: Cache, page_url: str | None = N
         kind, args = match.group(1), match.group(2)
         try:
             if kind in FIGURE_KINDS:
-                return figure_markdown(figure(kind, args, cache_), page_uri, page_url)
+                return figure_markdown(figure(kind, args, cache_), page_uri, page_url, kind in WIDE_FIGURES)
             if kind not in TEXT_KINDS:
                 known = ", ".join(sorted([*TEXT_KINDS, *FIGURE_KINDS]))
                 raise PlaceholderError(f"unknown placeholder kind {kind!r}; known: {known}")

@@ -5,7 +5,8 @@ flags:``, set by ``unet-explain docs build --input-size ...``; absent in
 mkdocs.yml, so plain ``mkdocs build`` describes the paper's network) and
 resolves the snippets' folders from the sources, not the working folder.
 ``on_files`` generates every figure the pages ask for and adds it to the site
-as a real file (so strict link checking sees it); ``on_page_markdown``
+as a real file (so strict link checking sees it), with a small page that shows
+it enlarged; ``on_page_markdown``
 replaces the placeholders with generated markdown. The work itself lives in
 :mod:`unet_explain.docs.generate`.
 """
@@ -82,6 +83,7 @@ def on_files(files: Any, config: Any) -> Any:
             if asset.uri not in seen:
                 seen.add(asset.uri)
                 files.append(File.generated(config, asset.uri, abs_src_path=str(asset.path)))
+                files.append(File.generated(config, asset.viewer_uri, content=generate.viewer_html(asset)))
     return files
 
 

@@ -46,7 +46,8 @@ def crop_derivation(words: list[str], site: Site) -> str:
     decoders = [s for s in spec.stages if s.crop is not None]  # decD .. dec1
     lines = [
         f"Write D = {depth} for the depth, c = {c} for the 3x3 convolutions per level and r = {r} for the pixels one",
-        'convolution takes from a side (r = 2 unpadded, r = 0 with padding "same"). Let e<sub>l</sub> be the side',
+        'convolution takes from a side length (1 per border; r = 2 unpadded, r = 0 with padding "same"). Let',
+        "e<sub>l</sub> be the side",
         "that level l of the contracting path copies across, d<sub>l</sub> the side that leaves the decoder of",
         "level l, and u<sub>l</sub> = 2 d<sub>l+1</sub> its up-sampled input (d<sub>D+1</sub> is the bottleneck's",
         "output). Going down, e<sub>l+1</sub> = e<sub>l</sub> / 2 − rc; going up, d<sub>l</sub> = u<sub>l</sub> − rc.",

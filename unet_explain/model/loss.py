@@ -1,10 +1,14 @@
-"""The paper's weighted pixel-wise cross-entropy (section 3, equation 1), usable in Keras.
+"""The paper's weighted pixel-wise cross-entropy (section 3), usable in Keras.
 
-    E = - sum over pixels x of  w(x) * log p_l(x)(x)
+The paper's equation 1 is the energy
 
-``p_l(x)(x)`` is the softmax probability the network gives the true class of
-pixel x, and ``w`` the weight map of :mod:`unet_explain.loss_weights`. We average
-over pixels instead of summing, so the loss does not grow with the tile.
+    E = sum over pixels x of  w(x) * log p_l(x)(x)
+
+with no minus sign: training maximises it. ``p_l(x)(x)`` is the softmax
+probability the network gives the true class of pixel x, and ``w`` the weight
+map of :mod:`unet_explain.loss_weights` (equation 2). The loss here is the
+negative, -E, the weighted cross-entropy that Keras minimises, averaged over the
+pixels instead of summed, so it does not grow with the tile.
 
 Two ways to train with it:
 

@@ -124,8 +124,11 @@ def constants() -> dict[str, Any]:
                 Column.CHANNELS,
                 Column.POOL,
                 Column.PARAMS,
+                Column.MACS,
+                Column.MEMORY,
             )
         ],
+        "bytes_per_value": ar.FLOAT32_BYTES,
     }
 
 
