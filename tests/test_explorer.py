@@ -26,24 +26,12 @@ import pytest
 from unet_explain import UNetConfig, build_spec
 from unet_explain.cli import main
 from unet_explain.core import arithmetic as ar
-from unet_explain.render.explorer import SCRIPT, current_block, generated_block
-from unet_explain.render.formatting import Column, rows, totals_cells
+from unet_explain.render.explorer import COLUMNS, SCRIPT, current_block, generated_block
+from unet_explain.render.formatting import rows, totals_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ("input-size", "depth", "base-filters", "in-channels", "num-classes", "padding")
-COLUMNS = (
-    Column.STAGE,
-    Column.INPUT,
-    Column.UPCONV,
-    Column.CROP,
-    Column.CONVS,
-    Column.CHANNELS,
-    Column.POOL,
-    Column.PARAMS,
-    Column.MACS,
-    Column.MEMORY,
-)
 
 READ_PAGE = """() => {
   const error = document.getElementById("explorer-error");

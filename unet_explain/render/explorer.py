@@ -31,6 +31,21 @@ SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "assets" / "explorer.js"
 _SENTINEL = 987654321
 
 
+
+COLUMNS = (
+    Column.STAGE,
+    Column.INPUT,
+    Column.UPCONV,
+    Column.CROP,
+    Column.CONVS,
+    Column.CHANNELS,
+    Column.POOL,
+    Column.PARAMS,
+    Column.MACS,
+    Column.MEMORY,
+)
+"""The per-stage table's columns that the explorer shows (the CLI table's, in its order)."""
+
 def _detail(call: Any) -> tuple[str, str]:
     """The argument and message of the ConfigError that ``call`` raises."""
     try:
@@ -113,21 +128,7 @@ def constants() -> dict[str, Any]:
             "default_tile": return_hint,
         },
         "arrow": ARROW,
-        "columns": [
-            c.value.replace("\n", " ")
-            for c in (
-                Column.STAGE,
-                Column.INPUT,
-                Column.UPCONV,
-                Column.CROP,
-                Column.CONVS,
-                Column.CHANNELS,
-                Column.POOL,
-                Column.PARAMS,
-                Column.MACS,
-                Column.MEMORY,
-            )
-        ],
+        "columns": [c.value.replace("\n", " ") for c in COLUMNS],
         "bytes_per_value": ar.FLOAT32_BYTES,
     }
 

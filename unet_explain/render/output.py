@@ -100,19 +100,7 @@ def check_output_path(text: str, example: str, *, stdout_ok: bool = True) -> Pat
             exit_code=2,
         )
     path = Path(text)
-    _check_name_length(path)
-    try:
-        info: os.stat_result | None = os.stat(path)
-    except FileNotFoundError:
-        info = None
-    except OSError as err:
-        if err.errno == errno.ENOTDIR:
-            raise OutputError(f"output {text!r}: a part of the path is not a folder", exit_code=2) from None
-        if err.errno in (errno.ENAMETOOLONG, errno.ELOOP):
-            raise OutputError(f"output {text[:80]!r}: {err.strerror}", exit_code=2) from None
-        raise _fail(path, err) from None
-    if info is not None and stat.S_ISDIR(info.st_mode):
-        raise OutputError(f"output {text!r} is a folder; give a file name such as {str(path / example)!r}", exit_code=2)
+    info = _stat_output(path, example)
     target = Path(os.path.realpath(path))
     if info is None and not target.parent.is_dir():
         named = target.parent == path.parent.resolve()
@@ -299,12 +287,8 @@ def _check_name_length(path: Path) -> None:
         )
 
 
-def atomic_write(path: Path | str, data: bytes) -> Path:
-    """Write ``data`` to ``path`` by the rules of this module's docstring; return the path written."""
-    if str(path) in STREAMS:
-        _write_stream(data, STREAMS[str(path)])
-        return Path(STDOUT) if STREAMS[str(path)] == 1 else Path(path)
-    path = Path(path)
+def _stat_output(path: Path, example: str) -> os.stat_result | None:
+    """What ``path`` is now (``None``: nothing yet); a path that cannot be a file to write is bad input."""
     _check_name_length(path)
     try:
         info: os.stat_result | None = os.stat(path)
@@ -318,8 +302,18 @@ def atomic_write(path: Path | str, data: bytes) -> Path:
         raise _fail(path, err) from None
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise OutputError(
-            f"output {str(path)!r} is a folder; give a file name such as {str(path / 'unet.png')!r}", exit_code=2
+            f"output {str(path)!r} is a folder; give a file name such as {str(path / example)!r}", exit_code=2
         )
+    return info
+
+
+def atomic_write(path: Path | str, data: bytes) -> Path:
+    """Write ``data`` to ``path`` by the rules of this module's docstring; return the path written."""
+    if str(path) in STREAMS:
+        _write_stream(data, STREAMS[str(path)])
+        return Path(STDOUT) if STREAMS[str(path)] == 1 else Path(path)
+    path = Path(path)
+    info = _stat_output(path, "unet.png")
     if info is not None and not stat.S_ISREG(info.st_mode):
         _write_through(path, data)
         return path
