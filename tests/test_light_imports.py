@@ -35,3 +35,13 @@ def test_package_import_is_light():
     code = "import sys, unet_explain; print(sorted(m for m in ('tensorflow','keras') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_table_does_not_load_the_audit():
+    """The parser is built for every command; it shows the audit's --unsafe text without loading the audit."""
+    probe = (
+        "import sys\nfrom unet_explain.cli import main\nmain(['table', '-f', 'json'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('unet_explain.model.audit')), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stderr.strip().splitlines()[-1] == "[]"

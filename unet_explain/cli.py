@@ -582,7 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a saved model (model.keras, loaded in Keras's safe mode) or a factory: file.py:function or "
         "pkg.mod:function (this RUNS that file's code)",
     )
-    from unet_explain.model.audit.loading import UNSAFE_HELP  # pure Python: no TensorFlow
+    from unet_explain.model.safe_mode import UNSAFE_HELP  # one line of text: the audit itself stays unloaded
 
     p.add_argument("--unsafe", action="store_true", help=UNSAFE_HELP)
     p.add_argument(

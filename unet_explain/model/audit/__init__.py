@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from unet_explain.model.audit.aspects import ASPECTS, title
 from unet_explain.model.audit.compare import COMPARE_LEGEND, row_kinds, summarise
-from unet_explain.model.audit.loading import UNSAFE_HELP, load_model, parse_target
+from unet_explain.model.audit.loading import load_model, parse_target
 from unet_explain.model.audit.report import AuditError, AuditReport, Deviation, ModelLoadError, Note, SkipAudit
+from unet_explain.model.safe_mode import UNSAFE_HELP
 
 if TYPE_CHECKING:
     from unet_explain.config import UNetConfig

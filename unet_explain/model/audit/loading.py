@@ -33,10 +33,6 @@ from unet_explain.model.audit.report import AuditError, ModelLoadError
 SAVED_SUFFIXES = (".keras", ".h5", ".hdf5")
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
-UNSAFE_HELP = (
-    "load a saved model with Keras's safe mode off: a Lambda layer in the file then runs the Python code "
-    "stored in it (only for files you trust)"
-)
 
 
 @dataclass(frozen=True)
