@@ -79,12 +79,14 @@ class LessonFigure:
 
     title: str
     """One line naming the idea the figure teaches."""
-    maker: Callable[[UNetSpec, str], bytes]
-    """``(spec, theme) -> SVG bytes``; ``theme`` is ``"light"`` or ``"dark"``."""
     alt: Callable[[UNetSpec], str]
     """``spec -> alt text``: the figure's content in one or two sentences, with the config's numbers."""
     draw: Callable[[UNetSpec, str], Any]
     """``(spec, theme) -> matplotlib Figure`` (what ``maker`` renders)."""
+
+    def maker(self, spec: UNetSpec, theme: str) -> bytes:
+        """``(spec, theme) -> SVG bytes``; ``theme`` is ``"light"`` or ``"dark"``."""
+        return _render(self.draw, spec, theme)
 
     def __call__(self, spec: UNetSpec, theme: str) -> bytes:
         """The SVG, as ``maker`` draws it: an entry can be called like a plain maker function."""
@@ -1114,55 +1116,46 @@ def _costs_alt(spec: UNetSpec) -> str:
 LESSON_FIGURES: dict[str, LessonFigure] = {
     "conv3x3": LessonFigure(
         "A 3x3 convolution without padding loses a pixel at each border",
-        lambda spec, theme: _render(_conv_draw, spec, theme),
         _conv_alt,
         _conv_draw,
     ),
     "pooling": LessonFigure(
         "2x2 max-pooling needs an even size",
-        lambda spec, theme: _render(_pool_draw, spec, theme),
         _pool_alt,
         _pool_draw,
     ),
     "upconv": LessonFigure(
         "A 2x2 up-convolution with stride 2 doubles the size and halves the channels",
-        lambda spec, theme: _render(_up_draw, spec, theme),
         _up_alt,
         _up_draw,
     ),
     "copy_crop": LessonFigure(
         "Copy and crop: the copied map's border is cut to the up-sampled size",
-        lambda spec, theme: _render(_crop_draw, spec, theme),
         _crop_alt,
         _crop_draw,
     ),
     "tiles": LessonFigure(
         "Neighbouring tiles overlap by twice the context margin; the image edge is mirrored",
-        lambda spec, theme: _render(_tiles_draw, spec, theme),
         _tiles_alt,
         _tiles_draw,
     ),
     "receptive_field": LessonFigure(
         "The receptive field depends on the pixel's position; its reach against the context margin",
-        lambda spec, theme: _render(_field_draw, spec, theme),
         _field_alt,
         _field_draw,
     ),
     "side_trace": LessonFigure(
         "The side length through every layer: down to the bottleneck and up to the output",
-        lambda spec, theme: _render(_trace_draw, spec, theme),
         _trace_alt,
         _trace_draw,
     ),
     "levels": LessonFigure(
         "Down the U the map shrinks and the channels grow; the bottleneck has the smallest map and the most channels",
-        lambda spec, theme: _render(_levels_draw, spec, theme),
         _levels_alt,
         _levels_draw,
     ),
     "costs": LessonFigure(
         "Parameters, multiply-accumulates and activation memory per stage",
-        lambda spec, theme: _render(_costs_draw, spec, theme),
         _costs_alt,
         _costs_draw,
     ),
