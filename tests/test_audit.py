@@ -249,7 +249,8 @@ def test_not_a_unet_is_refused_with_the_true_reason(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "no concatenation joins an up-sampled decoder map with a map copied from the encoder" in err
-    assert "2 element-wise additions (residual connections)" in err
+    # True counts only; additions are not called residual connections here (an FCN's or a gate's are not).
+    assert "3 down-samplings, 3 up-samplings, 2 element-wise additions, no concatenation" in err
 
 
 # --- loading: safe mode, speed, prints, errors ------------------------------------------------
