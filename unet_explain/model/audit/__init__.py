@@ -61,8 +61,8 @@ def audit_model(
     ``input_size`` (and ``in_channels``) are used only where the model leaves
     them open; without them an open size is traced at 572, or the nearest size
     the model accepts, and the report says which. The paper network compared
-    with has the model's depth and, unless ``reference`` says otherwise, the
-    paper's 64 base filters and the model's own input channels and classes.
+    with is always the paper's (depth 4) with, unless ``reference`` says
+    otherwise, 64 base filters and the model's own input channels and classes.
     """
     from unet_explain.model.audit.compare import compare
     from unet_explain.model.audit.keras_graph import trace
