@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from unet_explain.core import arithmetic as ar
 from unet_explain.core import names
+from unet_explain.model.audit import describe
 from unet_explain.model.audit import parts as pt
 from unet_explain.model.audit.deviations import CHECKS, Context
 from unet_explain.model.audit.graph import Node
@@ -45,51 +46,9 @@ def _match(skip: pt.Skip) -> str:
     return "none"
 
 
-def describe_up(node: Node) -> str:
-    """One up-sampling, in words."""
-    k, factor = pt.kernel(node), 2 ** -pt.scale(node)
-    if node.kind == "conv_transpose":
-        return f"transposed conv {k}x{k}, stride {pt.stride(node)}"
-    if node.kind == "upsample":
-        return f"{node.attr('interpolation', 'nearest')} up-sampling x{factor}"
-    if node.kind == "resize":
-        return f"{node.attr('interpolation', 'bilinear')} resize x{factor}"
-    return f"{node.type} (x{factor})"
-
-
-def describe_down(parts: pt.Parts, node: Node) -> str:
-    """One down-sampling, in words."""
-    if node.kind == "pool":
-        (kh, kw), kind = (
-            pt.pair(node.attr("kernel"), 2),
-            "max-pooling" if node.attr("pool") == "max" else "average pooling",
-        )
-        return f"{kind} {kh}x{kw}, stride {pt.stride(node)}"
-    if node.kind == "conv":
-        k = pt.kernel(node)
-        kind = {"separable": "strided separable conv", "depthwise": "strided depthwise conv"}.get(
-            node.attr("conv_type"), "strided conv"
-        )
-        if id(node) in parts.block_first:
-            kind = "strided first conv of the block"
-        return f"{kind} {k}x{k}, stride {pt.stride(node)}"
-    return f"{node.type} (to 1/{2 ** pt.scale(node)} of the size)"
-
-
-def effective_padding(node: Node) -> str:
-    """A conv's padding, counting a zero padding of half the kernel just before a valid conv as 'same'."""
-    padding = str(node.attr("padding", "valid"))
-    parents = pt.main_parents(node)
-    if padding == "valid" and parents and parents[0].kind == "pad":
-        half = pt.kernel(node) // 2
-        if parents[0].attr("pads") == ((half, half), (half, half)):
-            return "same"
-    return padding
-
-
 def _skip_audit(parts: pt.Parts, skip: pt.Skip) -> SkipAudit:
     convs = [n for n in skip.up_between if n.kind == "conv"]
-    upsampling = describe_up(skip.up)
+    upsampling = describe.up(skip.up)
     if convs:
         k = pt.kernel(convs[0])
         upsampling += f", then conv {k}x{k}"
@@ -167,7 +126,7 @@ def compare(parts: pt.Parts, reference: UNetConfig | None = None) -> AuditReport
     main_convs = [n for ops in parts.convs.values() for n in ops]
     up_convs = [n for s in parts.skips for n in s.up_between if n.kind == "conv"]
     sized = [n for n in [*main_convs, *up_convs] if pt.kernel(n) > 1]
-    paddings = sorted({effective_padding(n) for n in sized})
+    paddings = sorted({describe.padding(n) for n in sized})
     norm_counts = Counter(n.type for n in graph.nodes if n.kind == "norm")
     dropouts = [n for n in graph.nodes if n.kind == "dropout"]
     inits = [n.attr("init") or ("unknown", "other") for n in main_convs]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from unet_explain.core import arithmetic as ar
 from unet_explain.core import names
+from unet_explain.model.audit import describe
 from unet_explain.model.audit import parts as pt
 from unet_explain.model.audit.aspects import ASPECTS, NOTE_TEXT, meaning
 from unet_explain.model.audit.graph import Node
@@ -190,11 +191,9 @@ class Context:
 
 
 def _check_padding(c: Context) -> None:
-    from unet_explain.model.audit.compare import effective_padding
-
     sized = [n for n in c.main_convs if pt.kernel(n) > 1]
-    counts = Counter(effective_padding(n) for n in sized)
-    zero = any(effective_padding(n) != n.attr("padding", "valid") for n in sized)
+    counts = Counter(describe.padding(n) for n in sized)
+    zero = any(describe.padding(n) != n.attr("padding", "valid") for n in sized)
     add = c.report.deviations.append
     padding = _padding_deviation(c.report, c.spec, counts, zero)
     if padding is not None:
@@ -205,10 +204,8 @@ def _check_downsampling(c: Context) -> None:
     parts = c.parts
     add = c.report.deviations.append
     # Down-sampling, per level.
-    from unet_explain.model.audit.compare import describe_down
-
     down_text = {
-        level: " + ".join(dict.fromkeys(describe_down(parts, op) for op in ops)) for level, ops in parts.downs.items()
+        level: " + ".join(dict.fromkeys(describe.down(parts, op) for op in ops)) for level, ops in parts.downs.items()
     }
     odd = {lv: text for lv, text in down_text.items() if text != PAPER_DOWN}
     if odd:
@@ -451,17 +448,15 @@ def _check_extra_layers(c: Context) -> None:
 
 
 def _check_head(c: Context) -> None:
-    from unet_explain.model.audit.compare import describe_up
-
     report, parts = c.report, c.parts
     add = report.deviations.append
     k = pt.kernel(parts.head)
     head_paper = ASPECTS["head"].paper
     ups = [n for n in parts.after_head if pt.scale(n) < 0]
     if pt.is_up(parts.head):
-        add(Deviation("head", describe_up(parts.head), head_paper, meaning("head", "up")))
+        add(Deviation("head", describe.up(parts.head), head_paper, meaning("head", "up")))
     elif ups:
-        add(Deviation("head", f"{describe_up(ups[0])} after the head", head_paper, meaning("head", "up_after")))
+        add(Deviation("head", f"{describe.up(ups[0])} after the head", head_paper, meaning("head", "up_after")))
     if parts.head.kind == "conv" and k != 1:
         add(Deviation("head", f"conv {k}x{k}", head_paper, meaning("head", "kernel")))
     if report.head == "logits":
