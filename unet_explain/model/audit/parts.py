@@ -86,8 +86,8 @@ def scale(node: Node, parent: Node | None = None) -> int:
     if node.kind == "upsample":
         f = pair(node.attr("factor"), 2)[0]
         return -round(math.log2(f)) if f > 1 else 0
-    if node.kind in ("crop", "pad") or node.spatial is None:
-        return 0
+    if node.kind in ("crop", "pad") or node.spatial is None or node.spatial == (1, 1):
+        return 0  # a 1x1 map is a global summary (squeeze-and-excitation, a global pooling), not a level
     if parent is None:
         spatial = main_parents(node)
         parent = spatial[0] if spatial else None
@@ -222,6 +222,13 @@ def _find_copy(
     if not found:
         return None
     source = min(found, key=lambda n: levels[id(n)] - level)
+    # An identity (a cast, a conversion) is not what is copied: its input is.
+    while source.kind in ("other", "reshape") and not source.params and len(main_parents(source)) == 1:
+        parent = main_parents(source)[0]
+        if parent.shape != source.shape or id(parent) not in encoder:
+            break
+        came[id(parent)] = source
+        source = parent
     path: list[Node] = []
     step = came[id(source)]
     while step is not None:
@@ -324,23 +331,19 @@ def recognise(graph: Graph) -> Parts:
     decoder_ups: dict[int, list[Node]] = {s.level: [s.up, *s.up_between] for s in skips}
     for node in ups_all:
         lv = levels[id(node)]
-        if id(node) not in up_branch and id(node) not in encoder and lv not in decoder_ups and node not in after_head:
+        if id(node) not in up_branch | encoder and lv not in decoder_ups and node not in [head, *after_head]:
             decoder_ups[lv] = [node]
+    # A level's width is that of the map it hands on: fed to the down-sampling (the paper's last conv of the
+    # level; a residual block's sum), and for the bottleneck, fed to the first up-sampling.
     enc_widths = []
     for level in range(depth):
-        stage = names.encoder(level + 1)
-        if convs.get(stage):
-            enc_widths.append(convs[stage][-1].channels)
-        else:
-            fed = main_parents(downs[level][0]) if downs.get(level) else []
-            enc_widths.append(fed[0].channels if fed else 0)
+        fed = main_parents(downs[level][0]) if downs.get(level) else []
+        own = convs.get(names.encoder(level + 1))
+        enc_widths.append(fed[0].channels if fed else own[-1].channels if own else 0)
     bottom = convs.get(names.BOTTLENECK)
     deepest_up = next((s for s in skips if s.level == depth - 1), None)
-    if bottom:
-        enc_widths.append(bottom[-1].channels)
-    else:
-        up_in = main_parents(deepest_up.up) if deepest_up else []
-        enc_widths.append(up_in[0].channels if up_in else 0)
+    up_in = main_parents(deepest_up.up) if deepest_up else []
+    enc_widths.append(up_in[0].channels if up_in else bottom[-1].channels if bottom else 0)
     dec_widths = {
         lv: convs[names.decoder(lv + 1)][-1].channels for lv in range(depth) if convs.get(names.decoder(lv + 1))
     }
