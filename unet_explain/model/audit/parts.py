@@ -338,7 +338,7 @@ def recognise(graph: Graph) -> Parts:
     enc_widths = []
     for level in range(depth):
         fed = main_parents(downs[level][0]) if downs.get(level) else []
-        own = convs.get(names.encoder(level + 1))
+        own = convs.get(names.encoder(level + 1)) or []
         enc_widths.append(fed[0].channels if fed else own[-1].channels if own else 0)
     bottom = convs.get(names.BOTTLENECK)
     deepest_up = next((s for s in skips if s.level == depth - 1), None)
