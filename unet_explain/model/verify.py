@@ -11,7 +11,7 @@ from unet_explain.core.spec import build_spec
 if TYPE_CHECKING:
     from unet_explain.config import UNetConfig
 
-Shape = tuple[int, int, int]
+Shape = tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class LayerCheck:
     name: str
     """Layer name shared by spec and model."""
     spec_shape: Shape | None
-    """(H, W, C) by the spec; ``None`` if the spec has no such layer."""
+    """(H, W, C) by the spec ((H, W, D, C) for a volume); ``None`` if the spec has no such layer."""
     keras_shape: Shape | None
     """(H, W, C) by Keras; ``None`` if the model has no such layer."""
     spec_params: int | None
@@ -63,6 +63,11 @@ class VerifyReport:
 _SHAPE_NEUTRAL = {names.INPUT, names.layer(names.BOTTLENECK, "dropout")}
 
 
+def _shape_neutral(name: str) -> bool:
+    """The input, a dropout, or the ReLU after a batch normalisation (``enc1_conv1_relu``)."""
+    return name in _SHAPE_NEUTRAL or name.endswith("_relu")
+
+
 def compare_model(config: UNetConfig, model: Any) -> VerifyReport:
     """Compare the spec of ``config`` with an already built Keras ``model``."""
     spec = build_spec(config)
@@ -72,8 +77,7 @@ def compare_model(config: UNetConfig, model: Any) -> VerifyReport:
         k = keras_layers.pop(layer.name, None)
         keras_shape = keras_params = None
         if k is not None:
-            shape = tuple(k.output.shape[1:])
-            keras_shape = (int(shape[0]), int(shape[1]), int(shape[2]))
+            keras_shape = tuple(int(n) for n in k.output.shape[1:])
             keras_params = int(k.count_params())
         checks.append(
             LayerCheck(
@@ -85,7 +89,7 @@ def compare_model(config: UNetConfig, model: Any) -> VerifyReport:
             )
         )
     for name in keras_layers:
-        if name not in _SHAPE_NEUTRAL:
+        if not _shape_neutral(name):
             checks.append(LayerCheck(name, None, None, None, int(keras_layers[name].count_params())))
     return VerifyReport(
         config=config,

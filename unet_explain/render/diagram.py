@@ -239,7 +239,7 @@ class _Builder:
         lit = self.lit(box.stage)
         stroke = t.stroke if lit else t.muted_stroke
         fill = {"input": t.copy_fill, "output": t.output_fill}.get(box.role, t.map_fill) if lit else t.muted_fill
-        channels = f"{box.channels}+{box.channels}" if box.role == "concat" else str(box.channels)
+        channels = box.channel_text
         common: dict[str, Any] = {
             "pos": f"{_pt(box.x)},{_pt(box.y)}",
             "tooltip": f"{box.node}: {channels} channels, {format_size(box.size)}",
