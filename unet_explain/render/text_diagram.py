@@ -162,7 +162,9 @@ def u_text(spec: UNetSpec, highlight: Iterable[str] | str | None = None) -> Grou
     legend = Text(no_wrap=True, overflow="ignore")
     for glyph, op in (("→", d.CONV), ("╌▶", d.COPY), ("↓", d.POOL), ("↑", d.UPCONV), ("⇒", d.HEAD)):
         legend.append(f"{glyph} ", style=colours[op])
-        legend.append(d.OPERATIONS[op].label + "   ")
+        legend.append(d.operation_label(op, spec) + "   ")
     heading = Text(title(spec), style="bold", no_wrap=True, overflow="ignore")
     sizes = "sizes in pixels, one number for a square map; channels above"
+    if len(config.input_size) == 3:
+        sizes = "sizes in voxels, rows x columns x slices; channels above (copy + up-sampled where joined)"
     return Group(heading, Text(), *canvas.render(), Text(), legend, Text(sizes, style="dim"))

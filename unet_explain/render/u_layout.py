@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 
 from unet_explain.config import format_size, format_size_arg
 from unet_explain.core import names
-from unet_explain.core.spec import Stage, UNetSpec
+from unet_explain.core.spec import CONV3X3, LayerSpec, Stage, UNetSpec
 
 Size = tuple[int, ...]
 
@@ -233,6 +233,11 @@ class _Map:
     up_channels: int | None = None
 
 
+def _convs(stage: Stage) -> list[LayerSpec]:
+    """The stage's 3x3 convolutions (a batch normalisation after one draws no box of its own)."""
+    return [layer for layer in stage.layers if layer.kind == CONV3X3]
+
+
 def _maps(spec: UNetSpec) -> tuple[dict[int, list[_Map]], dict[int, list[_Map]], _Map]:
     """Each level's maps, left arm and right arm, in data-flow order; and the output map."""
     config = spec.config
@@ -243,7 +248,7 @@ def _maps(spec: UNetSpec) -> tuple[dict[int, list[_Map]], dict[int, list[_Map]],
     output = None
     for stage in spec.stages:
         if stage.path in (names.CONTRACTING, names.BOTTLENECK):
-            for layer in stage.layers[: len(stage.conv_sizes)]:
+            for layer in _convs(stage):
                 left[stage.level].append(_Map(layer.name, stage.name, "map", layer.channels, layer.out_size))
             if stage.pool_size is not None:
                 pool = names.layer(stage.name, "pool")
@@ -253,7 +258,7 @@ def _maps(spec: UNetSpec) -> tuple[dict[int, list[_Map]], dict[int, list[_Map]],
             concat = names.layer(stage.name, "concat")
             skip = spec.stage(stage.skip_from or "")
             row = [_Map(concat, stage.name, "concat", skip.channels, stage.up_size, stage.up_channels)]
-            row += [_Map(layer.name, stage.name, "map", layer.channels, layer.out_size) for layer in stage.layers[3:]]
+            row += [_Map(layer.name, stage.name, "map", layer.channels, layer.out_size) for layer in _convs(stage)]
             right[stage.level] = row
         else:
             head = stage.layers[0]
