@@ -49,8 +49,8 @@ from unet_explain.config import UNetConfig, format_size
 from unet_explain.core import names
 from unet_explain.core.spec import UNetSpec, build_spec
 from unet_explain.errors import ConfigError
-from unet_explain.render.u_layout import CROP_PT, LINE, Arrow, Box, Figure, Label, crop_label, layout, text_width
 from unet_explain.render.formatting import title
+from unet_explain.render.u_layout import CROP_PT, LINE, Arrow, Box, Figure, Label, crop_label, layout, text_width
 
 __all__ = [
     "OPERATIONS",
