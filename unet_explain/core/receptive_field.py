@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from unet_explain.core import names
+from unet_explain.core.stages import StageField
 
 if TYPE_CHECKING:
-    from unet_explain.core.spec import Stage, UNetSpec
+    from unet_explain.core.stages import Stage, UNetSpec
 
 Intervals = tuple[list[int], list[int]]  # (lo, hi) per position
 
@@ -140,20 +141,6 @@ def textbook_field(stages: tuple[Stage, ...] | list[Stage]) -> int:
             elif layer.kind == "upconv":
                 jump /= 2
     return int(r)
-
-
-@dataclass(frozen=True)
-class StageField:
-    """Smallest and largest receptive field of the units of one stage's output, per axis (rows, columns[, slices])."""
-
-    smallest: tuple[int, ...]
-    """Smallest field over positions, per axis."""
-    largest: tuple[int, ...]
-    """Largest field over positions, per axis."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form: ``{"min": [rows, cols], "max": [rows, cols]}`` (three entries for a volume)."""
-        return {"min": list(self.smallest), "max": list(self.largest)}
 
 
 def stage_fields(stages: list[Stage], input_size: tuple[int, ...], padding: str) -> dict[str, StageField]:
