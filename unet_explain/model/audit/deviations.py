@@ -379,8 +379,12 @@ def _check_extra_layers(c: Context) -> None:
     add = c.report.deviations.append
     paper = ASPECTS["extra_layers"].paper
     extra_found = []
+    before_head, current = set(), parts.head
+    while len(pt.main_parents(current)) == 1:
+        current = pt.main_parents(current)[0]
+        before_head.add(id(current))
     for stage, convs in parts.extra_convs.items():
-        label = "before the head" if stage == names.decoder(1) else f"in {stage}"
+        label = "before the head" if all(id(op) in before_head for op in convs) else f"in {stage}"
         described = (
             _describe_convs(convs)
             if len(convs) > 2
