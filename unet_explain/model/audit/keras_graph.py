@@ -64,6 +64,7 @@ _KINDS = {
     "ELU": "activation",
     "Softmax": "activation",
     "BatchNormalization": "norm",
+    "Normalization": "norm",
     "LayerNormalization": "norm",
     "GroupNormalization": "norm",
     "UnitNormalization": "norm",

@@ -250,16 +250,20 @@ def recognise(graph: Graph) -> Parts:
     image_bit = 1 << index[id(graph.input)]
     on_image = [n for n in nodes if ancestors[id(n)] & image_bit and n.spatial is not None]
     levels: dict[int, int] = {}
-    for node in on_image:
+    for node in nodes:
+        if not ancestors[id(node)] & image_bit:
+            continue
         parents = [p for p in main_parents(node) if id(p) in levels]
         if not parents:
-            levels[id(node)] = 0
+            # A vector or a 1x1 summary of a map (a squeeze-and-excitation) stays on the level of what it summarises.
+            placed = [levels[id(p)] for p in node.parents if id(p) in levels]
+            levels[id(node)] = max(placed, default=0)
             continue
         # A join sits on the level of the input as large as its output, else of its longest history.
         same = [p for p in parents if p.spatial == node.spatial] or parents
         base = max(same, key=lambda p: bin(ancestors[id(p)]).count("1"))
         levels[id(node)] = levels[id(base)] + scale(node, base)
-    depth = max(levels.values(), default=0)
+    depth = max((levels[id(n)] for n in on_image), default=0)
     # The encoder is what the way up from the deepest level depends on (a copy resized there is not).
     deepest = [p for n in on_image if scale(n) < 0 for p in main_parents(n) if levels.get(id(p)) == depth]
     deepest = deepest or [n for n in on_image if levels[id(n)] == depth]
@@ -299,9 +303,14 @@ def recognise(graph: Graph) -> Parts:
 
     up_branch = {id(n) for s in skips for n in [s.up, *s.up_between]}
     by_stage: dict[str, list[Node]] = {}
+    summaries: dict[str, list[Node]] = {}
     for node in on_image:
         if node.kind == "conv" and node is not head and id(node) not in up_branch | side_ids and scale(node) <= 0:
-            by_stage.setdefault(stage_of[id(node)], []).append(node)
+            # A conv on a 1x1 summary (squeeze-and-excitation) is an extra layer, never one of the level's two.
+            if node.spatial == (1, 1) != graph.input.spatial:
+                summaries.setdefault(stage_of[id(node)], []).append(node)
+            else:
+                by_stage.setdefault(stage_of[id(node)], []).append(node)
     downs: dict[int, list[Node]] = {}
     block_first: set[int] = set()
     for node in downs_all:
@@ -324,6 +333,8 @@ def recognise(graph: Graph) -> Parts:
         rest = [n for n in ops if n not in main]
         if rest:
             extra[stage] = rest
+    for stage, ops in summaries.items():
+        extra.setdefault(stage, []).extend(ops)
 
     gate_ids = {id(n) for s in skips for n in s.side}
     residual = [n for n in joins if id(n) not in gate_ids and id(n) not in side_ids]
