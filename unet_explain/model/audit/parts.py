@@ -27,23 +27,12 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from unet_explain.core import names
-from unet_explain.model.audit.graph import Graph, Node
+from unet_explain.model.audit.graph import Graph, Node, pair
 from unet_explain.model.audit.report import AuditError
 
 CONVS = {"conv", "conv_transpose"}
 PASS = {"norm", "activation", "dropout", "crop", "pad", "reshape"}
 """Kinds that neither compute features across pixels nor change the level."""
-
-
-def pair(value: object, default: int = 1) -> tuple[int, int]:
-    """A size setting (``3``, ``(3, 3)``, ``[2, 2]`` or None) as a pair of ints."""
-    if isinstance(value, (list, tuple)) and value:
-        first = int(value[0]) if value[0] is not None else default
-        second = int(value[1]) if len(value) > 1 and value[1] is not None else first
-        return first, second
-    if isinstance(value, (int, float)):
-        return int(value), int(value)
-    return default, default
 
 
 def kernel(node: Node) -> int:
