@@ -161,3 +161,12 @@ def test_nnunet_counts_conv_upconv_and_head_outputs(paper):
     # 85,000,000 values at batch 12 stand for 8 GB (read as GiB): about 8.4 bytes per value.
     assert bytes_per_value(2) == pytest.approx(8 * 2**30 / 1.02e9)
     assert estimate.implied_bytes == pytest.approx(2 * values * 8 * 2**30 / 1.02e9, abs=1)
+
+
+def test_kept_bytes_by_stage_add_up_to_the_kept_activations(paper):
+    by_stage = mm.kept_by_stage(paper)
+    assert sum(by_stage.values()) == KEPT
+    # dec1 keeps its concatenation and its two conv outputs, read off Figure 1.
+    assert by_stage["dec1"] == nbytes([(392, 128), (390, 64), (388, 64)])
+    assert by_stage["enc1"] == IMAGES + nbytes([(570, 64), (568, 64), (284, 64)])
+    assert by_stage["output"] == LABELS + LOSS_GRAD
