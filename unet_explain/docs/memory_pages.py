@@ -35,7 +35,8 @@ def nnunet_compare(words: list[str], site: Site) -> str:
         "| nnU-Net / ours |",
         "|---:|---:|---:|---:|---:|",
     ]
-    under, over = [], []
+    under: list[str] = []
+    over: list[str] = []
     for side in _tiles(spec.config.input_size[0], sides[0], fits):
         tile = (side,) * axes
         ours = memory_use(spec, tile=tile).total
