@@ -187,7 +187,7 @@ def main(argv: list[str]) -> int:
             '"""The recorded run of benchmarks/memory_fit.py (its --record writes it; do not edit)."""\n\n'
             "from __future__ import annotations\n\nfrom typing import Any\n\n"
         )
-        body = f"DEVICE = {device!r}\n\nRECORD: list[dict[str, Any]] = {json.dumps(record, indent=4)}\n"
+        body = f"DEVICE = {json.dumps(device)}\n\nRECORD: list[dict[str, Any]] = {json.dumps(record, indent=4)}\n"
         atomic_write(RECORD, (header + body).encode())
         print(f"recorded in {RECORD.relative_to(ROOT)}")
     return 1 if failures else 0
