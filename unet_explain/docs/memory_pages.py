@@ -53,21 +53,19 @@ def nnunet_compare(words: list[str], site: Site) -> str:
     return "\n".join(lines) + f"\n\nFor this network, nnU-Net's rule {summary}.\n"
 
 
-def memory_check(words: list[str], site: Site) -> str:
-    """The recorded benchmark: predicted against measured growth, and what nnU-Net's rule would have said."""
+def check_rows() -> list[dict[str, float | int | str]]:
+    """The recorded runs with today's predictions, in MiB; growth is from each network's smallest tile.
+
+    ``views`` is the table's convention (crops and concatenations as free views) for the same tensors: a
+    lower bound, which the measurement shows.
+    """
     from unet_explain.core.memory import memory_use
     from unet_explain.core.nnunet import nnunet_estimate
     from unet_explain.core.spec import build_spec
-    from unet_explain.docs.memory_record import DEVICE, RECORD
+    from unet_explain.docs.memory_record import RECORD
 
-    lines = [
-        f"Measured on {DEVICE}; MiB; growth is from the smallest tile of each network.",
-        "",
-        "| Network | Tile | Step: predicted | Step: measured | Growth: predicted | Growth: measured | Ratio "
-        "| Growth: nnU-Net's rule | nnU-Net / measured |",
-        "|:---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    first: dict[str, tuple[float, float, float]] = {}
+    rows: list[dict[str, float | int | str]] = []
+    first: dict[str, dict[str, float]] = {}
     for row in RECORD:
         settings = dict(row["config"])
         name = (
@@ -77,18 +75,41 @@ def memory_check(words: list[str], site: Site) -> str:
         tile = int(row["tile"])
         spec = build_spec(UNetConfig(input_size=(tile, tile), **settings))
         use = memory_use(spec)
-        predicted = (use.gradients + use.activations + use.transient) / MIB  # weights and momentum: resident before
-        measured = int(row["measured_step"]) / MIB
-        nnunet = nnunet_estimate(spec).implied_bytes / MIB
-        here = (predicted, measured, nnunet)
+        here = {
+            "predicted": (use.gradients + use.activations + use.transient) / MIB,  # weights, momentum: resident
+            "measured": int(row["measured_step"]) / MIB,
+            "views": use.views_lower_bound / MIB,
+            "nnunet": nnunet_estimate(spec).implied_bytes / MIB,
+        }
         base = first.setdefault(name, here)
-        cells = [name if base == here else "", str(tile), f"{predicted:.1f}", f"{measured:.1f}"]
-        if base == here:
-            cells += ["", "", "", "", ""]
+        entry: dict[str, float | int | str] = {"network": name, "tile": tile, "first": int(base is here)}
+        entry.update(here)
+        entry.update({f"grow_{k}": here[k] - base[k] for k in here})
+        rows.append(entry)
+    return rows
+
+
+def memory_check(words: list[str], site: Site) -> str:
+    """The recorded benchmark: predicted against measured growth, the view convention and nnU-Net's rule beside."""
+    from unet_explain.docs.memory_record import DEVICE
+
+    lines = [
+        f"Measured on {DEVICE}; MiB; growth is from the smallest tile of each network.",
+        "",
+        "| Network | Tile | Step: predicted | Step: measured | Growth: predicted | Growth: measured | Ratio "
+        "| Growth: view convention | Growth: nnU-Net's rule | nnU-Net / measured |",
+        "|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in check_rows():
+        cells = [str(row["network"]) if row["first"] else "", str(row["tile"])]
+        cells += [f"{float(row['predicted']):.1f}", f"{float(row['measured']):.1f}"]
+        if row["first"]:
+            cells += [""] * 6
         else:
-            grow_p, grow_m, grow_n = predicted - base[0], measured - base[1], nnunet - base[2]
-            cells += [f"{grow_p:.1f}", f"{grow_m:.1f}", f"{grow_p / grow_m:.2f}", f"{grow_n:.1f}"]
-            cells.append(f"{grow_n / grow_m:.2f}")
+            measured = float(row["grow_measured"])
+            cells += [f"{float(row['grow_predicted']):.1f}", f"{measured:.1f}"]
+            cells += [f"{float(row['grow_predicted']) / measured:.2f}", f"{float(row['grow_views']):.1f}"]
+            cells += [f"{float(row['grow_nnunet']):.1f}", f"{float(row['grow_nnunet']) / measured:.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
