@@ -64,10 +64,11 @@ def test_a_tile_over_budget_says_so(capsys):
         (["--memory", "100MiB"], "--memory 100.0 MiB fits no valid tile: the smallest, 188x188, needs "),
         (["--memory", "0"], "argument --memory: must be between 1 byte and 1 EiB; got '0'"),
         (["--memory=-5GiB"], "argument --memory: must be between 1 byte and 1 EiB; got '-5GiB'"),
-        (["--memory", "6GiB", "--batch", "0"], "--batch must be a whole number of tiles per step, 1 or more; got 0"),
+        (["--memory", "6GiB", "--batch", "0"], "--batch must be a whole number of tiles per step, from 1 to 1,000,000"),
         (["--tile", "570"], "nearest valid sizes: 556, 572"),
         ([], "--memory is needed to choose a tile"),
         (["--memory", "6GiB", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice"),
+        (["--memory", "6GiB", "--batch", "2000000"], "from 1 to 1,000,000; got 2000000"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, fragment):

@@ -57,6 +57,8 @@ INT32 = 4
 INT64 = 8
 
 MODES = ("train", "infer")
+#: Largest batch accepted: a bound that keeps every answer instant.
+MAX_BATCH = 1_000_000
 DTYPES = ("float32", "mixed")
 #: Slots per weight each optimizer keeps: SGD with momentum (the paper's) one velocity; Adam two moments.
 OPTIMIZER_SLOTS = {"sgd": 1, "adam": 2}
@@ -143,8 +145,8 @@ def check_options(mode: str, batch: int, optimizer: str, dtype: str) -> None:
     """Raise :class:`ConfigError` for a mode, batch, optimizer or dtype outside the rules."""
     if mode not in MODES:
         raise ConfigError("mode", f"must be 'train' or 'infer'; got {mode!r}")
-    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 1_000_000:
-        raise ConfigError("batch", f"must be a whole number of tiles per step, 1 or more; got {batch!r}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise ConfigError("batch", f"must be a whole number of tiles per step, from 1 to {MAX_BATCH:,}; got {batch!r}")
     if optimizer not in OPTIMIZER_SLOTS:
         raise ConfigError("optimizer", f"must be 'sgd' (the paper's, with momentum) or 'adam'; got {optimizer!r}")
     if dtype not in DTYPES:
