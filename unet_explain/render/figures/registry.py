@@ -26,6 +26,7 @@ from unet_explain.render.figures import (
     copy_crop,
     costs,
     drawing,
+    gpu_fit,
     levels,
     pooling,
     receptive_field,
@@ -85,6 +86,7 @@ LESSON_FIGURES: dict[str, LessonFigure] = {
     "side_trace": LessonFigure.of(side_trace),
     "levels": LessonFigure.of(levels),
     "costs": LessonFigure.of(costs),
+    "gpu_fit": LessonFigure.of(gpu_fit),
 }
 
 #: Each figure's title, by name: a short alt text where the spec is not at hand (``LessonFigure.alt`` has the numbers).
