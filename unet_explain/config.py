@@ -207,7 +207,8 @@ def validate_input_size(size: Any, depth: int, padding: str) -> None:
             continue
         where = "" if same else f"along the {axis}, "
         hint = _nearest_hint(side, depth, padding, "" if same else axis[:-1])
-        problems.append(f"{where}{brk.layer} receives {brk.size} pixels, but {brk.rule}; {hint}")
+        unit = "voxels" if len(size) == 3 else "pixels"
+        problems.append(f"{where}{brk.layer} receives {brk.size} {unit}, but {brk.rule}; {hint}")
     if problems:
         raise ConfigError(
             "input_size",

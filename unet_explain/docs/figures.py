@@ -49,7 +49,7 @@ def highlight_names(text: str, spec: UNetSpec) -> list[str]:
     return names
 
 
-def _tiling_args(words: list[str]) -> tuple[tuple[int, int], list[str]]:
+def _tiling_args(words: list[str]) -> tuple[tuple[int, ...], list[str]]:
     from unet_explain.config import parse_size
 
     parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
