@@ -216,6 +216,17 @@ def validate_input_size(size: Any, depth: int, padding: str) -> None:
         )
 
 
+def in_plane(config: UNetConfig) -> UNetConfig:
+    """A volume's network on its rows and columns only (the 2D network of one plane); an image's config as it is.
+
+    The layers act on each axis alike, so every size, crop and field of the plane is the volume's own
+    along its rows and columns: the 2D teaching figures draw this for a volume.
+    """
+    if config.dims == 2:
+        return config
+    return UNetConfig(**(config.as_dict() | {"input_size": tuple(config.input_size[:2])}))
+
+
 PRESETS: dict[str, dict[str, Any]] = {
     "unet": {},
     "3d-unet": {

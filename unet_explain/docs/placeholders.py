@@ -23,7 +23,8 @@ placeholders, expanded while the site builds (see :mod:`.hooks`); this module is
 ``{{ cli-reference }}``                     every command and flag, from the CLI's own parser
 ==========================================  ===============================================
 
-plus ``size-break N`` (where a side of N pixels breaks), ``config-commands`` (which
+plus ``volume PART`` (the page "From 2D to 3D": ``table``, ``trace``, ``crops``, ``rules``,
+``memory``, ``small``, ``params``), ``size-break N`` (where a side of N pixels breaks), ``config-commands`` (which
 commands take the config flags, from the parser), ``variant-gap VARIANT`` (a
 ``compare`` column's parameters against the paper's, broken down) and the derivations of
 :mod:`.lesson` (``crop-derivation``, ``size-backwards``, ``stage-params``,
@@ -57,6 +58,7 @@ from unet_explain.docs.keras_pages import audit, compare, summary, variant_gap, 
 from unet_explain.docs.numbers import crops, size_break, sizes, table, trace, value
 from unet_explain.docs.site_config import PlaceholderError, Site
 from unet_explain.docs.source import source
+from unet_explain.docs.volume_page import volume
 from unet_explain.errors import UNetExplainError
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z-]*)\b(.*?)\}\}", re.S)
@@ -88,6 +90,7 @@ TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
     "cli-reference": cli_reference,
     "config-commands": config_commands,
     "size-break": size_break,
+    "volume": volume,
     **{
         name: _lesson(name)
         for name in ("crop-derivation", "size-backwards", "stage-params", "field-reconcile", "site-config", "stages")
