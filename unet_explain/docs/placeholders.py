@@ -26,7 +26,8 @@ placeholders, expanded while the site builds (see :mod:`.hooks`); this module is
 ``{{ nnunet-compare [flags] }}``            our count of a training step beside nnU-Net's rule, per tile
 ==========================================  ===============================================
 
-plus ``size-break N`` (where a side of N pixels breaks), ``config-commands`` (which
+plus ``volume PART`` (the page "From 2D to 3D": ``table``, ``trace``, ``crops``, ``rules``,
+``memory``, ``small``, ``params``), ``size-break N`` (where a side of N pixels breaks), ``config-commands`` (which
 commands take the config flags, from the parser), ``variant-gap VARIANT`` (a
 ``compare`` column's parameters against the paper's, broken down) and the derivations of
 :mod:`.lesson` (``crop-derivation``, ``size-backwards``, ``stage-params``,
@@ -61,6 +62,7 @@ from unet_explain.docs.memory_pages import memory_check, memory_table, nnunet_co
 from unet_explain.docs.numbers import crops, size_break, sizes, table, trace, value
 from unet_explain.docs.site_config import PlaceholderError, Site
 from unet_explain.docs.source import source
+from unet_explain.docs.volume_page import volume
 from unet_explain.errors import UNetExplainError
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z-]*)\b(.*?)\}\}", re.S)
@@ -95,6 +97,7 @@ TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
     "memory-table": memory_table,
     "memory-check": memory_check,
     "nnunet-compare": nnunet_compare,
+    "volume": volume,
     **{
         name: _lesson(name)
         for name in ("crop-derivation", "size-backwards", "stage-params", "field-reconcile", "site-config", "stages")

@@ -20,7 +20,7 @@ from unet_explain.render import formatting as fmt
 
 if TYPE_CHECKING:
     from unet_explain.core.receptive_field import AxisField, FieldReport
-    from unet_explain.core.sizes import ValidSizes
+    from unet_explain.core.sizes import AxisCheck, ValidSizes
     from unet_explain.core.tiling import TilePlan
     from unet_explain.model.audit import AuditReport
     from unet_explain.model.verify import VerifyReport
@@ -125,6 +125,19 @@ def sizes_table(sizes: ValidSizes) -> Table:
         table.add_column(heading, justify="right")
     for row in sizes.rows:
         table.add_row(str(row.input), str(row.output), str(row.margin), str(row.bottleneck))
+    return table
+
+
+def axes_table(axes: tuple[AxisCheck, ...]) -> Table:
+    """A volume's tile, axis by axis: each side's validity, its nearest valid sides and its output."""
+    table = _table("The tile, axis by axis (the rules hold on each axis on its own)", pad_edge=False)
+    for heading in ("Axis", "Side", "Valid", "Nearest below", "Nearest above", "Output"):
+        table.add_column(heading, justify="left" if heading == "Axis" else "right")
+    for a in axes:
+        table.add_row(
+            a.axis, str(a.side), "yes" if a.valid else "no",
+            *("-" if n is None else str(n) for n in (a.below, a.above, a.output)),
+        )  # fmt: skip
     return table
 
 
