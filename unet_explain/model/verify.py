@@ -167,7 +167,9 @@ def compare_model(config: UNetConfig, model: Any, reference: Any = None) -> Veri
 
 def verify(config: UNetConfig) -> VerifyReport:
     """Build the package's Keras model and the independent one for ``config``; compare both with the spec."""
+    from unet_explain.core.budget import check_memory
     from unet_explain.model.keras_unet import build_model
     from unet_explain.model.reference_unet import build_reference
 
+    check_memory(config, models=2, what="building the model and the independent one")  # before TensorFlow
     return compare_model(config, build_model(config), build_reference(config))
