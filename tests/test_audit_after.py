@@ -254,3 +254,16 @@ def test_a_refusal_states_true_counts(capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "3 down-samplings" in err and "3 up-samplings" in err and "2 element-wise additions" in err
     assert "no concatenation" in err
+
+
+def test_a_recognition_failure_is_one_line_exit_1(monkeypatch, capsys):
+    from unet_explain.model.audit import parts
+
+    def broken(graph):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(parts, "recognise", broken)
+    assert main(["audit", f"{AFTER}:zeropad_valid"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "could not read this model's structure (IndexError" in err and "please report it" in err

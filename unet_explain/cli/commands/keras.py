@@ -19,6 +19,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     with memory_budget(args.max_memory):
         report = verify(config)
     console.print_wide(verify_table(report))
+    if report.reference_total is None:
+        print(
+            "The independent builder writes only the 2D paper's form; this network was checked against the "
+            "package's Keras model (sizes, parameters and count_params())."
+        )
     if not report.ok:
         names = [check.name for check in report.mismatches] + [w.split(":")[0] for w in report.wiring]
         where = ", ".join(dict.fromkeys(names)) or "total parameters"

@@ -64,6 +64,7 @@ _KINDS = {
     "ELU": "activation",
     "Softmax": "activation",
     "BatchNormalization": "norm",
+    "Normalization": "norm",
     "LayerNormalization": "norm",
     "GroupNormalization": "norm",
     "UnitNormalization": "norm",
@@ -485,7 +486,10 @@ def _trace_once(model: Any, keras: Any, struct: Any, side: tuple[int, int], in_c
         inputs: Any = keras.Input(batch_shape=(None, side[0], side[1], in_channels or 1))
     else:
         inputs = keras.tree.map_structure(
-            lambda t: keras.Input(batch_shape=_filled(tuple(t.shape), side, in_channels), dtype=t.dtype), struct
+            lambda t: keras.Input(
+                batch_shape=_filled(tuple(t.shape), side, in_channels), dtype=t.dtype, name=getattr(t, "name", None)
+            ),
+            struct,
         )
     with _inlining(keras, training_only), contextlib.redirect_stdout(sys.stderr):
         return model(inputs), training_only
