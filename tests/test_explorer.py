@@ -41,6 +41,7 @@ READ_PAGE = """() => {
   return {
     rows: Array.from(table.tBodies[0].rows, (tr) => Array.from(tr.cells, (td) => td.textContent)),
     output: document.getElementById("explorer-output-size").textContent,
+    margin: (document.getElementById("explorer-output").textContent.match(/margin (\\S+) px per side/) || [])[1],
   };
 }"""
 
@@ -72,7 +73,9 @@ def cli_answer(values: dict[str, str]) -> dict[str, object]:
     totals = totals_cells(spec)
     expected.append([totals.get(c, "") for c in COLUMNS])
     h, w = spec.totals.output_size
-    return {"rows": expected, "output": f"{h}x{w}x{spec.config.num_classes}"}
+    rows_margin, cols_margin = spec.totals.context_margin
+    margin = str(rows_margin) if rows_margin == cols_margin else f"{rows_margin}x{cols_margin}"
+    return {"rows": expected, "output": f"{h}x{w}x{spec.config.num_classes}", "margin": margin}
 
 
 def random_values(rng: random.Random) -> dict[str, str]:
@@ -193,6 +196,22 @@ def test_a_size_wrong_along_both_axes_names_both(page):
     page.click("button[data-axis='rows'][data-size='188']")
     assert page.input_value("[name=input-size]") == "188x204"
     assert page.evaluate(READ_PAGE) == cli_answer(values | {"input-size": "188x204"})
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("size", "depth", "padding", "margin"),
+    [("572", "4", "valid", "92"), ("188x204", "4", "valid", "92"), ("94x110", "1", "valid", "8"),
+     ("64x96", "3", "same", "0")],
+)  # fmt: skip
+def test_the_context_margin_on_the_page_is_the_specs(page, size, depth, padding, margin):
+    """By hand: (572 - 388) / 2 = 92; depth 1 loses 2 * 2 * (3 * 2 - 2) = 16, so 8 per side; same pads: 0."""
+    values = dict(zip(FLAGS, (size, depth, "8", "1", "2", padding), strict=True))
+    fill(page, values)
+    shown = page.evaluate(READ_PAGE)
+    assert shown["margin"] == margin
+    assert shown == cli_answer(values)
 
 
 @pytest.mark.browser

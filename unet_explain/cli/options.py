@@ -149,10 +149,10 @@ def add_memory_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def keras_config(args: argparse.Namespace) -> UNetConfig:
-    """The config, after checking that building its Keras model fits the memory budget (before TensorFlow)."""
+def keras_config(args: argparse.Namespace, models: int = 1, what: str = "") -> UNetConfig:
+    """The config, once building its ``models`` Keras models fits the memory budget (checked before TensorFlow)."""
     from unet_explain.core.budget import check_memory
 
     config = config_from_args(args)
-    check_memory(config, args.max_memory)
+    check_memory(config, args.max_memory, models=models, what=what)
     return config
