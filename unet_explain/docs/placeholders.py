@@ -21,6 +21,9 @@ placeholders, expanded while the site builds (see :mod:`.hooks`); this module is
 ``{{ audit MODEL }}``                       the audit of a Keras U-Net, as markdown
 ``{{ source FILE:NAME }}``                  a section (``# --8<-- [start:NAME]``) or function of the package
 ``{{ cli-reference }}``                     every command and flag, from the CLI's own parser
+``{{ memory-table [flags] }}``              a training step's and a forward pass's bytes, broken down
+``{{ memory-check }}``                      the recorded predicted-against-measured run of the benchmark
+``{{ nnunet-compare [flags] }}``            our count of a training step beside nnU-Net's rule, per tile
 ==========================================  ===============================================
 
 plus ``volume PART`` (the page "From 2D to 3D": ``table``, ``trace``, ``crops``, ``rules``,
@@ -55,6 +58,7 @@ from unet_explain.docs.cache import Cache
 from unet_explain.docs.capture import cli_reference, config_commands, console
 from unet_explain.docs.figures import FIGURE_KINDS, figure
 from unet_explain.docs.keras_pages import audit, compare, summary, variant_gap, verify
+from unet_explain.docs.memory_pages import memory_check, memory_table, nnunet_compare
 from unet_explain.docs.numbers import crops, size_break, sizes, table, trace, value
 from unet_explain.docs.site_config import PlaceholderError, Site
 from unet_explain.docs.source import source
@@ -90,6 +94,9 @@ TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
     "cli-reference": cli_reference,
     "config-commands": config_commands,
     "size-break": size_break,
+    "memory-table": memory_table,
+    "memory-check": memory_check,
+    "nnunet-compare": nnunet_compare,
     "volume": volume,
     **{
         name: _lesson(name)

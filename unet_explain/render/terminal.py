@@ -40,8 +40,15 @@ PATH_STYLES = {
 }
 
 
-def stage_table(spec: UNetSpec) -> Table:
-    """The per-stage table, grouped by path, with totals in the footer."""
+TRAIN_COLUMN = "Kept for\ntraining"
+
+
+def stage_table(spec: UNetSpec, kept: dict[str, int] | None = None) -> Table:
+    """The per-stage table, grouped by path, with totals in the footer.
+
+    ``kept`` (bytes by stage, from :func:`unet_explain.core.memory.kept_by_stage`) adds a column: what a
+    training step keeps for the backward pass.
+    """
     footer = fmt.totals_cells(spec)
     table = _table(fmt.title(spec), show_footer=True, pad_edge=False, collapse_padding=True)
     for column in fmt.Column:
@@ -51,6 +58,8 @@ def stage_table(spec: UNetSpec) -> Table:
             justify="right" if column in fmt.NUMERIC else "left",
             no_wrap=True,
         )
+    if kept is not None:
+        table.add_column(TRAIN_COLUMN, footer=fmt.megabytes(sum(kept.values())), justify="right", no_wrap=True)
     previous_path = None
     for row in fmt.rows(spec):
         path = row.stage.path
@@ -61,6 +70,8 @@ def stage_table(spec: UNetSpec) -> Table:
                 table.add_row(Text(fmt.PATH_TITLES[path], style=f"italic {PATH_STYLES[path]}"))
             previous_path = path
         cells = [row.cells[column] for column in fmt.Column]
+        if kept is not None:
+            cells.append(fmt.megabytes(kept[row.stage.name]))
         table.add_row(Text(cells[0], style=f"bold {PATH_STYLES[path]}"), *cells[1:])
     return table
 

@@ -26,6 +26,7 @@ from unet_explain.render.figures import (
     copy_crop,
     costs,
     drawing,
+    gpu_fit,
     levels,
     pooling,
     receptive_field,
@@ -85,6 +86,7 @@ LESSON_FIGURES: dict[str, LessonFigure] = {
     "side_trace": LessonFigure.of(side_trace),
     "levels": LessonFigure.of(levels),
     "costs": LessonFigure.of(costs),
+    "gpu_fit": LessonFigure.of(gpu_fit),
 }
 
 #: The figures that stay true for a volume (the 3D U-Net): the costs per stage, and the receptive field along one
