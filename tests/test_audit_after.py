@@ -268,3 +268,11 @@ def test_a_recognition_failure_is_one_line_exit_1(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "could not read this model's structure (IndexError" in err and "please report it" in err
+
+
+def test_a_decoder_stopping_early_without_up_sampling_says_so():
+    report = audit_model(load_model(f"{AFTER}:half_res_output"))
+    assert report.output_size == (32, 32)
+    stops = [d for d in report.deviations if d.aspect == "depth" and "stops" in d.found]
+    assert len(stops) == 1 and "stays at that resolution" in stops[0].found
+    assert "interpolated" not in stops[0].meaning and "up-sampled" not in stops[0].found
