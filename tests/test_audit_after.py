@@ -276,3 +276,17 @@ def test_a_decoder_stopping_early_without_up_sampling_says_so():
     stops = [d for d in report.deviations if d.aspect == "depth" and "stops" in d.found]
     assert len(stops) == 1 and "stays at that resolution" in stops[0].found
     assert "interpolated" not in stops[0].meaning and "up-sampled" not in stops[0].found
+
+
+def test_a_volume_unet_is_refused_in_one_true_line(tmp_path, capsys):
+    factory = tmp_path / "volume.py"
+    factory.write_text(
+        "import keras\nfrom keras import layers\n\ndef build():\n"
+        "    inputs = keras.Input((16, 16, 16, 1))\n"
+        "    c = layers.Conv3D(4, 3, padding='same')(inputs)\n"
+        "    u = layers.UpSampling3D(2)(layers.MaxPooling3D(2)(c))\n"
+        "    return keras.Model(inputs, layers.Conv3D(2, 1)(layers.concatenate([c, u])))\n"
+    )
+    assert main(["audit", f"{factory}:build"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "takes a volume" in err and "2-D U-Nets" in err

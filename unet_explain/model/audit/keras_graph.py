@@ -405,7 +405,12 @@ def trace(model: Any, input_size: tuple[int, int] | None = None, in_channels: in
     keras = load_keras()
     struct, images = _input_specs(model, keras, in_channels)
     if not images:
-        raise AuditError(f"{model.name!r} has no image input (no input of shape height x width x channels)")
+        shapes = [tuple(t.shape) for t in keras.tree.flatten(struct)] if struct is not None else []
+        volume = " (it takes a volume, depth x height x width x channels: the audit reads 2-D U-Nets)"
+        raise AuditError(
+            f"{model.name!r} has no image input (no input of shape height x width x channels)"
+            + (volume if any(len(s) == 5 for s in shapes) else "")
+        )
     image = max(images, key=_area)
     if struct is None:
         in_channels = in_channels or image[3]
