@@ -290,3 +290,20 @@ def test_a_volume_unet_is_refused_in_one_true_line(tmp_path, capsys):
     assert main(["audit", f"{factory}:build"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "takes a volume" in err and "2-D U-Nets" in err
+
+
+def test_of_two_inputs_of_one_size_the_image_is_the_one_the_encoder_reads(tmp_path):
+    factory = tmp_path / "weighted.py"
+    factory.write_text(
+        "import keras\nfrom keras import layers\nimport sys\n"
+        f"sys.path.insert(0, {str(AFTER.parent)!r})\nimport audit_after\n\n"
+        "def build():\n"
+        "    weights = keras.Input((64, 64, 1), name='weight_map')\n"
+        "    net = audit_after.zeropad_valid()\n"
+        "    image = keras.Input((64, 64, 1), name='image')\n"
+        "    out = layers.multiply([net(image), weights])\n"
+        "    return keras.Model([weights, image], out)\n"
+    )
+    report = audit_model(load_model(f"{factory}:build"))
+    assert len(report.skips) == 4 and report.depth == 4
+    assert "extra_layers" not in {d.aspect for d in report.deviations}
