@@ -680,7 +680,7 @@ def test_a_refused_network_never_imports_tensorflow(tmp_path):
         env=os.environ | {"PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
-    assert "947.4 GiB" in result.stderr and "--max-memory" in result.stderr
+    assert "1.1 TiB" in result.stderr and "--max-memory" in result.stderr
     assert time.perf_counter() - started < 10
 
 
@@ -810,7 +810,7 @@ def test_the_api_refuses_a_network_over_the_budget_before_tensorflow():
     from unet_explain.core.budget import current_budget, memory_budget
 
     had_tensorflow = "tensorflow" in sys.modules
-    with pytest.raises(ConfigError, match=r"947\.4 GiB .* memory budget of 4\.0 GiB"):
+    with pytest.raises(ConfigError, match=r"1\.1 TiB .* memory budget of 4\.0 GiB"):
         build_model(UNetConfig(base_filters=4096))
     with memory_budget(1024), pytest.raises(ConfigError, match=r"budget of 1\.0 KiB"):
         build_model()

@@ -7,12 +7,13 @@ input tile, 2 classes, 4 poolings, 64 filters in the first level, and unpadded
 
 from __future__ import annotations
 
+import numbers
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 from unet_explain.core import arithmetic
-from unet_explain.errors import ConfigError
+from unet_explain.errors import ConfigError, shown
 
 Padding = Literal["valid", "same"]
 Size = tuple[int, int]
@@ -41,10 +42,12 @@ class UNetConfig:
     """"valid" (the paper: no padding, crops) or "same" (zero padding, no crops)."""
 
     def __post_init__(self) -> None:
+        for field in fields(self):  # what a NumPy user passes: np.int64(572) is a whole number
+            object.__setattr__(self, field.name, whole(getattr(self, field.name)))
         size: Any = self.input_size
-        if isinstance(size, list):
-            object.__setattr__(self, "input_size", tuple(size))
-        elif not isinstance(size, tuple):
+        if isinstance(size, (list, tuple)):
+            object.__setattr__(self, "input_size", tuple(whole(side) for side in size))
+        else:
             object.__setattr__(self, "input_size", (size, size))  # one number: a square tile
         validate(self)
 
@@ -87,15 +90,22 @@ def parse_size(text: str, argument: str = "input_size") -> Size:
     """Parse ``"572"`` or ``"572x636"`` (height x width) into a size."""
     match = _SIZE_RE.match(text)
     if not match:
-        raise ConfigError(argument, f"must be a positive whole number like 572, or HxW like 572x636; got {text!r}")
+        raise ConfigError(argument, f"must be a positive whole number like 572, or HxW like 572x636; got {shown(text)}")
     h = int(match.group(1))
     w = int(match.group(2)) if match.group(2) is not None else h
     return (h, w)
 
 
+def whole(value: Any) -> Any:
+    """A NumPy (or any registered) integer as a Python int; anything else unchanged, for the checks to judge."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)) and type(value).__name__ != "bool_":
+        return int(value)
+    return value
+
+
 def _check_int(argument: str, value: Any, low: int, high: int, why: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(argument, f"must be a whole number; got {value!r}")
+        raise ConfigError(argument, f"must be a whole number; got {shown(value)}")
     if not low <= value <= high:
         raise ConfigError(argument, f"must be between {low} and {high}{why}; got {value}")
 
@@ -118,7 +128,7 @@ def validate_settings(depth: Any, in_channels: Any, num_classes: Any, base_filte
     _check_int("num_classes", num_classes, 2, MAX_CHANNELS, " (a softmax over one class is always 1)")
     _check_int("base_filters", base_filters, 1, MAX_CHANNELS)
     if padding not in arithmetic.PADDINGS:
-        raise ConfigError("padding", f"must be 'valid' (the paper) or 'same'; got {padding!r}")
+        raise ConfigError("padding", f"must be 'valid' (the paper) or 'same'; got {shown(padding)}")
 
 
 def validate_input_size(size: Any, depth: int, padding: str) -> None:
@@ -128,7 +138,7 @@ def validate_input_size(size: Any, depth: int, padding: str) -> None:
     breaks and the nearest valid sizes below and above.
     """
     if not (isinstance(size, tuple) and len(size) == 2):
-        raise ConfigError("input_size", f"must be one side or (height, width); got {size!r}")
+        raise ConfigError("input_size", f"must be one side or (height, width); got {shown(size)}")
     for side in size:
         _check_int("input_size", side, 1, arithmetic.MAX_SIDE, " pixels per side")
     square = size[0] == size[1]

@@ -180,7 +180,7 @@ def _first_line(err: BaseException) -> str:
 def _number(name: str, value: Any, rule: str) -> float:
     """A real number as a float (Python or NumPy scalar; not a bool), or the one-line refusal."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ConfigError(name, f"{rule}; got {shown(repr(value))}")
+        raise ConfigError(name, f"{rule}; got {shown(value)}")
     number = float(value)
     if not math.isfinite(number):
         raise ConfigError(name, f"{rule}; got {number}")
@@ -225,9 +225,7 @@ def class_balance(labels: np.ndarray, class_weights: str | Mapping[int, float] |
         if min(weights.values()) < 0:
             raise ConfigError("class_weights", f"{rule}; got {weights}")
     else:
-        raise ConfigError(
-            "class_weights", f"must be 'balanced', None or {{0: w, 1: w}}; got {shown(repr(class_weights))}"
-        )
+        raise ConfigError("class_weights", f"must be 'balanced', None or {{0: w, 1: w}}; got {shown(class_weights)}")
     return np.asarray(np.where(cell, weights[1], weights[0]), dtype=np.float64)
 
 

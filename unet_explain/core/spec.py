@@ -248,6 +248,12 @@ def _conv3x3(name: str, size: Size, c_in: int, c_out: int) -> LayerSpec:
 
 def build_spec(config: UNetConfig) -> UNetSpec:
     """Compute every stage of the U-Net described by ``config``."""
+    from unet_explain.config import UNetConfig
+
+    if not isinstance(config, UNetConfig):
+        from unet_explain.errors import ConfigError, shown
+
+        raise ConfigError("config", f"must be a UNetConfig, e.g. UNetConfig(input_size=572); got {shown(config)}")
     depth = config.depth
     rows = ar.trace_side(config.input_size[0], depth, config.padding)
     cols = ar.trace_side(config.input_size[1], depth, config.padding)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from unet_explain.config import format_size
 from unet_explain.core import arithmetic as ar
-from unet_explain.errors import ConfigError
+from unet_explain.errors import ConfigError, shown
 
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
@@ -109,18 +109,23 @@ MIN_IMAGE_SIDE = 2  # mirroring without repeating the edge pixel needs two pixel
 
 def check_image_size(size: Any) -> Size:
     """Validate an image size: two whole numbers from 2 to MAX_SIDE."""
+    from unet_explain.config import whole
+
+    if isinstance(size, list):  # what UNetConfig accepts for its input size
+        size = tuple(size)
     if not (isinstance(size, tuple) and len(size) == 2):
-        raise ConfigError("image", f"must be (height, width); got {size!r}")
+        raise ConfigError("image", f"must be (height, width); got {shown(size)}")
+    size = (whole(size[0]), whole(size[1]))
     for side in size:
         if isinstance(side, bool) or not isinstance(side, int):
-            raise ConfigError("image", f"must be whole numbers; got {size!r}")
+            raise ConfigError("image", f"must be whole numbers; got {shown(size)}")
         if not MIN_IMAGE_SIDE <= side <= ar.MAX_SIDE:
             raise ConfigError(
                 "image",
                 f"sides must be between {MIN_IMAGE_SIDE} (mirroring needs two pixels) and {ar.MAX_SIDE}; "
                 f"got {format_size(size)}",
             )
-    return size
+    return (int(size[0]), int(size[1]))
 
 
 def plan_tiles(image_size: Size, spec: UNetSpec) -> TilePlan:
