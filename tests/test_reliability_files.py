@@ -197,7 +197,8 @@ def test_a_factory_too_deep_for_the_parser_is_one_line(tmp_path):
         ),
         ("def build():\n    raise ValueError('bad\\nworse\\nworst')\n", "raised ValueError: bad"),
         (
-            "class Boom(BaseException):\n    pass\n\n\nraise Boom('at import\\nsecond line')\n\n\ndef build():\n    pass\n",
+            "class Boom(BaseException):\n    pass\n\n\nraise Boom('at import\\nsecond line')\n"
+            "\n\ndef build():\n    pass\n",
             "failed (Boom: at import)",
         ),
     ],
