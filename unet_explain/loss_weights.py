@@ -15,7 +15,7 @@ Two choices the paper leaves open, made here and said openly:
   both classes carry the same total weight; a mapping ``{0: w_background,
   1: w_cell}`` sets it by hand, and ``None`` gives 1 everywhere.
 * the border term is applied to background pixels only, as the paper's
-  Figure 3d shows it and the authors' released weight maps do; inside a cell
+  Figure 3d shows it; inside a cell
   the distance to its own border is zero, and the term would light up every
   cell near another one.
 
