@@ -21,7 +21,7 @@ Size = tuple[int, int]
 MAX_DEPTH = 6
 MAX_CHANNELS = 4096
 
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*)?$")
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*)?$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ def parse_size(text: str, argument: str = "input_size") -> Size:
     match = _SIZE_RE.match(text)
     if not match:
         raise ConfigError(argument, f"must be a positive whole number like 572, or HxW like 572x636; got {shown(text)}")
+    if max(len(match.group(1)), len(match.group(2) or "")) > 18:  # int() of 5,000 digits would fail
+        raise ConfigError(argument, f"must be between 1 and {arithmetic.MAX_SIDE} pixels per side; got {shown(text)}")
     h = int(match.group(1))
     w = int(match.group(2)) if match.group(2) is not None else h
     return (h, w)

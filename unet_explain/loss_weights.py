@@ -140,7 +140,8 @@ def load_labels(path: str | os.PathLike[str]) -> np.ndarray:
             magic = handle.read(6)
             if magic.startswith(b"PK"):
                 raise ConfigError(
-                    "labels", f"{name} is a zip archive (.npz), not one array; save one array with np.save"
+                    "labels",
+                    f"{name} is a zip archive: it holds several arrays (.npz) or none; save one array with np.save",
                 )
             if magic != b"\x93NUMPY":
                 raise ConfigError("labels", f"{name} is not a .npy array file (no NumPy header); save it with np.save")
@@ -151,7 +152,9 @@ def load_labels(path: str | os.PathLike[str]) -> np.ndarray:
                 read_header = read_header or np.lib.format.read_array_header_2_0
                 shape, _, dtype = read_header(handle, max_header_size=10_000)
             except (ValueError, SyntaxError, TypeError) as err:
-                raise ConfigError("labels", f"{name} has a damaged .npy header ({_first_line(err)})") from None
+                raise ConfigError(
+                    "labels", f"{name} is not a readable .npy array of cell ids (damaged header: {_first_line(err)})"
+                ) from None
             _check_dtype(dtype)
             check_label_shape(_Shape(tuple(shape)))
             needed = handle.tell() + math.prod(shape) * dtype.itemsize

@@ -22,13 +22,16 @@ from unet_explain.cli.commands import (
     weight_map,
 )
 from unet_explain.cli.options import PROG
+from unet_explain.errors import plain
 
 EXIT_STATUS = """\
 exit status:
   0    success
   1    a runtime or I/O failure: a full disk, a permission, Graphviz, TensorFlow
   2    bad usage or input: an unknown flag, an invalid size, a missing folder, a file name too long
+  129  hung up (SIGHUP), after the same clean-up as Ctrl-C
   130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM), after the same clean-up as Ctrl-C
 Every failure is one line on stderr; nothing half-written is left behind."""
 
 # In the order ``--help`` lists them; each module's ``register`` adds its command(s).
@@ -39,7 +42,8 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line, not a usage block."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        # argparse quotes the value it rejects: a 100 kB argument or an escape sequence must not reach the terminal.
+        self.exit(2, f"{self.prog}: error: {plain(message, 300)} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

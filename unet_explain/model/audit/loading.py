@@ -71,7 +71,10 @@ class Target:
 
 
 def _missing(spec: str, path: str) -> AuditError:
-    where = "" if Path(path).is_absolute() else f" (relative to {Path.cwd()})"
+    try:
+        where = "" if Path(path).is_absolute() else f" (relative to {shown(str(Path.cwd()))})"
+    except OSError:
+        where = " (and the current folder no longer exists; cd to an existing folder)"
     return AuditError(f"MODEL {shown(spec)}: no such file {shown(path)}{where}; check the path")
 
 
