@@ -94,8 +94,13 @@ def spec_for(words: list[str], site: Site) -> UNetSpec:
 
 
 def stage_alias(name: str, spec: UNetSpec) -> str:
-    """``encD``/``decD`` name the deepest level, so pages work for any depth."""
+    """``encD``/``decD`` name the deepest level, and ``enc2|bottleneck`` the first of its names the network has
+    (the level below ``enc1`` is ``enc2``, or the bottleneck at depth 1), so pages work for any depth."""
     depth = str(spec.config.depth)
+    if "|" in name:
+        present = {stage.name for stage in spec.stages}
+        choices = [stage_alias(choice, spec) for choice in name.split("|")]
+        return next((choice for choice in choices if choice in present), choices[-1])
     return {"encD": "enc" + depth, "decD": "dec" + depth}.get(name, name)
 
 
@@ -128,7 +133,8 @@ def size_tokens(words: list[str], site: Site) -> list[str]:
 
     def sub(match: re.Match[str]) -> str:
         delta = int(match.group(2) or 0)
-        h, w = (side(n, match.group(1)) + delta for n in config.input_size)
+        # A range around a small tile (@input-48 for a 16-pixel tile) starts at 1, the smallest side there is.
+        h, w = (max(side(n, match.group(1)) + delta, 1) for n in config.input_size)
         return format_size_arg((h, w))
 
     return [SIZE_TOKEN.sub(sub, w) for w in words]
