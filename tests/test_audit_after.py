@@ -160,6 +160,7 @@ TRUTH = {
     ),
     "training_dropout_layer": ({"padding", "channels"}, {"channels": small() - paper()}),
     "mixed_padding": ({"padding", "channels"}, {"channels": small() - paper()}),
+    "opaque_decoder_block": ({"padding", "channels"}, {"channels": small() - paper()}),
 }
 HARD_TO_SEE = {"training_dropout_layer": {"dropout"}}
 """True deviations a symbolic trace cannot see (counted apart): the audit must say so in a note."""
@@ -254,3 +255,16 @@ def test_a_refusal_states_true_counts(capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "3 down-samplings" in err and "3 up-samplings" in err and "2 element-wise additions" in err
     assert "no concatenation" in err
+
+
+def test_a_recognition_failure_is_one_line_exit_1(monkeypatch, capsys):
+    from unet_explain.model.audit import parts
+
+    def broken(graph):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(parts, "recognise", broken)
+    assert main(["audit", f"{AFTER}:zeropad_valid"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "could not read this model's structure (IndexError" in err and "please report it" in err

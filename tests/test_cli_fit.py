@@ -64,10 +64,11 @@ def test_a_tile_over_budget_says_so(capsys):
         (["--memory", "100MiB"], "--memory 100.0 MiB fits no valid tile: the smallest, 188x188, needs "),
         (["--memory", "0"], "argument --memory: must be between 1 byte and 1 EiB; got '0'"),
         (["--memory=-5GiB"], "argument --memory: must be between 1 byte and 1 EiB; got '-5GiB'"),
-        (["--memory", "6GiB", "--batch", "0"], "--batch must be a whole number of tiles per step, 1 or more; got 0"),
+        (["--memory", "6GiB", "--batch", "0"], "--batch must be a whole number of tiles per step, from 1 to 1,000,000"),
         (["--tile", "570"], "nearest valid sizes: 556, 572"),
         ([], "--memory is needed to choose a tile"),
         (["--memory", "6GiB", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice"),
+        (["--memory", "6GiB", "--batch", "2000000"], "from 1 to 1,000,000; got 2000000"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, fragment):
@@ -75,3 +76,31 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, fragment):
     assert code == 2 and out == ""
     assert fragment in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_table_train_adds_the_kept_bytes_per_stage(capsys):
+    code, out, err = run_table(capsys, "--train")
+    assert code == 0 and err == ""
+    assert "Kept for" in out and "654.2 MB" in out  # the hand-derived 654,156,032 bytes of test_memory.py
+    assert "574.9 MB" in out  # the Memory column (the view convention) is still there
+    code, out, _ = run_table(capsys, "--train", "-f", "json")
+    data = json.loads(out)
+    assert sum(data["train"]["kept_by_stage"].values()) == data["train"]["activations"] == 654_156_032
+    code, out, err = run_table(capsys, "--train", "-f", "csv")
+    assert code == 2 and "--train adds a column to --format rich or json only" in err
+
+
+def test_table_without_train_has_no_training_column(capsys):
+    _, out, _ = run_table(capsys)
+    assert "Kept for" not in out
+    _, out, _ = run_table(capsys, "-f", "json")
+    assert "train" not in json.loads(out)
+
+
+def run_table(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(["table", *argv])
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

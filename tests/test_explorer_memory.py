@@ -52,6 +52,7 @@ def as_flags(config: UNetConfig) -> dict[str, str]:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_explorer_training_bytes_equal_pythons():
     if not CHROMIUM.exists():
         if os.environ.get("CI"):

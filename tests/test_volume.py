@@ -106,7 +106,7 @@ def test_anisotropic_volume_names_the_axis_rule_and_nearest_sizes():
     with pytest.raises(ConfigError) as err:
         preset("3d-unet", input_size=(572, 572, 60))
     message = str(err.value)
-    assert "along the slices" in message and "bottleneck_conv2 receives 2 pixels" in message
+    assert "along the slices" in message and "bottleneck_conv2 receives 2 voxels" in message
     assert "the smallest valid slice size is 92" in message  # why Z cannot go below 92
     assert "rows" not in message  # 572 is valid along the rows and columns
     assert preset("3d-unet", input_size=(572, 572, 92)).output_size == (484, 484, 4)

@@ -219,12 +219,24 @@ def validate_input_size(size: Any, depth: int, padding: str) -> None:
             continue
         where = "" if same else f"along the {axis}, "
         hint = _nearest_hint(side, depth, padding, "" if same else axis[:-1])
-        problems.append(f"{where}{brk.layer} receives {brk.size} pixels, but {brk.rule}; {hint}")
+        unit = "voxels" if len(size) == 3 else "pixels"
+        problems.append(f"{where}{brk.layer} receives {brk.size} {unit}, but {brk.rule}; {hint}")
     if problems:
         raise ConfigError(
             "input_size",
             f"{format_size_arg(size)} is not valid for depth {depth} with padding {padding!r}: " + "; ".join(problems),
         )
+
+
+def in_plane(config: UNetConfig) -> UNetConfig:
+    """A volume's network on its rows and columns only (the 2D network of one plane); an image's config as it is.
+
+    The layers act on each axis alike, so every size, crop and field of the plane is the volume's own
+    along its rows and columns: the 2D teaching figures draw this for a volume.
+    """
+    if config.dims == 2:
+        return config
+    return UNetConfig(**(config.as_dict() | {"input_size": tuple(config.input_size[:2])}))
 
 
 PRESETS: dict[str, dict[str, Any]] = {

@@ -7,7 +7,8 @@ commands take the configuration flags.
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+import sys
+from typing import TYPE_CHECKING, NoReturn
 
 from unet_explain.cli.commands import (
     audit,
@@ -24,6 +25,9 @@ from unet_explain.cli.commands import (
 )
 from unet_explain.cli.options import PROG
 from unet_explain.errors import plain
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 EXIT_STATUS = """\
 exit status:
@@ -45,6 +49,12 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse quotes the value it rejects: a 100 kB argument or an escape sequence must not reach the terminal.
         self.exit(2, f"{self.prog}: error: {plain(message, 300)} (see '{self.prog} --help')\n")
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # argparse swallows a failed write; --help into a full disk must fail like any other output.
+        target = file or sys.stderr
+        if message and target is not None:  # None: stderr closed (2>&-), errors are not shown
+            target.write(message)
 
 
 def build_parser() -> argparse.ArgumentParser:

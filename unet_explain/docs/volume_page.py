@@ -9,12 +9,17 @@ configs it compares (a volume and an image) and returns markdown.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from unet_explain.config import UNetConfig, axis_names, format_size, preset
 from unet_explain.core import arithmetic as ar
 from unet_explain.core.budget import human_bytes
 from unet_explain.core.param_count import reconcile
 from unet_explain.core.sizes import check_axes
 from unet_explain.core.spec import BATCHNORM, CONV1X1, CONV3X3, MAXPOOL, UPCONV, UNetSpec, build_spec
+
+if TYPE_CHECKING:
+    from unet_explain.docs.site_config import Site
 
 
 def configs_for(site: UNetConfig) -> tuple[UNetConfig, UNetConfig]:
@@ -189,3 +194,25 @@ def parameter_derivation(volume: UNetConfig) -> str:
             "the same, and `unet-explain verify` checks it layer by layer against the built model."
         )
     return "\n".join(rows) + "\n\n" + "\n".join(steps) + "\n"
+
+
+def volume(words: list[str], site: Site) -> str:
+    """The ``{{ volume PART }}`` placeholder: one part of the page, for the site's network (see :func:`configs_for`)."""
+    from unet_explain.docs.site_config import PlaceholderError
+    from unet_explain.render.text_formats import to_markdown
+
+    image_or_volume = site.config
+    vol, image = configs_for(image_or_volume)
+    parts = {
+        "table": lambda: f'<div class="unet-stage-table" markdown>\n\n{to_markdown(build_spec(vol))}\n</div>\n',
+        "trace": lambda: size_trace(vol),
+        "crops": lambda: crop_rules(vol),
+        "rules": lambda: valid_size_rules(vol),
+        "memory": lambda: memory_comparison(vol, image),
+        "small": lambda: why_tiles_are_small(vol),
+        "params": lambda: parameter_derivation(vol),
+        "network": lambda: f"{vol.describe()}",
+    }
+    if len(words) != 1 or words[0] not in parts:
+        raise PlaceholderError(f"volume takes one PART of {', '.join(parts)}; got {words}")
+    return parts[words[0]]()

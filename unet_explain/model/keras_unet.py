@@ -196,6 +196,7 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
             if layer.kind in (sp.CONV3X3, sp.BATCHNORM):
                 if layer.kind == sp.CONV3X3:
                     # Unpadded in the paper: each conv trims a border pixel, hence the crops later.
+                    # conv_layer is layers.Conv2D (layers.Conv3D, 3x3x3, for a volume).
                     conv = conv_layer(
                         layer.channels,
                         3,
@@ -223,6 +224,7 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
             # --8<-- [start:upconv]
             elif layer.kind == sp.UPCONV:
                 # A 2x2 stride-2 up-conv: each output pixel gets one tap per input channel.
+                # upconv_layer is layers.Conv2DTranspose (layers.Conv3DTranspose, 2x2x2, for a volume).
                 keep = recipe.last_upconv_keeps_channels and stage.name == names.decoder(1)
                 x = upconv_layer(
                     c_in if keep else layer.channels,

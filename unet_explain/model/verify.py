@@ -158,7 +158,7 @@ def compare_model(config: UNetConfig, model: Any, reference: Any = None) -> Veri
         if not _shape_neutral(name):
             checks.append(LayerCheck(name, None, None, None, int(keras_layers[name].count_params())))
     for name, layer in ref_layers.items():
-        if type(layer).__name__ != "InputLayer":
+        if type(layer).__name__ != "InputLayer" and not _shape_neutral(name):
             checks.append(LayerCheck(name, None, None, None, None, *_shape_and_params(layer), checked_reference=True))
     return VerifyReport(
         config=config,
@@ -170,16 +170,11 @@ def compare_model(config: UNetConfig, model: Any, reference: Any = None) -> Veri
     )
 
 
-def reference_describes(config: UNetConfig) -> bool:
-    """Whether the independent builder writes this network: the 2D paper's form (2D, channels doubled per level,
-    no normalisation). For a volume, the 3D schedule or BN, the spec is checked against the package's model only."""
-    return config.dims == 2 and config.channel_schedule == "double_per_level" and config.norm is None
-
-
 def verify(config: UNetConfig) -> VerifyReport:
     """Build the package's Keras model and the independent one for ``config``; compare both with the spec."""
+    from unet_explain.core.budget import check_memory
     from unet_explain.model.keras_unet import build_model
     from unet_explain.model.reference_unet import build_reference
 
-    reference = build_reference(config) if reference_describes(config) else None
-    return compare_model(config, build_model(config), reference)
+    check_memory(config, models=2, what="building the model and the independent one")  # before TensorFlow
+    return compare_model(config, build_model(config), build_reference(config))

@@ -42,9 +42,14 @@ def breakdown(use: MemoryUse) -> list[str]:
     return lines
 
 
+def percent(fraction: float) -> str:
+    """``46.0%``; below 0.1%, two significant digits (``0.0075%``), so a tile of 4x4x4 output voxels is not 0%."""
+    return f"{fraction:.1%}" if fraction >= 0.001 else f"{100 * fraction:.2g}%"
+
+
 def _row(c: Candidate, image: bool) -> str:
     row = (
-        f"{c.batch:>5}  {shape(c.tile):>11}  {shape(c.output_tile):>11}  {c.useful_fraction:>6.1%}  "
+        f"{c.batch:>5}  {shape(c.tile):>11}  {shape(c.output_tile):>11}  {percent(c.useful_fraction):>6}  "
         f"{human_bytes(c.use.total):>10}  {c.macs_per_output_pixel:>12,}"
     )
     return row + (f"  {c.tiles_needed:>12,}" if image else "")
@@ -63,7 +68,7 @@ def fit_text(answer: FitAnswer) -> str:
     lines = [head, *breakdown(use)]
     c = answer.chosen
     lines.append(
-        f"  output tile {shape(c.output_tile)}, useful fraction {c.useful_fraction:.1%}, "
+        f"  output tile {shape(c.output_tile)}, useful fraction {percent(c.useful_fraction)}, "
         f"{c.macs_per_output_pixel:,} MACs per output pixel"
         + (f", {c.tiles_needed:,} tiles for {shape(answer.image)}" if answer.image and c.tiles_needed else "")
     )

@@ -20,7 +20,7 @@ from unet_explain.render import formatting as fmt
 
 if TYPE_CHECKING:
     from unet_explain.core.receptive_field import AxisField, FieldReport
-    from unet_explain.core.sizes import ValidSizes
+    from unet_explain.core.sizes import AxisCheck, ValidSizes
     from unet_explain.core.tiling import TilePlan
     from unet_explain.model.audit import AuditReport
     from unet_explain.model.verify import VerifyReport
@@ -40,8 +40,15 @@ PATH_STYLES = {
 }
 
 
-def stage_table(spec: UNetSpec) -> Table:
-    """The per-stage table, grouped by path, with totals in the footer."""
+TRAIN_COLUMN = "Kept for\ntraining"
+
+
+def stage_table(spec: UNetSpec, kept: dict[str, int] | None = None) -> Table:
+    """The per-stage table, grouped by path, with totals in the footer.
+
+    ``kept`` (bytes by stage, from :func:`unet_explain.core.memory.kept_by_stage`) adds a column: what a
+    training step keeps for the backward pass.
+    """
     footer = fmt.totals_cells(spec)
     table = _table(fmt.title(spec), show_footer=True, pad_edge=False, collapse_padding=True)
     for column in fmt.Column:
@@ -51,6 +58,8 @@ def stage_table(spec: UNetSpec) -> Table:
             justify="right" if column in fmt.NUMERIC else "left",
             no_wrap=True,
         )
+    if kept is not None:
+        table.add_column(TRAIN_COLUMN, footer=fmt.megabytes(sum(kept.values())), justify="right", no_wrap=True)
     previous_path = None
     for row in fmt.rows(spec):
         path = row.stage.path
@@ -61,6 +70,8 @@ def stage_table(spec: UNetSpec) -> Table:
                 table.add_row(Text(fmt.PATH_TITLES[path], style=f"italic {PATH_STYLES[path]}"))
             previous_path = path
         cells = [row.cells[column] for column in fmt.Column]
+        if kept is not None:
+            cells.append(fmt.megabytes(kept[row.stage.name]))
         table.add_row(Text(cells[0], style=f"bold {PATH_STYLES[path]}"), *cells[1:])
     return table
 
@@ -114,6 +125,19 @@ def sizes_table(sizes: ValidSizes) -> Table:
         table.add_column(heading, justify="right")
     for row in sizes.rows:
         table.add_row(str(row.input), str(row.output), str(row.margin), str(row.bottleneck))
+    return table
+
+
+def axes_table(axes: tuple[AxisCheck, ...]) -> Table:
+    """A volume's tile, axis by axis: each side's validity, its nearest valid sides and its output."""
+    table = _table("The tile, axis by axis (the rules hold on each axis on its own)", pad_edge=False)
+    for heading in ("Axis", "Side", "Valid", "Nearest below", "Nearest above", "Output"):
+        table.add_column(heading, justify="left" if heading == "Axis" else "right")
+    for a in axes:
+        table.add_row(
+            a.axis, str(a.side), "yes" if a.valid else "no",
+            *("-" if n is None else str(n) for n in (a.below, a.above, a.output)),
+        )  # fmt: skip
     return table
 
 

@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Any
 from unet_explain.model.audit.aspects import ASPECTS, title
 from unet_explain.model.audit.compare import COMPARE_LEGEND, row_kinds, summarise
 from unet_explain.model.audit.loading import load_model, parse_target
-from unet_explain.model.audit.report import AuditError, AuditReport, Deviation, ModelLoadError, Note, SkipAudit
+from unet_explain.model.audit.report import (
+    AuditError,
+    AuditReport,
+    Deviation,
+    ModelLoadError,
+    Note,
+    RecognitionError,
+    SkipAudit,
+)
 from unet_explain.model.safe_mode import UNSAFE_HELP
 
 if TYPE_CHECKING:
@@ -39,6 +47,7 @@ __all__ = [
     "Deviation",
     "ModelLoadError",
     "Note",
+    "RecognitionError",
     "SkipAudit",
     "audit_model",
     "load_model",
@@ -68,4 +77,16 @@ def audit_model(
     from unet_explain.model.audit.keras_graph import trace
     from unet_explain.model.audit.parts import recognise
 
-    return compare(recognise(trace(model, input_size, in_channels)), reference)
+    graph = trace(model, input_size, in_channels)
+    try:
+        return compare(recognise(graph), reference)
+    except AuditError:
+        raise
+    except Exception as err:  # a model shape the recognition does not handle: one line, where, and what
+        import traceback
+
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        raise RecognitionError(
+            f"{graph.name!r}: the audit could not read this model's structure ({type(err).__name__}: {err} at "
+            f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}); please report it with the model"
+        ) from None

@@ -69,7 +69,7 @@ ASPECTS: dict[str, Aspect] = {
                 "(Attention U-Net); the paper copies it unchanged",
                 "extra": "the concatenation joins more than one copy",
                 "pooled": "the copy is the map right after the pooling, before this level's convolutions: the "
-                "decoder gets a less processed map than the level's last conv, with fewer channels",
+                "decoder gets a less processed map than the level's last conv",
             },
         ),
         Aspect(
@@ -228,8 +228,8 @@ NOTE_TEXT = {
     "(Keras rescales it so the variance stays 2/N), so not a deviation",
     "no_dropout": "no dropout; the paper adds Dropout at the end of the contracting path while training. It changes "
     "no size and no parameter",
-    "training_only": "{blocks} behave differently while training (their code tests a training flag): what they do "
-    "then (dropout, noise) is not in the traced graph, so the audit cannot say; read their code",
+    "training_only": "custom layers ({blocks}) behave differently while training (their code tests a training "
+    "flag): what they do then (dropout, noise) is not in the traced graph, so the audit cannot say; read their code",
 }
 """Wording of the notes: differences that change nothing."""
 

@@ -42,7 +42,10 @@ def padding(node: Node) -> str:
     value = str(node.attr("padding", "valid"))
     parents = pt.main_parents(node)
     if value == "valid" and parents and parents[0].kind == "pad":
-        half = pt.kernel(node) // 2
-        if parents[0].attr("pads") == ((half, half), (half, half)):
-            return "same"
+        # 'same' means: the output is the input's size divided by the stride (rounded up), however it is padded.
+        before = pt.main_parents(parents[0])
+        if before and before[0].spatial and node.spatial:
+            s = pt.stride(node)
+            if all(-(-n // s) == m for n, m in zip(before[0].spatial, node.spatial, strict=True)):
+                return "same"
     return value

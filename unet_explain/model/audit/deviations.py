@@ -16,6 +16,7 @@ from unet_explain.model.audit import describe
 from unet_explain.model.audit import parts as pt
 from unet_explain.model.audit.aspects import ASPECTS, NOTE_TEXT, meaning
 from unet_explain.model.audit.graph import Node
+from unet_explain.model.audit.params import unplaced
 from unet_explain.model.audit.report import AuditReport, Deviation, Note
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def _per_level(report: AuditReport) -> list[tuple[int, Deviation]]:
                     level,
                     Deviation(
                         "skip_source",
-                        f"the map {skip.taken}",
+                        skip.taken if skip.taken.startswith("the ") else f"the map {skip.taken}",
                         ASPECTS["skip_source"].paper,
                         meaning("skip_source", case),
                     ),
@@ -378,8 +379,12 @@ def _check_extra_layers(c: Context) -> None:
     add = c.report.deviations.append
     paper = ASPECTS["extra_layers"].paper
     extra_found = []
+    before_head, current = set(), parts.head
+    while len(pt.main_parents(current)) == 1:
+        current = pt.main_parents(current)[0]
+        before_head.add(id(current))
     for stage, convs in parts.extra_convs.items():
-        label = "before the head" if stage == names.decoder(1) else f"in {stage}"
+        label = "before the head" if all(id(op) in before_head for op in convs) else f"in {stage}"
         described = (
             _describe_convs(convs)
             if len(convs) > 2
@@ -389,6 +394,9 @@ def _check_extra_layers(c: Context) -> None:
     after = [op for op in parts.after_head if op.params and op.kind not in ("activation", "norm")]
     if after:
         extra_found.append("after the head: " + ", ".join(op.type for op in after))
+    others = unplaced(parts)
+    if others:
+        extra_found.append(f"other layers with weights: {_describe_convs(others)}")
     if extra_found:
         add(Deviation("extra_layers", "; ".join(extra_found), paper, meaning("extra_layers", "extra")))
     odd = [op for op in c.main_convs if pt.kernel(op) != 3 or op.attr("conv_type", "conv") != "conv"]

@@ -61,6 +61,17 @@ def _in(node: Node) -> int:
     return parents[0].channels if parents else 0
 
 
+def unplaced(parts: pt.Parts) -> list[Node]:
+    """Nodes with weights that no recognised part holds (a squeeze-and-excitation's Dense layers, say)."""
+    placed = {id(n) for ops in parts.convs.values() for n in ops}
+    placed |= {id(n) for ops in parts.extra_convs.values() for n in ops}
+    placed |= {id(n) for ops in parts.downs.values() for n in ops}
+    placed |= {id(n) for ops in parts.decoder_ups.values() for n in ops}
+    placed |= {id(n) for s in parts.skips for n in s.side} | {id(n) for n in parts.conditioning}
+    placed |= {id(n) for n in parts.after_head} | {id(parts.head)}
+    return [n for n in parts.graph.nodes if n.params and id(n) not in placed and n.kind not in ("norm", "activation")]
+
+
 def account(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None) -> None:
     """Attribute the parameter difference from the paper network to the aspects that cause it."""
     if spec is None:
@@ -135,9 +146,9 @@ def account(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None) -> None
                 put("channels", width)
 
     # The up-sampling branch of each decoder level, against a 2x2 up-convolution to the copy's width.
-    for level in sorted(present):
-        branch = parts.decoder_ups.get(level, [])
-        if not branch:
+    for level, branch in parts.decoder_ups.items():
+        if level not in present:  # an up-sampling into a level without a decoder stage
+            put("upsampling", _weighted(branch))
             continue
         prev_s = bottom if level + 1 >= d else dec[level + 1]
         prev_a = _in(branch[0])
@@ -165,6 +176,7 @@ def account(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None) -> None
     put("extra_layers", _weighted(parts.conditioning))
     put("extra_layers", _weighted([n for n in parts.after_head if n.kind != "activation"]))
     put("conv_activation", sum(n.params for n in graph.nodes if n.kind == "activation"))
+    put("extra_layers", sum(n.params for n in unplaced(parts)))
     put("unattributed", report.params - paper - sum(shares.values()))
     report.param_sources = shares
     if report.params != paper:

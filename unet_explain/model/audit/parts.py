@@ -86,8 +86,8 @@ def scale(node: Node, parent: Node | None = None) -> int:
     if node.kind == "upsample":
         f = pair(node.attr("factor"), 2)[0]
         return -round(math.log2(f)) if f > 1 else 0
-    if node.kind in ("crop", "pad") or node.spatial is None:
-        return 0
+    if node.kind in ("crop", "pad") or node.spatial is None or node.spatial == (1, 1):
+        return 0  # a 1x1 map is a global summary (squeeze-and-excitation, a global pooling), not a level
     if parent is None:
         spatial = main_parents(node)
         parent = spatial[0] if spatial else None
@@ -222,6 +222,13 @@ def _find_copy(
     if not found:
         return None
     source = min(found, key=lambda n: levels[id(n)] - level)
+    # An identity (a cast, a conversion) is not what is copied: its input is.
+    while source.kind in ("other", "reshape") and not source.params and len(main_parents(source)) == 1:
+        parent = main_parents(source)[0]
+        if parent.shape != source.shape or id(parent) not in encoder:
+            break
+        came[id(parent)] = source
+        source = parent
     path: list[Node] = []
     step = came[id(source)]
     while step is not None:
@@ -243,16 +250,20 @@ def recognise(graph: Graph) -> Parts:
     image_bit = 1 << index[id(graph.input)]
     on_image = [n for n in nodes if ancestors[id(n)] & image_bit and n.spatial is not None]
     levels: dict[int, int] = {}
-    for node in on_image:
+    for node in nodes:
+        if not ancestors[id(node)] & image_bit:
+            continue
         parents = [p for p in main_parents(node) if id(p) in levels]
         if not parents:
-            levels[id(node)] = 0
+            # A vector or a 1x1 summary of a map (a squeeze-and-excitation) stays on the level of what it summarises.
+            placed = [levels[id(p)] for p in node.parents if id(p) in levels]
+            levels[id(node)] = max(placed, default=0)
             continue
         # A join sits on the level of the input as large as its output, else of its longest history.
         same = [p for p in parents if p.spatial == node.spatial] or parents
         base = max(same, key=lambda p: bin(ancestors[id(p)]).count("1"))
         levels[id(node)] = levels[id(base)] + scale(node, base)
-    depth = max(levels.values(), default=0)
+    depth = max((levels[id(n)] for n in on_image), default=0)
     # The encoder is what the way up from the deepest level depends on (a copy resized there is not).
     deepest = [p for n in on_image if scale(n) < 0 for p in main_parents(n) if levels.get(id(p)) == depth]
     deepest = deepest or [n for n in on_image if levels[id(n)] == depth]
@@ -292,9 +303,14 @@ def recognise(graph: Graph) -> Parts:
 
     up_branch = {id(n) for s in skips for n in [s.up, *s.up_between]}
     by_stage: dict[str, list[Node]] = {}
+    summaries: dict[str, list[Node]] = {}
     for node in on_image:
         if node.kind == "conv" and node is not head and id(node) not in up_branch | side_ids and scale(node) <= 0:
-            by_stage.setdefault(stage_of[id(node)], []).append(node)
+            # A conv on a 1x1 summary (squeeze-and-excitation) is an extra layer, never one of the level's two.
+            if node.spatial == (1, 1) != graph.input.spatial:
+                summaries.setdefault(stage_of[id(node)], []).append(node)
+            else:
+                by_stage.setdefault(stage_of[id(node)], []).append(node)
     downs: dict[int, list[Node]] = {}
     block_first: set[int] = set()
     for node in downs_all:
@@ -317,6 +333,8 @@ def recognise(graph: Graph) -> Parts:
         rest = [n for n in ops if n not in main]
         if rest:
             extra[stage] = rest
+    for stage, ops in summaries.items():
+        extra.setdefault(stage, []).extend(ops)
 
     gate_ids = {id(n) for s in skips for n in s.side}
     residual = [n for n in joins if id(n) not in gate_ids and id(n) not in side_ids]
@@ -324,23 +342,19 @@ def recognise(graph: Graph) -> Parts:
     decoder_ups: dict[int, list[Node]] = {s.level: [s.up, *s.up_between] for s in skips}
     for node in ups_all:
         lv = levels[id(node)]
-        if id(node) not in up_branch and id(node) not in encoder and lv not in decoder_ups and node not in after_head:
+        if id(node) not in up_branch | encoder and lv not in decoder_ups and node not in [head, *after_head]:
             decoder_ups[lv] = [node]
+    # A level's width is that of the map it hands on: fed to the down-sampling (the paper's last conv of the
+    # level; a residual block's sum), and for the bottleneck, fed to the first up-sampling.
     enc_widths = []
     for level in range(depth):
-        stage = names.encoder(level + 1)
-        if convs.get(stage):
-            enc_widths.append(convs[stage][-1].channels)
-        else:
-            fed = main_parents(downs[level][0]) if downs.get(level) else []
-            enc_widths.append(fed[0].channels if fed else 0)
+        fed = main_parents(downs[level][0]) if downs.get(level) else []
+        own = convs.get(names.encoder(level + 1)) or []
+        enc_widths.append(fed[0].channels if fed else own[-1].channels if own else 0)
     bottom = convs.get(names.BOTTLENECK)
     deepest_up = next((s for s in skips if s.level == depth - 1), None)
-    if bottom:
-        enc_widths.append(bottom[-1].channels)
-    else:
-        up_in = main_parents(deepest_up.up) if deepest_up else []
-        enc_widths.append(up_in[0].channels if up_in else 0)
+    up_in = main_parents(deepest_up.up) if deepest_up else []
+    enc_widths.append(up_in[0].channels if up_in else bottom[-1].channels if bottom else 0)
     dec_widths = {
         lv: convs[names.decoder(lv + 1)][-1].channels for lv in range(depth) if convs.get(names.decoder(lv + 1))
     }
