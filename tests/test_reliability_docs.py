@@ -73,3 +73,19 @@ def test_the_reports_failing_sites_build(tmp_path, argv):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "site" / "index.html").is_file()
     assert {name.split("/")[0] for name in changed(before, snapshot(tmp_path))} <= {"site", "xdg"}
+
+
+def test_a_failed_build_is_one_line_naming_mkdocs_reason(tmp_path, monkeypatch, capfd):
+    # MkDocs' own ERROR lines used to come before ours: now its first reason is in our one line.
+    from unet_explain.docs.site import DocsError, build_site
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# x\n\n{{ stage-params enc9 }}\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\nstrict: true\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    before = {p.name for p in tmp_path.iterdir()}
+    with pytest.raises(DocsError, match=r"the site did not build: .*no stage 'enc9'"):
+        build_site(tmp_path / "site", config_file=tmp_path / "mkdocs.yml")
+    assert capfd.readouterr().err == ""
+    assert {p.name for p in tmp_path.iterdir()} - before <= {"xdg"}

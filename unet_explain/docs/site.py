@@ -23,6 +23,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,43 @@ def _logging() -> None:
         handler._unet_explain = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+
+
+class _Collected(logging.Handler):
+    """MkDocs' warnings and errors kept for the one line, instead of printed as lines of their own."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage().strip()
+        if text and not text.startswith("Error reading page") and not text.startswith("Aborted with"):
+            self.messages.append(text)
+
+
+@contextlib.contextmanager
+def _collected() -> Iterator[_Collected]:
+    """While the site builds, MkDocs' log goes into a list (its own stream handler silenced)."""
+    logger = logging.getLogger("mkdocs")
+    ours = [h for h in logger.handlers if getattr(h, "_unet_explain", False)]
+    levels = [h.level for h in ours]
+    for handler in ours:
+        handler.setLevel(logging.CRITICAL + 1)
+    collected = _Collected()
+    logger.addHandler(collected)
+    try:
+        yield collected
+    finally:
+        logger.removeHandler(collected)
+        for handler, level in zip(ours, levels, strict=True):
+            handler.setLevel(level)
+
+
+def _first_problem(collected: _Collected) -> str:
+    from unet_explain.errors import plain
+
+    return plain(collected.messages[0].splitlines()[0], 300) if collected.messages else "MkDocs gave no reason"
 
 
 def _mkdocs() -> None:
@@ -193,6 +231,7 @@ def build_site(
     target = check_site_dir(site_dir if site_dir is not None else Path("site"))
     start = time.perf_counter()
     building: Path | None = None
+    collected = _Collected()
     try:
         with interrupts.deferred():  # a signal now waits until the folder has a name to remove
             try:
@@ -203,7 +242,8 @@ def build_site(
         cfg = load_config(config_file=str(config_path), site_dir=str(building), **overrides)
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
-            build(cfg)
+            with _collected() as collected:
+                build(cfg)
         finally:
             cfg.plugins.on_shutdown()
         (building / MARKER).write_text(
@@ -212,7 +252,7 @@ def build_site(
         with interrupts.deferred():  # never between the two renames: the old site or the new one is in place
             _swap_in(building, target)
     except Abort:
-        raise DocsError("the site did not build; MkDocs names the cause in the ERROR lines above") from None
+        raise DocsError(f"the site did not build: {_first_problem(collected)}") from None
     except MkDocsException as err:
         raise DocsError(f"the site did not build: {err}") from None
     except OSError as err:
