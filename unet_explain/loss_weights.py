@@ -264,7 +264,10 @@ def nearest_two_distances(labels: np.ndarray, sigma: float) -> tuple[np.ndarray,
     """``d1`` (exact) and ``d2`` (exact where at most ``CUTOFF * sigma``, else inf), by windowed transforms."""
     from scipy import ndimage
 
-    ids, dense = np.unique(labels, return_inverse=True)
+    # np.unique's return_inverse sorts with a stable argsort: 22 s on a 4096x4096 image; a plain unique and a
+    # binary search give the same dense ids in 2.5 s.
+    ids = np.unique(labels)
+    dense = np.searchsorted(ids, labels)
     cells = len(ids) - int(ids[0] == 0)
     if cells > MAX_CELLS:
         raise ConfigError(
