@@ -11,10 +11,13 @@ from unet_explain.cli.options import add_command, add_memory_flag, channels_arg,
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from unet_explain.core.budget import memory_budget
     from unet_explain.model.audit import audit_model, load_model
 
-    # load_model checks the spec (file, factory) before TensorFlow is imported.
-    model = load_model(args.model, unsafe=args.unsafe)
+    # load_model checks the spec (file, factory) before TensorFlow is imported; a .keras file's layers are
+    # estimated against the budget first.
+    with memory_budget(getattr(args, "max_memory", None)):
+        model = load_model(args.model, unsafe=args.unsafe)
     report = audit_model(model, input_size=args.input_size, in_channels=args.in_channels)
     if args.format == "json":
         import json
