@@ -45,7 +45,7 @@ def small_configs(draw, max_depth: int = 6) -> UNetConfig:
         num_classes=draw(st.integers(2, 5)),
         base_filters=draw(st.integers(1, 3)),
         channel_schedule=draw(st.sampled_from(["double_per_level", "double_before_pool"])),
-        norm=draw(st.sampled_from([None, "batch"])),
+        norm=draw(st.sampled_from([None, None, None, "batch"])),  # BN in one draw of four: its layers cost time
     )
 
 
