@@ -160,6 +160,7 @@ TRUTH = {
     ),
     "training_dropout_layer": ({"padding", "channels"}, {"channels": small() - paper()}),
     "mixed_padding": ({"padding", "channels"}, {"channels": small() - paper()}),
+    "opaque_decoder_block": ({"padding", "channels"}, {"channels": small() - paper()}),
 }
 HARD_TO_SEE = {"training_dropout_layer": {"dropout"}}
 """True deviations a symbolic trace cannot see (counted apart): the audit must say so in a note."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from unet_explain.config import UNetConfig
 from unet_explain.core.budget import human_bytes
+from unet_explain.docs.markup import stage_table as compact
 from unet_explain.docs.site_config import Site, spec_for
 
 MIB = 2**20
@@ -50,7 +51,7 @@ def nnunet_compare(words: list[str], site: Site) -> str:
     verdicts = [f"underestimates the tile{'s' * (len(under) > 1)} {', '.join(under)}" if under else "",
                 f"overestimates the tile{'s' * (len(over) > 1)} {', '.join(over)}" if over else ""]  # fmt: skip
     summary = " and ".join(v for v in verdicts if v)
-    return "\n".join(lines) + f"\n\nFor this network, nnU-Net's rule {summary}.\n"
+    return compact("\n".join(lines)) + f"\nFor this network, nnU-Net's rule {summary}.\n"
 
 
 def check_rows() -> list[dict[str, float | int | str]]:
@@ -70,7 +71,8 @@ def check_rows() -> list[dict[str, float | int | str]]:
         settings = dict(row["config"])
         name = (
             f"depth {settings['depth']}, {settings['base_filters']} filters, "
-            f"{settings['in_channels']} in, {settings['num_classes']} classes"
+            f"{settings['in_channels']} input channel{'s' * (settings['in_channels'] != 1)}, "
+            f"{settings['num_classes']} classes"
         )
         tile = int(row["tile"])
         spec = build_spec(UNetConfig(input_size=(tile, tile), **settings))
@@ -90,28 +92,43 @@ def check_rows() -> list[dict[str, float | int | str]]:
 
 
 def memory_check(words: list[str], site: Site) -> str:
-    """The recorded benchmark: predicted against measured growth, the view convention and nnU-Net's rule beside."""
+    """The recorded benchmark in two narrow tables: predicted against measured, then the view convention and
+    nnU-Net's rule against the same measured growth."""
     from unet_explain.docs.memory_record import DEVICE
 
+    rows = check_rows()
+    networks = list(dict.fromkeys(str(row["network"]) for row in rows))
+    label = {name: chr(ord("A") + k) for k, name in enumerate(networks)}
     lines = [
-        f"Measured on {DEVICE}; MiB; growth is from the smallest tile of each network.",
+        f"Measured on {DEVICE}, in MiB; growth is from the smallest tile of each network. "
+        + "; ".join(f"network {label[name]}: {name}" for name in networks)
+        + ".",
         "",
-        "| Network | Tile | Step: predicted | Step: measured | Growth: predicted | Growth: measured | Ratio "
-        "| Growth: view convention | Growth: nnU-Net's rule | nnU-Net / measured |",
-        "|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Network | Tile | Step predicted | Step measured | Growth predicted | Growth measured | Ratio |",
+        "|:---|---:|---:|---:|---:|---:|---:|",
     ]
-    for row in check_rows():
-        cells = [str(row["network"]) if row["first"] else "", str(row["tile"])]
-        cells += [f"{float(row['predicted']):.1f}", f"{float(row['measured']):.1f}"]
+    beside = [
+        "| Network | Tile | Growth measured | View convention | nnU-Net's rule | nnU-Net / measured |",
+        "|:---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        head = [label[str(row["network"])], str(row["tile"])]
+        cells = [*head, f"{float(row['predicted']):.1f}", f"{float(row['measured']):.1f}"]
         if row["first"]:
-            cells += [""] * 6
-        else:
-            measured = float(row["grow_measured"])
-            cells += [f"{float(row['grow_predicted']):.1f}", f"{measured:.1f}"]
-            cells += [f"{float(row['grow_predicted']) / measured:.2f}", f"{float(row['grow_views']):.1f}"]
-            cells += [f"{float(row['grow_nnunet']):.1f}", f"{float(row['grow_nnunet']) / measured:.2f}"]
+            lines.append("| " + " | ".join(cells + [""] * 3) + " |")
+            continue
+        measured = float(row["grow_measured"])
+        cells += [f"{float(row['grow_predicted']):.1f}", f"{measured:.1f}"]
+        cells.append(f"{float(row['grow_predicted']) / measured:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        others = [f"{measured:.1f}", f"{float(row['grow_views']):.1f}", f"{float(row['grow_nnunet']):.1f}"]
+        others.append(f"{float(row['grow_nnunet']) / measured:.2f}")
+        beside.append("| " + " | ".join(head + others) + " |")
+    intro, table = lines[0], "\n".join(lines[2:])
+    return (
+        f"{intro}\n\n{compact(table)}\nThe same measured growth beside the view convention and nnU-Net's rule:\n\n"
+        + compact("\n".join(beside))
+    )
 
 
 def memory_table(words: list[str], site: Site) -> str:
@@ -134,4 +151,4 @@ def memory_table(words: list[str], site: Site) -> str:
     ]  # fmt: skip
     lines = ["| What | Bytes | |", "|:---|---:|---:|"]
     lines += [f"| {what} | {n:,} | {human_bytes(n)} |" for what, n in rows]
-    return "\n".join(lines) + "\n"
+    return compact("\n".join(lines))

@@ -12,7 +12,7 @@ maps into as many channels as they have together is a concatenation (with a
 crop when its inputs are larger than its output), a weightless box keeping
 its input's shape and named like an activation (``GELU``) is an activation.
 
-This is the only module that reads Keras's private attributes
+The front end (this module, keras_attrs, keras_opaque) is all that reads Keras's private attributes
 (``_keras_history``, ``_inbound_nodes``, ``_flatten_layers``). No weight value
 is read and no number is computed on an image: shapes only.
 
@@ -33,6 +33,8 @@ from typing import Any
 
 from unet_explain.core import arithmetic as ar
 from unet_explain.model.audit.graph import Graph, Node
+from unet_explain.model.audit.keras_attrs import ACTIVATION_OPS as _ACTIVATION_OPS
+from unet_explain.model.audit.keras_attrs import attrs as _attrs
 from unet_explain.model.audit.report import AuditError, ModelLoadError
 
 DEFAULT_SIDE = 572
@@ -82,144 +84,8 @@ _KINDS = {
     "GaussianNoise": "dropout",
     "Dense": "dense",
 }
-_ACTIVATION_OPS = {
-    "Relu": "relu",
-    "Relu6": "relu6",
-    "Elu": "elu",
-    "Selu": "selu",
-    "Gelu": "gelu",
-    "Silu": "silu",
-    "Swish": "silu",
-    "Sigmoid": "sigmoid",
-    "HardSigmoid": "hard_sigmoid",
-    "HardSwish": "hard_swish",
-    "Softmax": "softmax",
-    "LeakyRelu": "leaky_relu",
-    "Tanh": "tanh",
-    "Mish": "mish",
-    "Softplus": "softplus",
-}
 _ACTIVATION_NAMES = re.compile(r"relu|gelu|elu|silu|swish|mish|sigmoid|tanh|softplus|softmax|prelu|hardswish", re.I)
 _TRAINING = re.compile(r"\bif\s+(not\s+)?(self\.)?training\b|\btraining\s+(and|or)\b|\bif\s+training\s*(is|==)")
-
-
-def _pair(value: Any, default: int = 1) -> tuple[int, int]:
-    if isinstance(value, (list, tuple)) and value:
-        first = int(value[0]) if value[0] is not None else default
-        second = int(value[1]) if len(value) > 1 and value[1] is not None else first
-        return first, second
-    if isinstance(value, (int, float)):
-        return int(value), int(value)
-    return default, default
-
-
-def _config(layer: Any) -> dict[str, Any]:
-    try:
-        config = layer.get_config()
-    except Exception:
-        return {}
-    return config if isinstance(config, dict) else {}
-
-
-def _activation_name(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("config", {}).get("name") or value.get("class_name")
-    if callable(value):
-        value = getattr(value, "__name__", None)
-    return None if value in (None, "linear") else str(value)
-
-
-def describe_initialiser(layer: Any) -> tuple[str, str]:
-    """The rule a kernel initialiser follows, and its class: ``paper``, ``paper-truncated`` or ``other``."""
-    init = getattr(layer, "kernel_initializer", None) or getattr(layer, "depthwise_initializer", None)
-    name = type(init).__name__
-    if init is None:
-        return "unknown", "other"
-    if hasattr(init, "stddev") and name in ("RandomNormal", "TruncatedNormal"):
-        kernel = getattr(layer, "kernel", None)
-        std = float(init.stddev)
-        if kernel is not None and len(kernel.shape) == 4:
-            fan_in = int(kernel.shape[0]) * int(kernel.shape[1]) * int(kernel.shape[2])
-            if math.isclose(std, math.sqrt(2 / fan_in), rel_tol=0.01):
-                truncated = name == "TruncatedNormal"
-                rule = "Gaussian, std sqrt(2/fan_in) per layer" + (", truncated" if truncated else "")
-                return rule, "paper-truncated" if truncated else "paper"
-        return f"{'truncated ' if name == 'TruncatedNormal' else ''}Gaussian, fixed std {std:.4g}", "other"
-    if hasattr(init, "scale") and hasattr(init, "mode") and hasattr(init, "distribution"):
-        scale, mode, dist = float(init.scale), str(init.mode), str(init.distribution)
-        known = {
-            (2.0, "fan_in", "truncated_normal"): "He normal",
-            (2.0, "fan_in", "untruncated_normal"): "He normal, untruncated",
-            (2.0, "fan_in", "normal"): "He normal",
-            (2.0, "fan_in", "uniform"): "He uniform",
-            (1.0, "fan_avg", "uniform"): "Glorot (Xavier) uniform, Keras's default",
-            (1.0, "fan_avg", "truncated_normal"): "Glorot (Xavier) normal",
-            (1.0, "fan_in", "uniform"): "LeCun uniform, stock Caffe's 'xavier'",
-            (1.0, "fan_in", "truncated_normal"): "LeCun normal",
-        }.get((scale, mode, dist), "variance scaling")
-        fan = "(fan_in+fan_out)" if mode == "fan_avg" else mode
-        shown = 2 * scale if mode == "fan_avg" else scale
-        if dist == "uniform":
-            text = f"{known}: uniform, variance {shown:g}/{fan}"
-        else:
-            text = f"{known}: Gaussian, std sqrt({shown:g}/{fan})" + (
-                ", truncated at 2 std" if dist in ("truncated_normal", "normal") else ""
-            )
-        if scale == 2.0 and mode == "fan_in" and dist != "uniform":
-            return text, "paper" if dist == "untruncated_normal" else "paper-truncated"
-        return text, "other"
-    return name or "unknown", "other"
-
-
-def _attrs(kind: str, type_name: str, layer: Any) -> dict[str, Any]:
-    """The neutral attributes of a Keras layer or operation."""
-    config = _config(layer)
-    attrs: dict[str, Any] = {}
-    if kind in ("conv", "conv_transpose"):
-        attrs["kernel"] = _pair(config.get("kernel_size"))
-        attrs["strides"] = _pair(config.get("strides"))
-        attrs["padding"] = str(config.get("padding", "valid"))
-        attrs["filters"] = config.get("filters")
-        attrs["use_bias"] = config.get("use_bias", True) is not False
-        attrs["conv_type"] = {"SeparableConv2D": "separable", "DepthwiseConv2D": "depthwise"}.get(type_name, "conv")
-        attrs["init"] = describe_initialiser(layer)
-    elif kind == "pool":
-        size = config.get("pool_size", getattr(layer, "pool_size", None))
-        strides = config.get("strides", getattr(layer, "strides", None))
-        attrs["kernel"] = _pair(size, 2)
-        attrs["strides"] = _pair(strides if strides is not None else size, 2)
-        attrs["pool"] = "max" if "Max" in type_name else "avg"
-    elif kind == "upsample":
-        attrs["factor"] = _pair(config.get("size"), 2)
-        attrs["interpolation"] = str(config.get("interpolation", "nearest"))
-    elif kind == "resize":
-        attrs["interpolation"] = str(config.get("interpolation", getattr(layer, "interpolation", "bilinear")))
-    elif kind == "crop" and type_name == "Cropping2D":
-        attrs["cropping"] = tuple(tuple(int(v) for v in side) for side in config.get("cropping", ((0, 0), (0, 0))))
-    elif kind == "pad" and type_name == "ZeroPadding2D":
-        attrs["pads"] = tuple(tuple(int(v) for v in side) for side in config.get("padding", ((0, 0), (0, 0))))
-    elif kind == "dropout":
-        rate = config.get("rate", config.get("stddev"))
-        if rate is not None:
-            attrs["rate"] = float(rate)
-    if kind == "activation":
-        attrs["activation"] = _layer_activation(type_name, config)
-    elif kind in ("conv", "conv_transpose", "dense"):
-        attrs["activation"] = _activation_name(config.get("activation"))
-    return attrs
-
-
-def _layer_activation(type_name: str, config: dict[str, Any]) -> str | None:
-    if type_name in _ACTIVATION_OPS:
-        return _ACTIVATION_OPS[type_name]
-    if type_name == "ReLU":
-        if config.get("max_value") is not None:
-            return f"relu (capped at {config['max_value']:g})"
-        return "leaky_relu" if config.get("negative_slope") else "relu"
-    named = {"LeakyReLU": "leaky_relu", "PReLU": "prelu", "ELU": "elu", "Softmax": "softmax"}
-    if type_name in named:
-        return named[type_name]
-    return _activation_name(config.get("activation")) or type_name.lower()
 
 
 def _opaque(node: Node) -> None:
@@ -348,6 +214,14 @@ def _default_sides() -> list[int]:
     return sorted(sides, key=lambda s: (abs(s - DEFAULT_SIDE), s))[:8]
 
 
+def _boxed(node: Node, found: tuple[Any, Any]) -> Node:
+    """Mark a node that is a custom layer kept whole (its body ran raw TensorFlow), to be opened after the walk."""
+    operation = found[0]
+    if node.kind == "other" and not _is_keras_class(operation) and _sublayers(operation):
+        node._box = found  # type: ignore[attr-defined]
+    return node
+
+
 def _walk(outputs: list[Any]) -> list[Node]:
     """Every node behind ``outputs``, inputs first, as neutral nodes."""
     made: dict[int, Node] = {}
@@ -379,7 +253,7 @@ def _walk(outputs: list[Any]) -> list[Node]:
             raise AuditError("the model's output does not come from Keras layers (no graph to walk)")
         if id(found[1]) in made:
             continue
-        root = made[id(found[1])] = make(found[0], tensor)
+        root = made[id(found[1])] = _boxed(make(found[0], tensor), found)
         # Iterative depth-first walk: deep graphs (Keras Applications) exceed Python's recursion limit.
         stack = [(root, list(found[1].input_tensors), 0)]
         while stack:
@@ -397,14 +271,39 @@ def _walk(outputs: list[Any]) -> list[Node]:
                 current.parents.append(parent)
                 parent.children.append(current)
                 continue
-            parent = made[key] = make(parent_found[0], inputs[i])
+            parent = made[key] = _boxed(make(parent_found[0], inputs[i]), parent_found)
             current.parents.append(parent)
             parent.children.append(current)
             stack.append((parent, list(parent_found[1].input_tensors), 0))
+    for node in list(order):
+        found = getattr(node, "_box", None)
+        if found is not None:
+            order = _open_box(node, found, order, make)
     for node in order:
         if node.kind == "other":
             _opaque(node)
     return _insert_crops(order)
+
+
+def _open_box(box: Node, found: tuple[Any, Any], order: list[Node], make: Any) -> list[Node]:
+    """Replace a custom layer kept as one box by the layers and raw operations inside it, when they can be read."""
+    from unet_explain.model.audit.keras_opaque import expand
+    from unet_explain.model.keras_unet import load_keras
+
+    operation, inbound = found
+    expanded = expand(load_keras(), operation, inbound.arguments, list(box.parents), make)
+    if expanded is None:
+        return order
+    inside, output = expanded
+    if sum(n.params for n in inside) != box.params:
+        return order  # weights of its own beyond its layers: keep the box, read from its shapes
+    for parent in box.parents:
+        parent.children = [c for c in parent.children if c is not box]
+    output.children = box.children
+    for child in box.children:
+        child.parents = [output if p is box else p for p in child.parents]
+    at = order.index(box)
+    return order[:at] + inside + order[at + 1 :]
 
 
 class _SizeMismatch(Exception):
