@@ -99,6 +99,21 @@ def _opaque(node: Node) -> None:
         if node.spatial == smallest:
             node.attrs["crops_inside"] = True
         return
+    single = len(spatial) == 1 and node.parents == spatial and not node.params
+    source = spatial[0].spatial
+    if single and source and node.channels == spatial[0].channels:
+        (h, w), (sh, sw) = node.spatial, source
+        steps = math.log2(h / sh) if h and sh else 0.0
+        trims = (h / sh > 0.7 and w / sw > 0.7) or abs(steps - round(steps)) > 0.2
+        if h <= sh and w <= sw and (h, w) != (sh, sw) and trims:
+            # A slice that trims pixels (a Lambda doing x[:, 4:-4, 4:-4]) to no power-of-two size: a crop,
+            # centred as far as the sizes tell. (One to exactly half the size is read as a down-sampling.)
+            node.kind = "crop"
+            node.attrs.update(
+                cropping=(((sh - h) // 2, sh - h - (sh - h) // 2), ((sw - w) // 2, sw - w - (sw - w) // 2))
+            )
+            node.attrs["inferred"] = True
+            return
     keeps_shape = len(spatial) == 1 and node.parents == spatial and node.shape == spatial[0].shape
     named = node.type in _ACTIVATION_OPS or _ACTIVATION_NAMES.search(node.type)
     if keeps_shape and not node.params and named:
