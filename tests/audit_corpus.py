@@ -172,13 +172,14 @@ def totals(results: list[Result]) -> dict[str, int]:
 
 def format_report(results: list[Result]) -> str:
     """The per-model lines and the totals for group A, group B and all."""
-    lines = [f"{'model':30} grp unet  recall        refused  false aspects / missed"]
+    lines = [f"{'model':30} grp unet  recall        refused  false aspects / missed (by aspect key)"]
     for r in results:
         recall = _ratio(len(r.found), len(r.truth)) if r.unet else "(not a U-Net)"
         refused = ("yes" if r.refused else "no") + (" WRONG" if r.wrong_refusal else "")
         lines.append(
             f"{r.name:30} {r.group:3} {'yes' if r.unet else 'no':4}  {recall:13} {refused:8} "
             f"false: {_keys(r.false)}; missed: {_keys(r.missed) if r.unet else '-'}"
+            + (f"; either-way keys reported: {_keys(r.either & r.reported)}" if r.either & r.reported else "")
         )
         if r.refused:
             lines.append(
