@@ -27,12 +27,10 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib.util
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
@@ -41,16 +39,6 @@ CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 def model_names() -> list[str]:
     """Every corpus model (files not starting with ``_``), sorted."""
     return sorted(p.stem for p in CORPUS.glob("[!_]*.py"))
-
-
-def _load_module(path: Path) -> ModuleType:
-    if str(CORPUS) not in sys.path:
-        sys.path.insert(0, str(CORPUS))  # the shared blocks next to the models (_kuc_layers, ...)
-    spec = importlib.util.spec_from_file_location(f"corpus_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _literal(path: Path, variable: str) -> Any:
@@ -93,6 +81,9 @@ class Result:
     error: str = ""
     seconds: float = 0.0
     params_by_aspect: dict[str, int] = field(default_factory=dict)
+    params: int | None = None
+    """``count_params()`` of the model as built (None when the factory failed)."""
+    params_truth: int = 0
 
     @property
     def found(self) -> set[str]:
@@ -131,10 +122,13 @@ def audit_one(name: str, group: str = "A") -> Result:
         truth=set(truth["deviations"]),
         either=set(truth.get("either", {})),
         hard=set(truth.get("hard_to_see", {})),
+        params_truth=int(truth["params"]),
     )
     start = time.perf_counter()
     try:
-        report = audit_model(load_model(f"{CORPUS / name}.py:model"))
+        model = load_model(f"{CORPUS / name}.py:model")
+        result.params = int(model.count_params())
+        report = audit_model(model)
     except Exception as err:  # any failure is a refusal: a user sees no audit
         result.refused = True
         result.error = f"{type(err).__name__}: {err}"
@@ -185,6 +179,7 @@ def format_report(results: list[Result]) -> str:
             lines.append(
                 f"{'':36}refusal: {r.error.splitlines()[0][:150] if r.error else ''}"
                 + ("" if r.refusal_one_line else " [more than one line]")
+                + ("" if r.unet or "u-net" in r.error.lower() else " [does not say why it is not a U-Net]")
             )
     lines.append("")
     for label, subset in (

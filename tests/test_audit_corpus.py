@@ -55,9 +55,8 @@ def test_truth_is_complete_and_uses_the_contract_keys(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_the_port_has_the_parameter_count_in_its_truth(name):
-    module = ac._load_module(ac.CORPUS / f"{name}.py")
-    assert module.model().count_params() == module.TRUTH["params"]
+def test_the_port_has_the_parameter_count_in_its_truth(results, name):
+    assert results[name].params == results[name].params_truth, results[name].error
 
 
 @pytest.mark.parametrize("name", UNETS)
@@ -71,6 +70,7 @@ def test_a_non_unet_is_refused_in_one_line(results, name):
     result = results[name]
     assert result.refused, f"{name} is not a U-Net but was audited: {sorted(result.reported)}"
     assert result.error.startswith("AuditError") and result.refusal_one_line, result.error
+    assert "u-net" in result.error.lower(), f"the refusal should say the model is not a U-Net: {result.error}"
 
 
 @pytest.mark.parametrize("name", UNETS)
