@@ -7,12 +7,14 @@ sizes and the diagram never pay for it.
 Where the paper text and the authors' 2015 Caffe release differ, this model
 follows the paper text:
 
+* every up-convolution halves the channels (the Caffe release's last one,
+  ``upconv_u1d-u0a``, keeps 128, so its last level concatenates 192 channels);
 * no activation after the up-convolution (the Caffe release adds a ReLU);
 * the cropped copy comes first in the concatenation, then the up-sampled map
   (the Caffe release puts the up-sampled map first; the order changes neither
   the shapes nor the parameter count);
 * weights drawn from a Gaussian with standard deviation sqrt(2/N), N the number
-  of incoming nodes of one neuron (the Caffe release uses "xavier" uniform);
+  of incoming nodes of one neuron (the Caffe release's filler is "xavier");
 * optional dropout "at the end of the contracting path", placed after the
   bottleneck's second convolution (the Caffe release drops out after the last
   two contracting levels);
@@ -53,8 +55,13 @@ def _quiet_native_stderr() -> Iterator[None]:
     logging honours TF_CPP_MIN_LOG_LEVEL; they are noise for a teaching tool.
     If the import fails, what was held back is replayed so nothing is lost.
     """
-    sys.stderr.flush()
-    saved = os.dup(2)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # stderr is closed (2>&-): nothing to hold, and nothing would be seen anyway
+        yield
+        return
     with tempfile.TemporaryFile() as held:
         os.dup2(held.fileno(), 2)
         try:
@@ -72,8 +79,10 @@ def _quiet_native_stderr() -> Iterator[None]:
 def load_keras() -> Any:
     """Import Keras (TensorFlow backend) quietly, on first use only."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if "keras" not in sys.modules:
+        # The one place the backend is chosen: the package builds TensorFlow models, whatever the user's
+        # KERAS_BACKEND says for their own work (jax, torch), so this process's Keras runs on TensorFlow.
+        os.environ["KERAS_BACKEND"] = "tensorflow"
         with _quiet_native_stderr():
             import keras
             import tensorflow as tf
@@ -81,6 +90,14 @@ def load_keras() -> Any:
             tf.constant(0)  # start the runtime (and its notes) while stderr is held
     import keras
 
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        from unet_explain.errors import MissingToolError
+
+        raise MissingToolError(
+            f"Keras was already imported with the {backend!r} backend in this process; unet-explain builds "
+            "TensorFlow models: set KERAS_BACKEND=tensorflow before importing keras"
+        )
     return keras
 
 
@@ -105,13 +122,16 @@ class Recipe:
     dropout: tuple[tuple[str, float], ...] = ()
     """(stage, rate) pairs: dropout after the stage's last convolution, before its map is copied or pooled."""
     init: str = "paper"
-    """"paper" (Gaussian, std sqrt(2/N)) or "xavier" (Caffe's uniform, variance 1/fan-in)."""
+    """"paper" (Gaussian, std sqrt(2/N)) or "xavier" (as stock Caffe defines it: uniform, variance 1/fan-in)."""
     skip: str = "crop"
     """"crop" (copy before pooling, centre crop) or "resize-after-pool" (copy after pooling, resize)."""
     batchnorm: bool = False
     """Batch normalisation between each 3x3 convolution and its ReLU."""
     zero_crops: bool = True
     """Keep a Cropping2D layer even where the crop is 0 (so the model matches the spec layer for layer)."""
+    last_upconv_keeps_channels: bool = False
+    """The last up-convolution (into ``dec1``) keeps its input's channels instead of halving them (the Caffe
+    release: 128 there, so ``dec1`` concatenates 128 + 64 and its first convolution reads 192 channels)."""
 
 
 PAPER = Recipe()
@@ -185,8 +205,9 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
             # --8<-- [start:upconv]
             elif layer.kind == sp.UPCONV:
                 # A 2x2 stride-2 up-conv: each output pixel gets one tap per input channel.
+                keep = recipe.last_upconv_keeps_channels and stage.name == names.decoder(1)
                 x = layers.Conv2DTranspose(
-                    layer.channels,
+                    c_in if keep else layer.channels,
                     2,
                     strides=2,
                     activation="relu" if recipe.relu_after_upconv else None,
@@ -218,6 +239,6 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
             # --8<-- [end:output]
             else:  # pragma: no cover - a new kind must be taught to the builder
                 raise NotImplementedError(layer.kind)
-            c_in = layer.channels
+            c_in = int(x.shape[-1])  # the built map's width: a recipe may differ from the spec here
 
     return keras.Model(inputs, x, name=name)

@@ -104,8 +104,8 @@ ASPECTS: dict[str, Aspect] = {
             "channels after up-sampling",
             "halved by the up-convolution (1024 -> 512)",
             {
-                "kept": "the up-sampled map keeps its channels, so every concatenation is wider ({widths}) and "
-                "the first conv of each decoder level has more weights",
+                "kept": "the up-sampled map keeps its channels, so the concatenation at that level is wider ({widths}) "
+                "and the decoder's first conv there has more weights",
                 "other": "the up-sampled map is not as wide as the copy, so the concatenations have other widths "
                 "({widths})",
             },

@@ -191,6 +191,12 @@ def _same(values: list[str]) -> str:
     return values[0] if len(set(values)) == 1 else " / ".join(values)
 
 
+def _kept(up_channels: tuple[int, int]) -> str:
+    """A note when an up-sampling keeps its channels (the paper's halves them)."""
+    c_in, c_out = up_channels
+    return f", keeping {c_out} channels" if c_in == c_out else ""
+
+
 PAPER_DROPOUT = "at the end of the contracting path, while training"
 """Where the paper puts dropout (section 3.1), as the summary says it."""
 
@@ -224,7 +230,7 @@ def summarise(report: AuditReport) -> dict[str, str]:
         "conv padding": "/".join(report.paddings),
         "skip copies the map": _same([s.taken for s in skips]) if skips else "none",
         "copy matched by": _same([s.match for s in skips]) if skips else "none",
-        "up-sampling": _same([s.upsampling for s in skips]) if skips else "none",
+        "up-sampling": _same([s.upsampling + _kept(s.up_channels) for s in skips]) if skips else "none",
         "after up-sampling": _same([s.after_upsampling for s in skips]) if skips else "none",
         "concatenation": _same(["copy first" if s.copy_first else "up-sampled first" for s in skips])
         if skips

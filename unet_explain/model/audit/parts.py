@@ -199,7 +199,7 @@ def describe_initialiser(layer: Any) -> tuple[str, str]:
             (2.0, "fan_in", "uniform"): "He uniform",
             (1.0, "fan_avg", "uniform"): "Glorot (Xavier) uniform, Keras's default",
             (1.0, "fan_avg", "truncated_normal"): "Glorot (Xavier) normal",
-            (1.0, "fan_in", "uniform"): "LeCun uniform, Caffe's 'xavier'",
+            (1.0, "fan_in", "uniform"): "LeCun uniform, stock Caffe's 'xavier'",
             (1.0, "fan_in", "truncated_normal"): "LeCun normal",
         }.get((scale, mode, dist), "variance scaling")
         if mode == "fan_avg":
