@@ -17,7 +17,10 @@ Counting, by aspect key (an aspect reported several times counts once):
 - wrong refusal: a U-Net refused (any error), or a non-U-Net audited; a refusal of a
   non-U-Net must be one line;
 - deviations that are hard to see from the graph (``TRUTH["hard_to_see"]``) are
-  counted separately, never in the recall.
+  counted separately, never in the recall;
+- wrong settings: the input size, channels, classes or output size the audit states that
+  contradict ``TRUTH["config"]``, a total other than ``TRUTH["params"]`` (Keras's count), or a
+  split by aspect that does not sum to the difference from the paper network.
 
 Group A: models whose truth was committed before the audit first ran on any of them;
 group B: added, or with a corrected truth, after that.
@@ -84,6 +87,9 @@ class Result:
     params: int | None = None
     """``count_params()`` of the model as built (None when the factory failed)."""
     params_truth: int = 0
+    wrong_settings: list[str] = field(default_factory=list)
+    """Task settings and totals the audit states that contradict the truth's ``config`` and ``params``, and a
+    split of the parameters by aspect that does not sum to the difference from the paper network."""
 
     @property
     def found(self) -> set[str]:
@@ -108,6 +114,29 @@ class Result:
     @property
     def refusal_one_line(self) -> bool:
         return bool(self.error) and "\n" not in self.error.strip()
+
+
+SETTINGS = ("input_size", "in_channels", "num_classes", "output_size")
+"""The truth's ``config`` keys that the audit's JSON ``config`` states too."""
+
+
+def _wrong_settings(truth: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    """What the audit's ``config`` states that the truth contradicts (settings, total, the split's sum)."""
+    wrong = []
+    for key in SETTINGS:
+        if key in truth["config"] and key in config:
+            expected, stated = truth["config"][key], config[key]
+            if isinstance(expected, tuple | list):
+                expected, stated = list(expected), list(stated) if isinstance(stated, tuple | list) else stated
+            if stated != expected:
+                wrong.append(f"{key} {stated} (truth {expected})")
+    if config.get("params") is not None and config["params"] != truth["params"]:
+        wrong.append(f"params {config['params']:,} (truth {truth['params']:,})")
+    shares, paper = config.get("params_by_aspect"), config.get("paper_params")
+    stated = config.get("params")
+    if shares is not None and paper is not None and stated is not None and sum(shares.values()) != stated - paper:
+        wrong.append(f"params_by_aspect sums to {sum(shares.values()):,}, not {stated - paper:,}")
+    return wrong
 
 
 def audit_one(name: str, group: str = "A") -> Result:
@@ -135,7 +164,9 @@ def audit_one(name: str, group: str = "A") -> Result:
     else:
         data = report.as_dict()
         result.reported = {d["aspect"] for d in data.get("deviations", [])}
-        result.params_by_aspect = dict(data.get("config", {}).get("params_by_aspect", {}))
+        config = data.get("config", {})
+        result.params_by_aspect = dict(config.get("params_by_aspect", {}))
+        result.wrong_settings = _wrong_settings(truth, config)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -161,6 +192,7 @@ def totals(results: list[Result]) -> dict[str, int]:
         "wrong_refusals": sum(1 for r in results if r.wrong_refusal),
         "hard": sum(len(r.hard) for r in unets),
         "hard_found": sum(len(r.hard_found) for r in unets),
+        "models_with_wrong_settings": sum(1 for r in results if r.wrong_settings),
     }
 
 
@@ -175,6 +207,8 @@ def format_report(results: list[Result]) -> str:
             f"false: {_keys(r.false)}; missed: {_keys(r.missed) if r.unet else '-'}"
             + (f"; either-way keys reported: {_keys(r.either & r.reported)}" if r.either & r.reported else "")
         )
+        if r.wrong_settings:
+            lines.append(f"{'':36}wrong settings: {'; '.join(r.wrong_settings)}")
         if r.refused:
             lines.append(
                 f"{'':36}refusal: {r.error.splitlines()[0][:150] if r.error else ''}"
@@ -194,7 +228,8 @@ def format_report(results: list[Result]) -> str:
         lines.append(
             f"{label}: {t['models']} models ({t['unets']} U-Nets); recall {_ratio(t['found'], t['true'])}; "
             f"false aspects {t['false']} (in {t['models_with_false']} models); wrong refusals "
-            f"{t['wrong_refusals']}; hard-to-see deviations found {t['hard_found']}/{t['hard']}"
+            f"{t['wrong_refusals']}; models with wrong settings {t['models_with_wrong_settings']}; "
+            f"hard-to-see deviations found {t['hard_found']}/{t['hard']}"
         )
     return "\n".join(lines) + "\n"
 

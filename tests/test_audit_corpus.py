@@ -94,3 +94,10 @@ def test_known_parameter_shares(results):
             checked += 1
             assert results[name].params_by_aspect.get(aspect) == share, (name, aspect, results[name].params_by_aspect)
     assert checked
+
+
+@pytest.mark.parametrize("name", UNETS)
+def test_the_settings_and_totals_stated_are_true(results, name):
+    """Input size, channels, classes, output size and parameter total as in the truth; the split sums exactly."""
+    result = results[name]
+    assert not result.wrong_settings, f"{name}: {result.wrong_settings}"
