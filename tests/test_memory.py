@@ -149,3 +149,15 @@ def test_bad_options_name_the_argument(paper, field, kwargs):
     with pytest.raises(ConfigError) as err:
         mm.memory_use(paper, **kwargs)
     assert err.value.argument == field
+
+
+def test_nnunet_counts_conv_upconv_and_head_outputs(paper):
+    """nnU-Net's estimate: output values of every conv, transposed conv and head, batch 1 (unet-facts.md)."""
+    from unet_explain.core.nnunet import bytes_per_value, nnunet_estimate
+
+    values = (nbytes(CONVS) + nbytes(UPCONVS)) // F32 + 388 * 388 * 2
+    estimate = nnunet_estimate(paper, batch=2)
+    assert estimate.values == values
+    # 85,000,000 values at batch 12 stand for 8 GB (read as GiB): about 8.4 bytes per value.
+    assert bytes_per_value(2) == pytest.approx(8 * 2**30 / 1.02e9)
+    assert estimate.implied_bytes == pytest.approx(2 * values * 8 * 2**30 / 1.02e9, abs=1)

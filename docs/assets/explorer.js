@@ -73,7 +73,13 @@ const K = {
     "MACs",
     "Memory"
   ],
-  "bytes_per_value": 4
+  "bytes_per_value": 4,
+  "memory": {
+    "float32": 4,
+    "int32": 4,
+    "sgd_slots": 1,
+    "optimizer_scalars": 12
+  }
 };
 /* END GENERATED */
 
@@ -342,11 +348,117 @@ const K = {
       total, macs: si(macs), memory: megabytes(mem) };
   }
 
+  // --- core/memory.py: the bytes of one training step (batch 1, SGD with momentum, float32) -------------------
+  // Every tensor in forward order; a replay frees each one after its last reader and keeps what a gradient reads.
+  function stepGraph(cfg) {
+    const depth = Number(cfg.depth), base = Number(cfg.base_filters), pad = cfg.padding, M = K.memory;
+    const [rows, cols] = cfg.input_size.map((side) => traceSide(Number(side), depth, pad));
+    const size = (name) => [rows.sizes[name], cols.sizes[name]];
+    const filters = (level) => base * 2 ** (level - 1);
+    const nodes = [{ name: "images", kind: "data", inputs: [], bytes: bytes(cfg.input_size.map(Number), Number(cfg.in_channels)) }];
+    const add = (name, kind, inputs, s, c, per) => {
+      const node = { name, kind, inputs, bytes: area(s) * B(c) * B(per ?? M.float32) };
+      nodes.push(node);
+      return node;
+    };
+    const skips = {};
+    let x = "images", c = Number(cfg.in_channels);
+    const convs = (stage, cOut) => {
+      for (let i = 1; i <= K.convs_per_level; i++) { add(conv(stage, i), "conv3x3", [x], size(conv(stage, i)), cOut); x = conv(stage, i); }
+      c = cOut;
+    };
+    for (let level = 1; level <= depth; level++) {
+      const stage = enc(level);
+      convs(stage, filters(level));
+      skips[stage] = nodes[nodes.length - 1];
+      add(layer(stage, "pool"), "maxpool", [x], size(layer(stage, "pool")), c);
+      x = layer(stage, "pool");
+    }
+    convs(N.bottleneck, filters(depth + 1));
+    for (let level = depth; level >= 1; level--) {
+      const stage = dec(level), skip = skips[enc(level)];
+      const up = add(layer(stage, "upconv"), "upconv", [x], size(layer(stage, "upconv")), filters(level));
+      const crop = add(layer(stage, "crop"), "crop", [skip.name], size(layer(stage, "crop")), filters(level));
+      crop.view = crop.bytes === skip.bytes;  // a crop of 0 pixels is the same tensor
+      add(layer(stage, "concat"), "concat", [crop.name, up.name], size(layer(stage, "concat")), 2 * filters(level));
+      x = layer(stage, "concat");
+      convs(stage, filters(level));
+    }
+    const out = size(layer(N.output, "conv")), classes = Number(cfg.num_classes);
+    add(layer(N.output, "conv"), "conv1x1", [x], out, classes);
+    nodes.push({ name: "labels", kind: "data", inputs: [], bytes: area(out) * B(M.int32) });
+    add("loss", "loss", [layer(N.output, "conv"), "labels"], out, classes);
+    return nodes;
+  }
+
+  function keptBy(node) {
+    if (node.kind === "conv3x3" || node.kind === "maxpool") return [...node.inputs, node.name];
+    if (node.kind === "upconv" || node.kind === "conv1x1") return node.inputs;
+    if (node.kind === "loss") return [node.name, "labels"];
+    return [];
+  }
+
+  function replayStep(nodes) {
+    const byName = new Map(nodes.map((n) => [n.name, n]));
+    const lastRead = new Map(), keptUntil = new Map();
+    nodes.forEach((n, i) => n.inputs.forEach((name) => lastRead.set(name, i)));
+    nodes.forEach((n, i) => keptBy(n).forEach((name) => { if (!keptUntil.has(name)) keptUntil.set(name, i); }));
+    const held = new Set(nodes.filter((n) => n.kind === "data").map((n) => n.name));
+    const live = new Map(), grads = new Map();
+    const total = (map) => [...map.values()].reduce((a, b) => a + b, 0n);
+    let peak = 0n;
+    nodes.forEach((n, i) => {
+      live.set(n.name, n.view ? 0n : n.bytes);
+      if (total(live) > peak) peak = total(live);
+      for (const name of [...n.inputs, n.name]) {
+        if (live.has(name) && !held.has(name) && !keptUntil.has(name) && (lastRead.get(name) ?? -1) <= i) live.delete(name);
+      }
+    });
+    const kept = total(live);
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const n = nodes[i];
+      if (n.kind === "data") continue;
+      let gradOut = 0n;
+      for (const m of nodes) {
+        const key = `${n.name}<-${m.name}`;
+        if (m.inputs.includes(n.name) && grads.has(key)) { if (grads.get(key) > gradOut) gradOut = grads.get(key); grads.delete(key); }
+      }
+      if (n.view) gradOut = 0n;  // a view passes its gradient through
+      const fresh = new Map(n.inputs.filter((src) => byName.get(src).kind !== "data").map((src) => [`${src}<-${n.name}`, byName.get(src).bytes]));
+      const moment = total(live) + total(grads) + gradOut + total(fresh);
+      if (moment > peak) peak = moment;
+      for (const [key, value] of fresh) grads.set(key, value);
+      for (const [name, first] of [...keptUntil]) {
+        if (first === i && live.has(name) && !held.has(name)) { live.delete(name); keptUntil.delete(name); }
+      }
+    }
+    return { kept, peak };
+  }
+
+  function trainingStep(cfg, params) {
+    const M = K.memory, p = B(params) * B(M.float32);
+    const { kept, peak } = replayStep(stepGraph(cfg));
+    const parts = { weights: p, gradients: p, optimizer: B(M.sgd_slots) * p + B(M.optimizer_scalars),
+      activations: kept, transient: peak - kept };
+    parts.total = Object.values(parts).reduce((a, b) => a + b, 0n);
+    return parts;
+  }
+
+  function humanBytes(n) {  // core/budget.human_bytes
+    let x = Number(n);
+    for (const unit of ["B", "KiB", "MiB", "GiB", "TiB"]) {
+      if (x < 1024 || unit === "TiB") return unit === "B" ? `${pyFixed(x, 0)} ${unit}` : `${pyFixed(x, 1)} ${unit}`;
+      x /= 1024;
+    }
+    return String(n);
+  }
+
   // --- the page ----------------------------------------------------------------------------------------------
   function explore(raw) {
     try {
       const cfg = configFromFlags(raw);
-      return { ok: true, ...buildRows(cfg), cfg };
+      const built = buildRows(cfg);
+      return { ok: true, ...built, train: trainingStep(cfg, built.total), cfg };
     } catch (err) {
       if (err instanceof Usage) return { ok: false, message: `${K.prog} ${K.command}: error: ${err.message} (see '${K.prog} ${K.command} --help')` };
       if (err instanceof Config) return { ok: false, message: `${K.prog}: error: --${err.argument.replace(/_/g, "-")} ${err.detail}`, err };
@@ -402,6 +514,13 @@ const K = {
       "Output map: ", element("strong", { id: "explorer-output-size" }, `${oh}x${ow}x${classes}`),
       ` · context margin ${r.margin[0] === r.margin[1] ? r.margin[0] : r.margin.join("x")} px per side · `,
       element("strong", { id: "explorer-params" }, count(r.total)), " parameters"));
+    const t = r.train;
+    result.append(element("p", { id: "explorer-train" },
+      "Training step (batch 1, SGD with momentum, float32): ", element("strong", { id: "explorer-train-total" }, humanBytes(t.total)),
+      ` = weights ${humanBytes(t.weights)} + gradients ${humanBytes(t.gradients)} + momentum ${humanBytes(t.optimizer)}`
+      + ` + activations kept for the backward pass ${humanBytes(t.activations)} + transient ${humanBytes(t.transient)}`
+      + " (what TensorFlow keeps, crops and concatenations included; the Memory column is the lower bound"
+      + " that counts them as free views). unet-explain fit --tile answers for other batches and optimizers."));
     const head = element("tr", {}, ...K.columns.map((c) => element("th", {}, c)));
     const body = element("tbody", {}, ...r.rows.map((row) =>
       element("tr", { "data-stage": row.stage }, ...row.cells.map((cell) => element("td", {}, String(cell))))));

@@ -14,6 +14,7 @@ from unet_explain.cli.commands import (
     diagram,
     docs,
     figure,
+    fit,
     keras,
     receptive_field,
     sizes,
@@ -32,7 +33,7 @@ exit status:
 Every failure is one line on stderr; nothing half-written is left behind."""
 
 # In the order ``--help`` lists them; each module's ``register`` adds its command(s).
-COMMAND_MODULES = (table, sizes, diagram, receptive_field, tile, figure, audit, weight_map, docs, keras)
+COMMAND_MODULES = (table, sizes, fit, diagram, receptive_field, tile, figure, audit, weight_map, docs, keras)
 
 
 class Parser(argparse.ArgumentParser):

@@ -37,7 +37,7 @@ class LayerCheck:
     name: str
     """Layer name shared by spec and models."""
     spec_shape: Shape | None
-    """(H, W, C) by the spec; ``None`` if the spec has no such layer."""
+    """(H, W, C) by the spec ((H, W, D, C) for a volume); ``None`` if the spec has no such layer."""
     keras_shape: Shape | None
     """(H, W, C) by the package's Keras model; ``None`` if it has no such layer."""
     spec_params: int | None
@@ -91,6 +91,11 @@ class VerifyReport:
 
 # Layers the model may carry that change neither shape nor parameters.
 _SHAPE_NEUTRAL = {names.INPUT, names.layer(names.BOTTLENECK, "dropout")}
+
+
+def _shape_neutral(name: str) -> bool:
+    """The input, a dropout, or the ReLU after a batch normalisation (``enc1_conv1_relu``)."""
+    return name in _SHAPE_NEUTRAL or name.endswith("_relu")
 
 
 def _shape_and_params(layer: Any) -> tuple[Shape, int]:
@@ -150,7 +155,7 @@ def compare_model(config: UNetConfig, model: Any, reference: Any = None) -> Veri
             )
         )
     for name in keras_layers:
-        if name not in _SHAPE_NEUTRAL:
+        if not _shape_neutral(name):
             checks.append(LayerCheck(name, None, None, None, int(keras_layers[name].count_params())))
     for name, layer in ref_layers.items():
         if type(layer).__name__ != "InputLayer":
@@ -165,9 +170,16 @@ def compare_model(config: UNetConfig, model: Any, reference: Any = None) -> Veri
     )
 
 
+def reference_describes(config: UNetConfig) -> bool:
+    """Whether the independent builder writes this network: the 2D paper's form (2D, channels doubled per level,
+    no normalisation). For a volume, the 3D schedule or BN, the spec is checked against the package's model only."""
+    return config.dims == 2 and config.channel_schedule == "double_per_level" and config.norm is None
+
+
 def verify(config: UNetConfig) -> VerifyReport:
     """Build the package's Keras model and the independent one for ``config``; compare both with the spec."""
     from unet_explain.model.keras_unet import build_model
     from unet_explain.model.reference_unet import build_reference
 
-    return compare_model(config, build_model(config), build_reference(config))
+    reference = build_reference(config) if reference_describes(config) else None
+    return compare_model(config, build_model(config), reference)

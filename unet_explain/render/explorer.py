@@ -20,7 +20,7 @@ from typing import Any
 from unet_explain.cli import options as cli
 from unet_explain.config import MAX_CHANNELS, MAX_DEPTH, UNetConfig, format_size_arg, parse_size, validate_settings
 from unet_explain.core import arithmetic as ar
-from unet_explain.core import names
+from unet_explain.core import memory, names
 from unet_explain.errors import ConfigError
 from unet_explain.render.formatting import ARROW, Column
 
@@ -29,7 +29,6 @@ END = "/* END GENERATED */"
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "assets" / "explorer.js"
 
 _SENTINEL = 987654321
-
 
 
 COLUMNS = (
@@ -45,6 +44,7 @@ COLUMNS = (
     Column.MEMORY,
 )
 """The per-stage table's columns that the explorer shows (the CLI table's, in its order)."""
+
 
 def _detail(call: Any) -> tuple[str, str]:
     """The argument and message of the ConfigError that ``call`` raises."""
@@ -130,6 +130,12 @@ def constants() -> dict[str, Any]:
         "arrow": ARROW,
         "columns": [c.value.replace("\n", " ") for c in COLUMNS],
         "bytes_per_value": ar.FLOAT32_BYTES,
+        "memory": {
+            "float32": memory.FLOAT32,
+            "int32": memory.INT32,
+            "sgd_slots": memory.OPTIMIZER_SLOTS["sgd"],
+            "optimizer_scalars": memory.OPTIMIZER_SCALARS,
+        },
     }
 
 

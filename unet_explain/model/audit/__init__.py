@@ -5,7 +5,8 @@ One job per module, each usable on its own:
 * :mod:`.loading`: the model spec checked before Keras is imported; saved files
   in safe mode; factories run with their folder on the import path and their
   prints on stderr;
-* :mod:`.graph`: the model called on a symbolic input, composites (nested
+* :mod:`.graph`: the neutral graph (nodes with an op kind, attributes, shapes) the rest reads;
+* :mod:`.keras_graph`: the Keras front end writing it: the model called on symbolic inputs, composites (nested
   models, ``Sequential`` blocks, custom layers, subclassed models) run in
   place, giving one flat graph of Keras layers and operations;
 * :mod:`.parts`: levels, skip connections, down- and up-sampling,
@@ -60,11 +61,11 @@ def audit_model(
     ``input_size`` (and ``in_channels``) are used only where the model leaves
     them open; without them an open size is traced at 572, or the nearest size
     the model accepts, and the report says which. The paper network compared
-    with has the model's depth and, unless ``reference`` says otherwise, the
-    paper's 64 base filters and the model's own input channels and classes.
+    with is always the paper's (depth 4) with, unless ``reference`` says
+    otherwise, 64 base filters and the model's own input channels and classes.
     """
     from unet_explain.model.audit.compare import compare
-    from unet_explain.model.audit.graph import trace
+    from unet_explain.model.audit.keras_graph import trace
     from unet_explain.model.audit.parts import recognise
 
     return compare(recognise(trace(model, input_size, in_channels)), reference)
