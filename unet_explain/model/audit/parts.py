@@ -131,15 +131,16 @@ class Skip:
     """Channels of each copy where it joins the concatenation (after any convs on its way)."""
 
     def up_target(self, level_width: int) -> int:
-        """The width the paper's up-convolution would give here: the copy's at the merge, or the level's.
+        """The width the paper's up-convolution would give at this merge: the copy's there (else the level's).
 
-        The paper's up-sampled map is as wide as the copy it joins; when the copy
-        is changed on its way (a path of convs), an up-sampled map as wide as the
-        copy at the merge is the paper's choice at this merge, not a wider or
-        narrower one.
+        The paper's up-sampled map is as wide as the copy it joins. Widths are read
+        at the merge: a copy changed on its way (a path of convs, a copy taken
+        after the pooling) sets the width the up-sampled map should have there.
         """
         up = self.up_input.channels
-        return up if up in self.copy_widths else level_width
+        if not self.copy_widths:
+            return level_width
+        return up if up in self.copy_widths else self.copy_widths[0]
 
 
 @dataclass
