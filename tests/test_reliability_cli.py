@@ -199,3 +199,45 @@ def test_warnings_are_no_noise_on_success(tmp_path):
     done = cli("weight-map", "--labels", "f.npy", cwd=tmp_path, env={"PYTHONWARNINGS": ""})
     assert done.returncode == 0
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["fit", "--memory", "-1GiB"], "--memory: must be between 1 byte and 1 EiB; got '-1GiB'"),
+        (["tile", "--image", "-5x10"], "--image: must be a positive whole number"),
+        (["audit", "x.keras", "--input-size", "0"], "--input-size must be between 1 and"),
+    ],
+)
+def test_negative_looking_values_reach_their_check(tmp_path, argv, fragment):
+    done = cli(*argv, cwd=tmp_path)
+    assert done.returncode == 2
+    assert fragment in one_line(done.stderr)
+
+
+def test_with_stdout_closed_a_usage_error_still_wins(tmp_path):
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    bad = subprocess.run(f"{sys.executable} -m unet_explain table --input-size 570 >&-", shell=True, cwd=tmp_path,
+                         capture_output=True, text=True, env=env)  # fmt: skip
+    assert bad.returncode == 2 and "570 is not valid" in one_line(bad.stderr)
+    good = subprocess.run(f"{sys.executable} -m unet_explain table >&-", shell=True, cwd=tmp_path,
+                          capture_output=True, text=True, env=env)  # fmt: skip
+    assert good.returncode == 1 and "standard output: it is closed" in one_line(good.stderr)
+
+
+def test_a_ctrl_c_while_the_command_loads_is_one_line(tmp_path):
+    script = (
+        "import os, signal, sys, time\n"
+        "sys.argv[0] = 'unet-explain'\n"
+        "from unet_explain import interrupts\n"
+        "interrupts.guard_startup()\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "time.sleep(30)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          env=os.environ | {"PYTHONPATH": str(ROOT)}, timeout=60)  # fmt: skip
+    assert (done.returncode, done.stderr) == (130, "unet-explain: interrupted\n")
+    library = subprocess.run([sys.executable, "-c", "import signal, unet_explain; "
+                              "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler"],
+                             cwd=tmp_path, env=os.environ | {"PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert library.returncode == 0  # importing the library changes no handler

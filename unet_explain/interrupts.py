@@ -53,10 +53,31 @@ def raise_received() -> None:
         raise Terminated(_received[-1])
 
 
+def _during_startup(signum: int, _: FrameType | None) -> None:
+    # Nothing is made yet while the command line's modules load: say it, and stop with the shell's status.
+    with contextlib.suppress(OSError):
+        os.write(2, f"unet-explain: {HANDLED.get(signal.Signals(signum), 'interrupted')}\n".encode())
+    os._exit(128 + signum)
+
+
+def guard_startup() -> None:
+    """For the command only (``unet-explain``, ``python -m unet_explain``): a signal while its modules load ends
+    it in one line instead of a traceback from the middle of an import. :func:`install` takes over."""
+    command = os.path.basename(sys.argv[0]) == "unet-explain" if sys.argv else False
+    command = command or list(getattr(sys, "orig_argv", [])[1:3]) == ["-m", "unet_explain"]
+    if not command or threading.current_thread() is not threading.main_thread():
+        return
+    for signum in HANDLED:
+        if signal.getsignal(signum) == signal.default_int_handler or signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, _during_startup)
+
+
 def install() -> None:
     """Make SIGTERM and SIGHUP raise :class:`Terminated` (main thread only; ignored signals stay ignored)."""
     if threading.current_thread() is not threading.main_thread():
         return
+    if signal.getsignal(signal.SIGINT) == _during_startup:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) != signal.SIG_IGN:  # nohup: a hang-up the user chose to ignore stays ignored
             signal.signal(signum, _raise)

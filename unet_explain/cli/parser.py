@@ -7,8 +7,9 @@ commands take the configuration flags.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from unet_explain.cli.commands import (
     audit,
@@ -45,6 +46,12 @@ COMMAND_MODULES = (table, sizes, fit, diagram, receptive_field, tile, figure, au
 
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line, not a usage block."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No flag starts with a digit: '-1GiB' or '-5x10' is a value (refused by its check, with the rule), not an
+        # unknown flag leaving its option "expected one argument".
+        self._negative_number_matcher = re.compile(r"^-\.?[0-9]")
 
     def error(self, message: str) -> NoReturn:
         # argparse quotes the value it rejects: a 100 kB argument or an escape sequence must not reach the terminal.

@@ -21,6 +21,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
             f"{'x'.join(map(str, args.input_size))} is a volume, but the audit reads 2D U-Nets (Conv2D and its kin); "
             "give a 2D size such as 572",
         )
+    from unet_explain.core.arithmetic import MAX_SIDE
+
+    if args.input_size is not None and not all(1 <= side <= MAX_SIDE for side in args.input_size):
+        # checked before TensorFlow loads: Keras would refuse a side of 0 only after seconds, in its own words
+        raise ConfigError(
+            "input_size", f"must be between 1 and {MAX_SIDE} pixels per side; got {'x'.join(map(str, args.input_size))}"
+        )
     # load_model checks the spec (file, factory) before TensorFlow is imported; a .keras file's layers are
     # estimated against the budget first.
     with memory_budget(getattr(args, "max_memory", None)):
