@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
 from unet_explain.config import CHANNEL_SCHEDULES, PRESETS, UNetConfig, format_size_arg, parse_size, preset
-from unet_explain.errors import ConfigError
+from unet_explain.errors import ConfigError, shown
 
 PROG = "unet-explain"
 
@@ -36,6 +37,23 @@ def add_command(sub: Any, name: str, handler: Handler, help: str, config: bool =
     if config:
         add_config_flags(parser)
     return parser
+
+
+def whole_arg(text: str) -> int:
+    """A whole number as typed (ASCII digits; the library checks its range)."""
+    if not re.fullmatch(r"\s*[+-]?\d{1,18}\s*", text, re.ASCII):
+        raise argparse.ArgumentTypeError(f"must be a whole number; got {shown(text)}")
+    return int(text)
+
+
+def real_arg(text: str) -> float:
+    """A real number as typed (the library checks its range)."""
+    try:
+        if len(text) > 100:
+            raise ValueError
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number such as 10 or 0.5; got {shown(text)}") from None
 
 
 def size_arg(text: str) -> tuple[int, ...]:
@@ -61,10 +79,10 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         metavar="N|HxW|HxWxD",
         help="input tile, e.g. 572 or 572x636, or a volume 132x132x116 (default 572)",
     )
-    group.add_argument("--in-channels", type=int, metavar="C", help="input channels (default 1)")
-    group.add_argument("--num-classes", type=int, metavar="K", help="output classes (default 2)")
-    group.add_argument("--depth", type=int, metavar="D", help="number of 2x2 poolings (default 4)")
-    group.add_argument("--base-filters", type=int, metavar="F", help="filters of the first level (default 64)")
+    group.add_argument("--in-channels", type=whole_arg, metavar="C", help="input channels (default 1)")
+    group.add_argument("--num-classes", type=whole_arg, metavar="K", help="output classes (default 2)")
+    group.add_argument("--depth", type=whole_arg, metavar="D", help="number of 2x2 poolings (default 4)")
+    group.add_argument("--base-filters", type=whole_arg, metavar="F", help="filters of the first level (default 64)")
     group.add_argument(
         "--padding", metavar="valid|same", help="'valid' (the paper, with crops) or 'same' (default valid)"
     )
@@ -109,15 +127,16 @@ def config_from_args(args: argparse.Namespace) -> UNetConfig:
 
 def port_arg(text: str) -> int:
     """A TCP port, 1 to 65535."""
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535; got {text!r}")
+    if not (text.isascii() and text.isdigit() and len(text) < 7) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535; got {shown(text)}")
     return int(text)
 
 
 def channels_arg(text: str) -> int:
     """A number of channels, 1 to 65536."""
-    if not text.strip().isdigit() or not 1 <= int(text) <= 65536:
-        raise argparse.ArgumentTypeError(f"must be a whole number of channels from 1 to 65536; got {text!r}")
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit() and len(digits) < 7) or not 1 <= int(digits) <= 65536:
+        raise argparse.ArgumentTypeError(f"must be a whole number of channels from 1 to 65536; got {shown(text)}")
     return int(text)
 
 

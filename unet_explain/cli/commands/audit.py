@@ -12,6 +12,7 @@ from unet_explain.errors import ConfigError
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from unet_explain.core.budget import memory_budget
     from unet_explain.model.audit import audit_model, load_model
 
     if args.input_size is not None and len(args.input_size) == 3:
@@ -20,8 +21,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
             f"{'x'.join(map(str, args.input_size))} is a volume, but the audit reads 2D U-Nets (Conv2D and its kin); "
             "give a 2D size such as 572",
         )
-    # load_model checks the spec (file, factory) before TensorFlow is imported.
-    model = load_model(args.model, unsafe=args.unsafe)
+    # load_model checks the spec (file, factory) before TensorFlow is imported; a .keras file's layers are
+    # estimated against the budget first.
+    with memory_budget(getattr(args, "max_memory", None)):
+        model = load_model(args.model, unsafe=args.unsafe)
     report = audit_model(model, input_size=args.input_size, in_channels=args.in_channels)
     if args.format == "json":
         import json

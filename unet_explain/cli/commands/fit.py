@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from unet_explain.cli.options import add_command, config_from_args, image_arg, memory_arg
+from unet_explain.cli.options import add_command, config_from_args, image_arg, memory_arg, whole_arg
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -43,12 +43,12 @@ def register(sub: Any) -> None:
     mode.add_argument("--train", dest="mode", action="store_const", const="train", help="a training step (default)")
     mode.add_argument("--infer", dest="mode", action="store_const", const="infer", help="a forward pass")
     p.set_defaults(mode="train")
-    p.add_argument("--batch", type=int, default=1, metavar="N", help="tiles per step (default 1, the paper's)")
+    p.add_argument("--batch", type=whole_arg, default=1, metavar="N", help="tiles per step (default 1, the paper's)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="sgd (momentum, the paper's) or adam")
     p.add_argument(
         "--dtype", choices=("float32", "mixed"), default="float32",
         help="float32, or mixed: float16 activations with float32 master weights",
     )  # fmt: skip
-    p.add_argument("--tile", type=int, metavar="S", help="the bytes of this tile (S on every axis), no search")
+    p.add_argument("--tile", type=whole_arg, metavar="S", help="the bytes of this tile (S on every axis), no search")
     p.add_argument("--image", type=image_arg, metavar="HxW", help="an image to cover: tiles needed per candidate")
     p.add_argument("-f", "--format", choices=("text", "json"), default="text", help="output format (default text)")

@@ -345,6 +345,18 @@ def _unflatten(nodes: list[Node], output: Node) -> tuple[int, int] | None:
     return None
 
 
+def _reach(node: Node) -> int:
+    """How many nodes read ``node``'s output, directly or not."""
+    seen: set[int] = set()
+    frontier = [node]
+    while frontier:
+        for child in frontier.pop().children:
+            if id(child) not in seen:
+                seen.add(id(child))
+                frontier.append(child)
+    return len(seen)
+
+
 def _graph(model: Any, outputs: list[Any], training_only: list[str]) -> Graph:
     found = _image_output(outputs)
     if found is None:
@@ -364,8 +376,9 @@ def _graph(model: Any, outputs: list[Any], training_only: list[str]) -> Graph:
     inputs = [n for n in nodes if n.kind == "input" and n.spatial is not None]
     if not inputs or size is None:
         raise AuditError(f"{model.name!r}: its output does not depend on an image input")
-    # The image is the input the encoder reads: the largest map (a conditioning input is 1x1 or a vector).
-    image = max(inputs, key=lambda n: (n.spatial[0] * n.spatial[1] if n.spatial else 0, -nodes.index(n)))
+    # The image is the input the encoder reads: the largest map (a conditioning input is 1x1 or a vector), and of
+    # maps of one size the one most of the network reads (not a weight map used at the end, say).
+    image = max(inputs, key=lambda n: (n.spatial[0] * n.spatial[1] if n.spatial else 0, _reach(n)))
     return Graph(
         str(model.name),
         nodes,
@@ -405,7 +418,12 @@ def trace(model: Any, input_size: tuple[int, int] | None = None, in_channels: in
     keras = load_keras()
     struct, images = _input_specs(model, keras, in_channels)
     if not images:
-        raise AuditError(f"{model.name!r} has no image input (no input of shape height x width x channels)")
+        shapes = [tuple(t.shape) for t in keras.tree.flatten(struct)] if struct is not None else []
+        volume = " (it takes a volume, depth x height x width x channels: the audit reads 2-D U-Nets)"
+        raise AuditError(
+            f"{model.name!r} has no image input (no input of shape height x width x channels)"
+            + (volume if any(len(s) == 5 for s in shapes) else "")
+        )
     image = max(images, key=_area)
     if struct is None:
         in_channels = in_channels or image[3]
