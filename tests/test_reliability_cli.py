@@ -241,3 +241,27 @@ def test_a_ctrl_c_while_the_command_loads_is_one_line(tmp_path):
                               "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler"],
                              cwd=tmp_path, env=os.environ | {"PYTHONPATH": str(ROOT)})  # fmt: skip
     assert library.returncode == 0  # importing the library changes no handler
+
+
+def test_a_signal_swallowed_by_a_finalizer_is_delivered_again(tmp_path):
+    # The hostile pass's docs serve: SIGTERM landed in matplotlib's weakref callback, Python swallowed it, and
+    # the server kept serving. Now the signal is sent again and stops the process after its clean-up.
+    script = (
+        "import gc, os, signal, sys, time, weakref\n"
+        "from unet_explain import interrupts\n"
+        "interrupts.install()\n"
+        "class Thing:\n"
+        "    pass\n"
+        "thing = Thing()\n"
+        "weakref.finalize(thing, lambda: os.kill(os.getpid(), signal.SIGTERM) or time.sleep(0.2))\n"
+        "try:\n"
+        "    del thing\n"
+        "    gc.collect()\n"
+        "    time.sleep(30)\n"
+        "except KeyboardInterrupt as err:\n"
+        "    sys.exit(interrupts.exit_status(err))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          env=os.environ | {"PYTHONPATH": str(ROOT)}, timeout=60)  # fmt: skip
+    assert done.returncode == 143, done.stderr
+    assert "Exception ignored" not in done.stderr
