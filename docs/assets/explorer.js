@@ -253,7 +253,7 @@ const K = {
           throw new Usage(`argument --${flag}: ${fill(K.messages.size_parse, { value: pyRepr(text) })}`);
         }
         if (parts.length > 3) {
-          throw new Usage(`argument --${flag}: ${fill(K.messages.size_count, { n: parts.length, value: text.trim() })}`);
+          throw new Usage(`argument --${flag}: ${fill(K.messages.size_count, { n: parts.length, value: pyRepr(text.trim()) })}`);
         }
         given.input_size = (parts.length === 1 ? [parts[0], parts[0]] : parts).map((part) => BigInt(part));
       } else if (flag === "padding") {

@@ -196,6 +196,11 @@ def parameter_derivation(volume: UNetConfig) -> str:
     return "\n".join(rows) + "\n\n" + "\n".join(steps) + "\n"
 
 
+def _boxed(markdown: str, classes: str) -> str:
+    """A wide table in a box the stylesheet sets smaller, so that it fits a desktop column."""
+    return f'<div class="{classes}" markdown>\n\n{markdown}\n</div>\n'
+
+
 def volume(words: list[str], site: Site) -> str:
     """The ``{{ volume PART }}`` placeholder: one part of the page, for the site's network (see :func:`configs_for`)."""
     from unet_explain.docs.site_config import PlaceholderError
@@ -204,11 +209,11 @@ def volume(words: list[str], site: Site) -> str:
     image_or_volume = site.config
     vol, image = configs_for(image_or_volume)
     parts = {
-        "table": lambda: f'<div class="unet-stage-table" markdown>\n\n{to_markdown(build_spec(vol))}\n</div>\n',
+        "table": lambda: _boxed(to_markdown(build_spec(vol)), "unet-stage-table unet-volume-table"),
         "trace": lambda: size_trace(vol),
         "crops": lambda: crop_rules(vol),
         "rules": lambda: valid_size_rules(vol),
-        "memory": lambda: memory_comparison(vol, image),
+        "memory": lambda: _boxed(memory_comparison(vol, image), "unet-stage-table"),
         "small": lambda: why_tiles_are_small(vol),
         "params": lambda: parameter_derivation(vol),
         "network": lambda: f"{vol.describe()}",

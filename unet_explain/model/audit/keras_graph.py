@@ -339,8 +339,9 @@ def _image_output(tensors: list[Any]) -> tuple[Any, tuple[int, int] | None] | No
     """The segmentation among the outputs: the largest 4-D map, or a flattened (H*W, C) one read back."""
     images = [t for t in tensors if len(t.shape) == 4 and t.shape[1] and t.shape[2]]
     if images:
-        # Deep supervision gives several outputs; the segmentation is the largest.
-        return max(images, key=lambda t: int(t.shape[1]) * int(t.shape[2])), None
+        # Deep supervision gives several outputs; the segmentation is the largest, and of maps of one size the one
+        # behind which most of the network lies (the deepest nested decoder's, not an early supervision head).
+        return max(images, key=lambda t: (int(t.shape[1]) * int(t.shape[2]), len(_walk([t])))), None
     for tensor in tensors:
         if len(tensor.shape) == 3 and tensor.shape[1]:
             return tensor, (0, 0)
@@ -394,6 +395,11 @@ def _graph(model: Any, outputs: list[Any], training_only: list[str]) -> Graph:
     # The image is the input the encoder reads: the largest map (a conditioning input is 1x1 or a vector), and of
     # maps of one size the one most of the network reads (not a weight map used at the end, say).
     image = max(inputs, key=lambda n: (n.spatial[0] * n.spatial[1] if n.spatial else 0, _reach(n)))
+    # The other outputs (deep-supervision heads) are not recognised, but their layers are the model's: the total
+    # counts every layer once, and the layers only they use are kept aside for the parameter account.
+    seen = {n.name for n in nodes}
+    traced = [t for t in outputs if getattr(t, "_keras_history", None) is not None]
+    others = [n for n in _walk(traced) if n.name not in seen] if len(traced) > 1 else []
     return Graph(
         str(model.name),
         nodes,
@@ -401,9 +407,10 @@ def _graph(model: Any, outputs: list[Any], training_only: list[str]) -> Graph:
         output,
         size,
         output.channels,
-        sum(n.params for n in nodes),
+        sum(n.params for n in nodes) + sum(n.params for n in others),
         training_only=training_only,
         flattened=flat is not None,
+        other_outputs=others,
     )
 
 
