@@ -31,6 +31,12 @@ def test_signals_are_in_the_exit_status_table(capsys):
     assert "| 143 | terminated (SIGTERM" in readme and "| 129 | hung up (SIGHUP" in readme
 
 
+def run_script(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -c SCRIPT`` with the package importable, its output captured."""
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, env=env, timeout=60)
+
+
 def _popen(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     environment = os.environ | {"PYTHONPATH": str(ROOT)} | (env or {})
     return subprocess.Popen(
@@ -91,8 +97,7 @@ def test_the_work_done_a_signal_in_teardown_exits_with_the_commands_status(tmp_p
         "time.sleep(30)\n"
         "sys.exit(5)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                          env=os.environ | {"PYTHONPATH": str(ROOT)}, timeout=60)  # fmt: skip
+    done = run_script(script, tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (0, "done\n", "")
 
 
@@ -234,10 +239,32 @@ def test_a_ctrl_c_while_the_command_loads_is_one_line(tmp_path):
         "os.kill(os.getpid(), signal.SIGINT)\n"
         "time.sleep(30)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                          env=os.environ | {"PYTHONPATH": str(ROOT)}, timeout=60)  # fmt: skip
+    done = run_script(script, tmp_path)
     assert (done.returncode, done.stderr) == (130, "unet-explain: interrupted\n")
     library = subprocess.run([sys.executable, "-c", "import signal, unet_explain; "
                               "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler"],
                              cwd=tmp_path, env=os.environ | {"PYTHONPATH": str(ROOT)})  # fmt: skip
     assert library.returncode == 0  # importing the library changes no handler
+
+
+def test_a_signal_swallowed_by_a_finalizer_is_delivered_again(tmp_path):
+    # The hostile pass's docs serve: SIGTERM landed in matplotlib's weakref callback, Python swallowed it, and
+    # the server kept serving. Now the signal is sent again and stops the process after its clean-up.
+    script = (
+        "import gc, os, signal, sys, time, weakref\n"
+        "from unet_explain import interrupts\n"
+        "interrupts.install()\n"
+        "class Thing:\n"
+        "    pass\n"
+        "thing = Thing()\n"
+        "weakref.finalize(thing, lambda: os.kill(os.getpid(), signal.SIGTERM) or time.sleep(0.2))\n"
+        "try:\n"
+        "    del thing\n"
+        "    gc.collect()\n"
+        "    time.sleep(30)\n"
+        "except KeyboardInterrupt as err:\n"
+        "    sys.exit(interrupts.exit_status(err))\n"
+    )
+    done = run_script(script, tmp_path)
+    assert done.returncode == 143, done.stderr
+    assert "Exception ignored" not in done.stderr

@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
+from typing import Any
 
 #: Signals handled like Ctrl-C, with the words the CLI prints.
 HANDLED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated (SIGTERM)", signal.SIGHUP: "hung up (SIGHUP)"}
@@ -72,12 +73,30 @@ def guard_startup() -> None:
             signal.signal(signum, _during_startup)
 
 
+_previous_hook = sys.unraisablehook
+
+
+def _redeliver(unraisable: Any) -> None:
+    """An interrupt raised inside a finalizer (a weakref callback, a ``__del__``) is swallowed by Python: send
+    the signal again, so it arrives outside that finalizer and stops the command as it should."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        signum = getattr(unraisable.exc_value, "signum", signal.SIGINT)
+        # From another thread, a moment later: sent from here it would be raised inside the finalizer again.
+        threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+        return
+    _previous_hook(unraisable)
+
+
 def install() -> None:
     """Make SIGTERM and SIGHUP raise :class:`Terminated` (main thread only; ignored signals stay ignored)."""
     if threading.current_thread() is not threading.main_thread():
         return
     if signal.getsignal(signal.SIGINT) == _during_startup:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    if sys.unraisablehook is not _redeliver:
+        global _previous_hook
+        _previous_hook = sys.unraisablehook
+        sys.unraisablehook = _redeliver
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) != signal.SIG_IGN:  # nohup: a hang-up the user chose to ignore stays ignored
             signal.signal(signum, _raise)
