@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import shutil
 import signal
 import stat
@@ -196,7 +195,7 @@ def _name_max(folder: Path) -> int:
 
 def _temp_name(target: Path, limit: int) -> str:
     """``.NAME.XXXXXXXX.tmp``, with NAME shortened (on a character boundary) to stay within ``limit`` bytes."""
-    tag = f".{secrets.token_hex(4)}.tmp"
+    tag = f".{os.urandom(4).hex()}.tmp"  # what secrets.token_hex does, without importing hashlib
     room = limit - 1 - len(tag.encode())
     name = target.name
     while len(name.encode("utf-8", "surrogateescape")) > room:

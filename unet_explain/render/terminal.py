@@ -60,7 +60,8 @@ def stage_table(spec: UNetSpec) -> Table:
                 table.add_row(Text(fmt.PATH_TITLES[path], style=f"italic {PATH_STYLES[path]}"))
             previous_path = path
         cells = [row.cells[column] for column in fmt.Column]
-        table.add_row(Text(cells[0], style=f"bold {PATH_STYLES[path]}"), *cells[1:])
+        # Text, not str: the numbers hold no markup, and rich would parse each string for it.
+        table.add_row(Text(cells[0], style=f"bold {PATH_STYLES[path]}"), *map(Text, cells[1:]))
     return table
 
 

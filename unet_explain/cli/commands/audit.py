@@ -9,6 +9,9 @@ from typing import Any
 from unet_explain.cli import console
 from unet_explain.cli.options import add_command, add_memory_flag, channels_arg, keras_config, size_arg
 
+NAMES = ("audit", "compare")
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from unet_explain.model.audit import audit_model, load_model

@@ -10,6 +10,9 @@ from unet_explain.cli import console
 from unet_explain.cli.options import add_command
 from unet_explain.errors import ConfigError, UNetExplainError
 
+NAMES = ("weight-map",)
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_weight_map(args: argparse.Namespace) -> int:
     import numpy as np

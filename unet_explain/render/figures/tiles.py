@@ -9,9 +9,6 @@ from unet_explain.render.figures import drawing as d
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
 
-TITLE = "Neighbouring tiles overlap by twice the context margin; the image edge is mirrored"
-"""One line naming the idea the figure teaches."""
-
 
 def _soft_box(yy: Any, xx: Any, box: tuple[float, float, float, float], soft: float) -> Any:
     """1 inside ``(top, bottom, left, right)``, 0 outside, with a ramp ``soft`` px wide (no jagged edges)."""
