@@ -7,7 +7,8 @@ commands take the configuration flags.
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+import contextlib
+from typing import Any, NoReturn
 
 from unet_explain.cli.commands import (
     audit,
@@ -41,6 +42,12 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # What Python 3.11.4+ does itself: --help into a full disk, or a usage error with stderr closed,
+        # is not a traceback (the exit status still says what happened).
+        with contextlib.suppress(AttributeError, OSError):
+            super()._print_message(message, file)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
