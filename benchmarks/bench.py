@@ -100,6 +100,34 @@ def bench_table(repeat: int) -> None:
     report(ours, keras_anchor(repeat))
 
 
+def bench_volume(repeat: int) -> None:
+    """The 3D U-Net's table stays arithmetic: about the 2D table's time, far below building its Keras model."""
+    print("volume: `unet-explain table --preset 3d-unet` against the 2D table and the 3D Keras build + summary()")
+    table2d = measure("unet-explain table", [PY, "-m", "unet_explain", "table"], repeat)
+    argv = [PY, "-m", "unet_explain", "table", "--preset", "3d-unet"]
+    ours = measure("unet-explain table --preset 3d-unet", argv, repeat)
+    keras = measure(
+        "3D Keras build + model.summary()",
+        [PY, "-c", "from unet_explain import build_model\nfrom unet_explain.config import preset\n"
+         "build_model(preset('3d-unet')).summary()"],
+        repeat,
+    )  # fmt: skip
+    report(ours, keras)
+    share = ours.cpu / table2d.cpu
+    print(f"  ratio: the 3D table takes {share:.2f}x the 2D table's CPU time ({table2d.cpu:.3f} s)")
+
+
+def bench_fit(repeat: int) -> None:
+    """`fit` answers in about the table's time: both are arithmetic on the spec, without TensorFlow."""
+    print("fit: `unet-explain fit --memory 11GiB --image 4096x4096` (a search over batch sizes) against `table`")
+    table = measure("unet-explain table", [PY, "-m", "unet_explain", "table"], repeat)
+    argv = [PY, "-m", "unet_explain", "fit", "--memory", "11GiB", "--image", "4096x4096"]
+    fit = measure("unet-explain fit --memory 11GiB --image 4096x4096", argv, repeat)
+    for result in (fit, table):
+        line(result)
+    print(f"  ratio: fit takes {fit.cpu / table.cpu:.2f}x the table's CPU time")
+
+
 def bench_diagram(repeat: int) -> None:
     print("diagram: `unet-explain diagram` (the U, PNG) against keras plot_model(show_shapes=True) of the same network")
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,6 +226,10 @@ def bench_costs(repeat: int) -> None:
                 expect=2,
             )
             line(refused, "(refused from the spec before TensorFlow is imported)")
+        for side in ("99999", "1000000000"):  # the former timed test in test_sizes.py (target: under a second)
+            argv = [PY, "-m", "unet_explain", "table", "--input-size", side]
+            huge = measure(f"table --input-size {side} (refused)", argv, runs, folder, expect=2)
+            line(huge, "(target: under a second)")
 
 
 def many_cells(path: Path, side: int, count: int) -> int:
@@ -214,6 +246,8 @@ def many_cells(path: Path, side: int, count: int) -> int:
 
 GROUPS: dict[str, Callable[[int], None]] = {
     "table": bench_table,
+    "fit": bench_fit,
+    "volume": bench_volume,
     "diagram": bench_diagram,
     "docs": bench_docs,
     "costs": bench_costs,

@@ -73,11 +73,43 @@ def test_caffe_release_variant():
     model, _, _ = build_variant("caffe-release", SMALL)
     report = audit_model(model, reference=SMALL)
     # The concatenation order only permutes channels: a note, not a deviation.
-    assert aspects(report) == {"upsampling_activation", "init"}
+    assert aspects(report) == {"upsampling_activation", "init", "up_channels"}
     assert [n.aspect for n in report.notes] == ["concat_order"]
     assert report.dropout == ["enc4_dropout (Dropout 0.5, enc4)", "bottleneck_dropout (Dropout 0.5, bottleneck)"]
     assert "uniform" in report.initialiser and "fan_in" in report.initialiser
-    assert report.params == audit_model(build_variant("paper", SMALL)[0]).params  # none of it adds weights
+    # Only the last up-convolution keeps its channels (8 -> 8 at base 4), so dec1 concatenates 8 + 4.
+    assert [s.up_channels for s in report.skips if s.up_channels[0] == s.up_channels[1]] == [(8, 8)]
+    # Width 4: the up-conv gains 2*2*8*4 + 4 weights and biases, dec1's first conv 3*3*4*4 weights. The up-conv is
+    # the paper's kind (2x2, stride 2), so both come from keeping the channels: up_channels, the one deviation.
+    assert report.param_sources == {"up_channels": 2 * 2 * 8 * 4 + 4 + 3 * 3 * 4 * 4}
+
+
+def _conv(k: int, c_in: int, c_out: int) -> int:
+    return k * k * c_in * c_out + c_out
+
+
+def test_caffe_release_has_the_release_parameter_count():
+    """phseg_v5-train.prototxt: upconv_u1d-u0a is 128 -> 128 (2x2), conv_u0b-c 192 -> 64; all else is Figure 1."""
+    model, used, _ = build_variant("caffe-release", UNetConfig())
+    figure_1 = (
+        _conv(3, 1, 64) + _conv(3, 64, 64)
+        + _conv(3, 64, 128) + _conv(3, 128, 128)
+        + _conv(3, 128, 256) + _conv(3, 256, 256)
+        + _conv(3, 256, 512) + _conv(3, 512, 512)
+        + _conv(3, 512, 1024) + _conv(3, 1024, 1024)
+        + _conv(2, 1024, 512) + _conv(3, 1024, 512) + _conv(3, 512, 512)
+        + _conv(2, 512, 256) + _conv(3, 512, 256) + _conv(3, 256, 256)
+        + _conv(2, 256, 128) + _conv(3, 256, 128) + _conv(3, 128, 128)
+        + _conv(2, 128, 64) + _conv(3, 128, 64) + _conv(3, 64, 64)
+        + _conv(1, 64, 2)
+    )  # fmt: skip
+    assert figure_1 == 31_030_658  # the paper's count, so the hand sum above is Figure 1
+    release = figure_1 - _conv(2, 128, 64) - _conv(3, 128, 64) + _conv(2, 128, 128) + _conv(3, 192, 64)
+    assert release == 31_100_354 and release - figure_1 == 69_696
+    assert model.count_params() == release
+    assert model.get_layer("dec1_upconv").kernel.shape == (2, 2, 128, 128)
+    assert model.get_layer("dec1_conv1").kernel.shape == (3, 3, 192, 64)
+    assert model.output_shape == (None, 388, 388, 2) and used.input_size == (572, 572)  # no size changes
 
 
 def test_tutorial_resize_variant():
@@ -249,7 +281,8 @@ def test_not_a_unet_is_refused_with_the_true_reason(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "no concatenation joins an up-sampled decoder map with a map copied from the encoder" in err
-    assert "2 element-wise additions (residual connections)" in err
+    # True counts only; additions are not called residual connections here (an FCN's or a gate's are not).
+    assert "3 down-samplings, 3 up-samplings, 2 element-wise additions, no concatenation" in err
 
 
 # --- loading: safe mode, speed, prints, errors ------------------------------------------------
@@ -369,7 +402,7 @@ def test_compare_cli_from_built_models(capsys):
     assert list(data) == list(VARIANTS)
     assert data["paper"]["deviations"] == []
     assert data["same-padding"]["output_size"] == [192, 192] and "multiple of 16" in data["same-padding"]["note"]
-    assert data["caffe-release"]["params"] == data["paper"]["params"]
+    assert data["caffe-release"]["params"] - data["paper"]["params"] == 2 * 2 * 8 * 4 + 4 + 3 * 3 * 4 * 4
     # One spelling per context: the user-facing key hyphenated, the Keras model's name underscored.
     assert {key: entry["name"] for key, entry in data.items()} == {
         "paper": "paper",
@@ -402,14 +435,20 @@ def test_compare_marks_only_deviations_bold_and_notes_italic(capsys):
     caffe = summarise(reports["caffe-release"])
     assert caffe["dropout"] == "Dropout 0.5 in enc4, bottleneck (where the paper puts it)"
     kinds = {row: kind for row, kind in row_kinds(reports["caffe-release"], paper_rows).items() if kind}
-    # Its two deviations are the two bold rows; the concatenation order and the paper's own dropout are notes.
+    # Its deviations are the bold rows (the kept channels show in the up-sampling row and add parameters);
+    # the concatenation order and the paper's own dropout are notes.
+    assert caffe["up-sampling"].endswith(" / transposed conv 2x2, stride 2, keeping 8 channels")
     assert kinds == {
+        "up-sampling": "deviation",
+        "parameters": "deviation",
         "after up-sampling": "deviation",
         "initialisation": "deviation",
         "concatenation": "note",
         "dropout": "note",
     }
-    assert sum(kind == "deviation" for kind in kinds.values()) == len(reports["caffe-release"].deviations)
+    # One bold row per deviation, plus the parameter count that one of them changes.
+    bold = [row for row, kind in kinds.items() if kind == "deviation" and row != "parameters"]
+    assert len(bold) == len(reports["caffe-release"].deviations)
     assert set(row_kinds(reports["paper"], paper_rows).values()) == {""}
     assert main(["compare", "caffe-release", "--input-size", "188", "--base-filters", "4"]) == 0
     assert "Bold: a deviation from the paper" in " ".join(capsys.readouterr().out.split())

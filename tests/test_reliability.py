@@ -290,7 +290,8 @@ CASES: list[Case] = [
     Case(["--input-size", "572", "table"], 2, "invalid choice"),
     # table
     Case(["table"], 0, "31,030,658"),
-    *(Case(["table", "-f", f], 0, "31") for f in ("markdown", "csv", "json", "latex", "html")),
+    *(Case(["table", "-f", f], 0, "31,030,658") for f in ("markdown", "latex", "html")),  # the paper's total
+    *(Case(["table", "-f", f], 0, "31030658") for f in ("csv", "json")),
     Case(["table", "--input-size", "570"], 2, "nearest valid sizes: 556, 572"),
     Case(["table", "--input-size", "0"], 2, "must be between 1 and 100000"),
     Case(["table", "--input-size", "9" * 30], 2, "must be between 1 and 100000"),
@@ -299,7 +300,7 @@ CASES: list[Case] = [
     Case(["table", "--input-size", "572 x 636"], 0, "572x636"),
     Case(["table", "--depth", "7"], 2, "--depth must be between 1 and 6; got 7"),
     Case(["table", "--depth", "-1"], 2, "--depth must be between 1 and 6"),
-    Case(["table", "--depth", "1e3"], 2, "invalid int value: '1e3'"),
+    Case(["table", "--depth", "1e3"], 2, "--depth: must be a whole number; got '1e3'"),
     Case(["table", "--base-filters", "0"], 2, "--base-filters must be between 1"),
     Case(["table", "--base-filters", "4097"], 2, "--base-filters must be between 1 and 4096"),
     Case(["table", "--base-filters", "4096"], 0, "4096 base filters"),  # the table is arithmetic: fine
@@ -365,7 +366,9 @@ CASES: list[Case] = [
     Case(["diagram", "-f", "dot", "-o", "keep.dot"], 130, "interrupted", fault="interrupt"),
     Case(["diagram", "-f", "text", "-o", "u.txt"], 0, "Wrote the U diagram (text)", ("u.txt",)),
     Case(["diagram", "-f", "text", "-o", "/dev/full"], 1, "No space left on device"),
-    Case(["diagram", "-f", "text", "-o", "keep.dot"], 1, "No space left on device", fault="enospc"),
+    Case(["diagram", "-f", "text", "-o", "file.txt"], 1, "No space left on device", fault="enospc"),
+    Case(["diagram", "-f", "text", "-o", "keep.dot"], 2, "has suffix '.dot' but --format is 'text'"),
+    Case(["diagram", "-o", "u.png", "-f", "text"], 2, "make them agree (e.g. 'u.txt', or --format png)"),
     Case(["diagram", "-f", "text"], 0, "bottleneck"),
     Case(["diagram", "-f", "text"], 1, "No space left on device", fault="stdout-full"),
     # diagram through Graphviz: real, missing, silent, failing, stuck
@@ -428,7 +431,7 @@ CASES: list[Case] = [
     Case(["weight-map", "--demo", "--w0", "inf"], 2, "--w0 must be a finite number"),
     Case(["weight-map", "--demo", "--w0", "nan"], 2, "--w0 must be a finite number"),
     Case(["weight-map", "--demo", "--w0", "-1"], 2, "--w0 must be a finite number of at least 0"),
-    Case(["weight-map", "--demo", "--w0", "ten"], 2, "invalid float value: 'ten'"),
+    Case(["weight-map", "--demo", "--w0", "ten"], 2, "--w0: must be a number such as 10 or 0.5; got 'ten'"),
     Case(["weight-map", "--demo", "--sigma", "0"], 2, "--sigma must be a finite number greater than 0"),
     Case(["weight-map", "--demo", "--sigma", "inf"], 2, "--sigma must be a finite number"),
     Case(["weight-map", "--demo", "--sigma", "nan"], 2, "--sigma must be a finite number"),
@@ -548,7 +551,6 @@ def test_case(case: Case, scratch: Path, tmp_path: Path, monkeypatch: pytest.Mon
         monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BufferedWriter(raw), encoding="utf-8"))
     had_tensorflow = "tensorflow" in sys.modules
     before = snapshot(scratch)
-    started = time.perf_counter()
     try:
         code = main(case.argv)
     finally:
@@ -556,7 +558,6 @@ def test_case(case: Case, scratch: Path, tmp_path: Path, monkeypatch: pytest.Mon
             raw.err = None  # let the fake stdout be discarded quietly
             sys.stdout.close()
             os.close(raw.fd)
-    seconds = time.perf_counter() - started
     out, err = capsys.readouterr()
 
     assert code == case.code, err
@@ -576,7 +577,6 @@ def test_case(case: Case, scratch: Path, tmp_path: Path, monkeypatch: pytest.Mon
         case.check(scratch, out)
     if not had_tensorflow and case.argv[:1] in (["verify"], ["summary"], ["compare"]):
         assert "tensorflow" not in sys.modules, "a refused network must not import TensorFlow"
-    assert seconds < 20, f"took {seconds:.1f} s"  # a guard against hangs, not a benchmark
 
 
 # --- real processes ---------------------------------------------------------------------------
@@ -628,10 +628,7 @@ def test_a_full_standard_output_is_one_line(tmp_path, argv):
             [sys.executable, "-m", "unet_explain", *argv], cwd=tmp_path, stdout=full, stderr=subprocess.PIPE,
             text=True, check=False, env=os.environ | {"PYTHONPATH": str(ROOT)},
         )  # fmt: skip
-    if argv == ["--help"]:  # argparse prints the help itself; it must still not show a traceback
-        assert "Traceback" not in result.stderr
-        return
-    assert result.returncode == 1
+    assert result.returncode == 1  # --help too: argparse's own printing must not hide a full disk
     assert result.stderr.count("\n") == 1 and "No space left on device" in result.stderr
 
 
@@ -674,14 +671,12 @@ def test_a_refused_network_never_imports_tensorflow(tmp_path):
         "status = main(['summary', '--base-filters', '4096']); "
         "sys.exit(3 if 'tensorflow' in sys.modules else status)"
     )
-    started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False,
         env=os.environ | {"PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
-    assert "617.4 GiB" in result.stderr and "--max-memory" in result.stderr
-    assert time.perf_counter() - started < 10
+    assert "1.1 TiB" in result.stderr and "--max-memory" in result.stderr
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
@@ -810,7 +805,7 @@ def test_the_api_refuses_a_network_over_the_budget_before_tensorflow():
     from unet_explain.core.budget import current_budget, memory_budget
 
     had_tensorflow = "tensorflow" in sys.modules
-    with pytest.raises(ConfigError, match=r"617\.4 GiB .* memory budget of 4\.0 GiB"):
+    with pytest.raises(ConfigError, match=r"1\.1 TiB .* memory budget of 4\.0 GiB"):
         build_model(UNetConfig(base_filters=4096))
     with memory_budget(1024), pytest.raises(ConfigError, match=r"budget of 1\.0 KiB"):
         build_model()

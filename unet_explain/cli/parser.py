@@ -7,14 +7,15 @@ commands take the configuration flags.
 from __future__ import annotations
 
 import argparse
-import contextlib
-from typing import Any, NoReturn
+import sys
+from typing import TYPE_CHECKING, NoReturn
 
 from unet_explain.cli.commands import (
     audit,
     diagram,
     docs,
     figure,
+    fit,
     keras,
     receptive_field,
     sizes,
@@ -23,17 +24,23 @@ from unet_explain.cli.commands import (
     weight_map,
 )
 from unet_explain.cli.options import PROG
+from unet_explain.errors import plain
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 EXIT_STATUS = """\
 exit status:
   0    success
   1    a runtime or I/O failure: a full disk, a permission, Graphviz, TensorFlow
   2    bad usage or input: an unknown flag, an invalid size, a missing folder, a file name too long
+  129  hung up (SIGHUP), after the same clean-up as Ctrl-C
   130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM), after the same clean-up as Ctrl-C
 Every failure is one line on stderr; nothing half-written is left behind."""
 
 # In the order ``--help`` lists them; each module's ``register`` adds its command(s), named in its ``NAMES``.
-COMMAND_MODULES = (table, sizes, diagram, receptive_field, tile, figure, audit, weight_map, docs, keras)
+COMMAND_MODULES = (table, sizes, fit, diagram, receptive_field, tile, figure, audit, weight_map, docs, keras)
 COMMAND_NAMES = frozenset(name for module in COMMAND_MODULES for name in module.NAMES)
 
 
@@ -41,13 +48,14 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line, not a usage block."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        # argparse quotes the value it rejects: a 100 kB argument or an escape sequence must not reach the terminal.
+        self.exit(2, f"{self.prog}: error: {plain(message, 300)} (see '{self.prog} --help')\n")
 
-    def _print_message(self, message: str, file: Any = None) -> None:
-        # What Python 3.11.4+ does itself: --help into a full disk, or a usage error with stderr closed,
-        # is not a traceback (the exit status still says what happened).
-        with contextlib.suppress(AttributeError, OSError):
-            super()._print_message(message, file)
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # argparse swallows a failed write; --help into a full disk must fail like any other output.
+        target = file or sys.stderr
+        if message and target is not None:  # None: stderr closed (2>&-), errors are not shown
+            target.write(message)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -146,7 +146,7 @@ def size_break(words: list[str], site: Site) -> str:
     """``size-break N [flags]``: where a side of N pixels breaks (``enc2_pool receives 279 pixels``), or "valid"."""
     from unet_explain.core.arithmetic import nearest_valid_sides, side_break
 
-    words = size_tokens(words, site)
+    words = size_tokens(words, site, first_is_side=True)
     if not words or not words[0].isdigit():
         raise PlaceholderError("size-break takes a side N, then config flags")
     config = config_from_flags(with_site(words[1:], site))

@@ -15,6 +15,7 @@ The flags are read by the command line's own :func:`~unet_explain.cli.options.ad
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from unet_explain.errors import UNetExplainError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 PAPER_MARK = "--paper"
+VOLUME_MARK = "--volume"
+"""In a placeholder: the site's network if it is a volume, else the 3D U-Net paper's (the page "From 2D to 3D")."""
 
 
 class PlaceholderError(UNetExplainError):
@@ -75,11 +78,15 @@ NOT_INHERITED = {"sizes": frozenset({"--input-size", "--in-channels", "--num-cla
 
 
 def with_site(words: list[str], site: Site, command: str = "") -> list[str]:
-    """A placeholder's flags on top of the site's; ``--paper`` drops the site's flags.
+    """A placeholder's flags on top of the site's; ``--paper`` drops the site's flags; ``--volume`` see VOLUME_MARK.
 
     ``command`` names the CLI command the flags are for; the site flags it does not
     inherit (:data:`NOT_INHERITED`) are left out.
     """
+    if VOLUME_MARK in words:  # the site's network if it is a volume, else the paper's 3D U-Net
+        words = [w for w in words if w != VOLUME_MARK]
+        if site.config.dims == 2:
+            return ["--preset", "3d-unet", *words]
     words = size_tokens(words, site)
     if PAPER_MARK in words:
         return [w for w in words if w != PAPER_MARK]
@@ -94,8 +101,13 @@ def spec_for(words: list[str], site: Site) -> UNetSpec:
 
 
 def stage_alias(name: str, spec: UNetSpec) -> str:
-    """``encD``/``decD`` name the deepest level, so pages work for any depth."""
+    """``encD``/``decD`` name the deepest level, and ``enc2|bottleneck`` the first of its names the network has
+    (the level below ``enc1`` is ``enc2``, or the bottleneck at depth 1), so pages work for any depth."""
     depth = str(spec.config.depth)
+    if "|" in name:
+        present = {stage.name for stage in spec.stages}
+        choices = [stage_alias(choice, spec) for choice in name.split("|")]
+        return next((choice for choice in choices if choice in present), choices[-1])
     return {"encD": "enc" + depth, "decD": "dec" + depth}.get(name, name)
 
 
@@ -112,7 +124,7 @@ def split_option(words: list[str], option: str) -> tuple[str | None, list[str]]:
 SIZE_TOKEN = re.compile(r"@(input|next)([+-]\d+)?")
 
 
-def size_tokens(words: list[str], site: Site) -> list[str]:
+def size_tokens(words: list[str], site: Site, first_is_side: bool = False) -> list[str]:
     """``@input-2``: the site's input size minus 2; ``@next``: the next valid size above it.
 
     So an example of a bad size stays bad, and of the next size stays valid, on a site built for any network.
@@ -126,9 +138,15 @@ def size_tokens(words: list[str], site: Site) -> list[str]:
             return n
         return valid_sides(n + 1, n + 2 ** (config.depth + 1), config.depth, config.padding)[0]
 
-    def sub(match: re.Match[str]) -> str:
+    def sub(match: re.Match[str], one_side: bool) -> str:
         delta = int(match.group(2) or 0)
-        h, w = (side(n, match.group(1)) + delta for n in config.input_size)
-        return format_size_arg((h, w))
+        # A range around a small tile (@input-48 for a 16-pixel tile) starts at 1, the smallest side there is.
+        sides = tuple(max(side(n, match.group(1)) + delta, 1) for n in config.input_size)
+        return str(sides[0]) if one_side else format_size_arg(sides)
 
-    return [SIZE_TOKEN.sub(sub, w) for w in words]
+    # After --min or --max (and first, with ``first_is_side``) a token is one side, a volume's first.
+    out = []
+    for i, word in enumerate(words):
+        one = (i == 0 and first_is_side) or (i > 0 and words[i - 1] in ("--min", "--max"))
+        out.append(SIZE_TOKEN.sub(functools.partial(sub, one_side=one), word))
+    return out

@@ -1,11 +1,17 @@
 """Built-in U-Net variants, each a real Keras model built by the paper's builder with other choices.
 
 * ``paper``: the paper's text (this package's network).
-* ``caffe-release``: the authors' 2015 Caffe release: a ReLU after each
-  up-convolution, the up-sampled map first in the concatenation, dropout 0.5
+* ``caffe-release``: the authors' 2015 Caffe release, as its
+  ``phseg_v5-train.prototxt`` (u-net-release-2015-10) defines it: the last
+  up-convolution (``upconv_u1d-u0a``) keeps 128 channels instead of halving to
+  64, so ``conv_u0b-c`` reads 192 channels (31,100,354 parameters for the
+  paper's tile, 69,696 more than Figure 1; no size changes); a ReLU after each
+  up-convolution; the up-sampled map first in the concatenation; dropout 0.5
   after the last two contracting levels (in place, so the copied map of the
-  last encoder level carries it too), and "xavier" initialisation (uniform,
-  variance 1/fan-in).
+  last encoder level carries it too); and the "xavier" filler. Stock Caffe's
+  xavier is uniform with variance 1/fan-in, which is what is built here; the
+  release ships a modified Caffe whose xavier was not checked. (The msra filler
+  and leaky ReLU belong to the later Fiji plugin model, a different network.)
 * ``tutorial-resize``: as a popular tutorial writes it: the skip connection
   copies the map *after* the pooling and resizes it to the up-sampled size
   instead of cropping.
@@ -43,7 +49,13 @@ class Variant:
         """The construction choices for a network of ``depth`` poolings."""
         if self.name == "caffe-release":
             last_two = ((names.encoder(depth), PAPER_DROPOUT_RATE), (names.BOTTLENECK, PAPER_DROPOUT_RATE))
-            return Recipe(relu_after_upconv=True, upsampled_first=True, dropout=last_two, init="xavier")
+            return Recipe(
+                relu_after_upconv=True,
+                upsampled_first=True,
+                dropout=last_two,
+                init="xavier",
+                last_upconv_keeps_channels=True,
+            )
         if self.name == "tutorial-resize":
             return Recipe(skip="resize-after-pool")
         if self.name == "same-padding":
@@ -55,7 +67,11 @@ VARIANTS = {
     v.name: v
     for v in (
         Variant("paper", "the paper's text: valid 3x3 convs, crop the copy taken before pooling", "valid"),
-        Variant("caffe-release", "the authors' Caffe release (ReLU after up-conv, dropout, xavier init)", "valid"),
+        Variant(
+            "caffe-release",
+            "the authors' Caffe release (128-channel last up-conv, ReLU after up-conv, dropout, xavier)",
+            "valid",
+        ),
         Variant("tutorial-resize", "skip copied after the pooling and resized instead of cropped", "valid"),
         Variant("same-padding", "padding 'same' and batch normalisation everywhere", "same"),
     )

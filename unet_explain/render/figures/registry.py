@@ -85,10 +85,15 @@ _FIGURES = (
         "Down the U the map shrinks and the channels grow; the bottleneck has the smallest map and the most channels",
     ),
     LessonFigure("costs", "Parameters, multiply-accumulates and activation memory per stage"),
+    LessonFigure("gpu_fit", "What fits on my GPU: memory against tile size, for training and inference"),
 )
 LESSON_FIGURES: dict[str, LessonFigure] = {figure.name: figure for figure in _FIGURES}
+
+#: The figures that stay true for a volume (the 3D U-Net): the costs per stage, and the receptive field along one
+#: axis (the layers act on each axis alike). The others draw 2D toy maps and 2D tiles, and are refused for a volume.
+VOLUME_FIGURES = frozenset({"costs", "receptive_field"})
 
 #: Each figure's title, by name: a short alt text where the spec is not at hand (``LessonFigure.alt`` has the numbers).
 ALT: dict[str, str] = {name: figure.title for name, figure in LESSON_FIGURES.items()}
 
-__all__ = ["ALT", "FIGURE_FORMATS", "LESSON_FIGURES", "THEMES", "LessonFigure", "render"]
+__all__ = ["ALT", "FIGURE_FORMATS", "LESSON_FIGURES", "THEMES", "VOLUME_FIGURES", "LessonFigure", "render"]
