@@ -52,9 +52,14 @@ SUMMARY_WIDTH = 110
 
 @lru_cache(maxsize=8)
 def _network(config: UNetConfig) -> tuple[str, VerifyReport]:
-    """One build of the paper's network for ``config``: Keras's summary text and the spec's check against it."""
+    """One build of the paper's network for ``config``: Keras's summary text, and the spec's check against it and
+    against the independently written model (what ``unet-explain verify`` checks)."""
+    from unet_explain.core.budget import check_memory
     from unet_explain.model.keras_unet import build_model, weights_left_unset
+    from unet_explain.model.reference_unet import build_reference
     from unet_explain.model.verify import compare_model
+
+    check_memory(config, models=2, what="building the model and the independent one")  # as verify does
 
     lines: list[str] = []
     saved = os.environ.get("COLUMNS")
@@ -63,7 +68,7 @@ def _network(config: UNetConfig) -> tuple[str, VerifyReport]:
         with weights_left_unset():
             model = build_model(config)
             model.summary(line_length=SUMMARY_WIDTH, print_fn=lambda line, **_: lines.append(line))
-            report = compare_model(config, model)
+            report = compare_model(config, model, build_reference(config))
     finally:
         if saved is None:
             del os.environ["COLUMNS"]
