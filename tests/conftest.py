@@ -52,7 +52,7 @@ settings.load_profile("shared-machine")
 ALLOW_SKIP = "UNET_EXPLAIN_ALLOW_SKIP"
 TOOLS = {  # a word a skip reason names -> (is the tool here?, how to get it)
     "dot": (lambda: shutil.which("dot") is not None, "install Graphviz: 'sudo apt-get install graphviz'"),
-    "chromium": (lambda: Path("/usr/bin/chromium").exists(), "install Chromium: 'sudo apt-get install chromium'"),
+    "chromium": (lambda: CHROMIUM.exists(), "install Chromium: 'sudo apt-get install chromium'"),
 }
 MISSING = pytest.StashKey[dict[str, str]]()
 
