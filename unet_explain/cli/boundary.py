@@ -27,7 +27,7 @@ from unet_explain import interrupts
 from unet_explain.cli.ascii import ascii_fallback
 from unet_explain.cli.console import say
 from unet_explain.cli.options import PROG, Handler
-from unet_explain.cli.parser import build_parser, command_names, command_parser
+from unet_explain.cli.parser import COMMAND_NAMES, build_parser, command_names, command_parser
 from unet_explain.errors import ConfigError, UNetExplainError, plain, shown
 
 
@@ -113,8 +113,10 @@ def _quiet_environment() -> None:
 
 
 def _run_command(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A first word naming a command needs that command's parser only; anything else (no command,
+    # --help, --version, a typo) gets the full parser, which lists every command.
+    parser = build_parser(argv[0] if argv and argv[0] in COMMAND_NAMES else None)
     for i, arg in enumerate(argv[:-1]):
         # argparse takes '-1GiB' for a flag; glued to its option it is a value, checked like any other
         if arg == "--max-memory" and argv[i + 1][:1] == "-" and argv[i + 1][1:2].isdigit():

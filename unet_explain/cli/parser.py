@@ -40,8 +40,9 @@ exit status:
   143  terminated (SIGTERM), after the same clean-up as Ctrl-C
 Every failure is one line on stderr; nothing half-written is left behind."""
 
-# In the order ``--help`` lists them; each module's ``register`` adds its command(s).
+# In the order ``--help`` lists them; each module's ``register`` adds its command(s), named in its ``NAMES``.
 COMMAND_MODULES = (table, sizes, fit, diagram, receptive_field, tile, figure, audit, weight_map, docs, keras)
+COMMAND_NAMES = frozenset(name for module in COMMAND_MODULES for name in module.NAMES)
 
 
 class Parser(argparse.ArgumentParser):
@@ -64,8 +65,14 @@ class Parser(argparse.ArgumentParser):
             target.write(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (also used to generate the CLI reference in the docs)."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full argument parser (also used to generate the CLI reference in the docs).
+
+    With ``command``, only the module of that command adds its parser: what :func:`main` builds when
+    the first word names a command, so that ``unet-explain table`` does not build eleven parsers it
+    will not use (argparse looks up its translations for each). That command parses exactly as in the
+    full parser.
+    """
     parser = Parser(
         prog=PROG,
         description="The original U-Net (Ronneberger, Fischer, Brox 2015) by its numbers and pictures.",
@@ -77,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in COMMAND_MODULES:
-        module.register(sub)
+        if command is None or command in module.NAMES:
+            module.register(sub)
     return parser
 
 

@@ -10,6 +10,9 @@ from unet_explain.cli import console
 from unet_explain.cli.options import add_command, add_memory_flag, channels_arg, keras_config, size_arg
 from unet_explain.errors import ConfigError
 
+NAMES = ("audit", "compare")
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from unet_explain.core.budget import memory_budget
