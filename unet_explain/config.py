@@ -20,7 +20,13 @@ Size = tuple[int, int]
 MAX_DEPTH = 6
 MAX_CHANNELS = 4096
 
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*)?$")
+# One rule for every whole number a user types, on the command line and in the explorer page: the ASCII
+# digits 0-9 (an optional sign for a count), nothing else. Python's int() would also take "1_0" and the digits
+# of other scripts ("٥٧٢", "５７２"); JavaScript's parsers do not, and a typo should not pass silently.
+_SIZE_RE = re.compile(r"^\s*([0-9]+)\s*(?:[xX×]\s*([0-9]+)\s*)?$")
+_WHOLE_RE = re.compile(r"^\s*([+-]?[0-9]+)\s*$")
+WHOLE_RULE = "must be a whole number written with the digits 0-9, like 4"
+"""What :func:`parse_whole` says when it refuses a value."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,14 @@ def parse_size(text: str, argument: str = "input_size") -> Size:
     h = int(match.group(1))
     w = int(match.group(2)) if match.group(2) is not None else h
     return (h, w)
+
+
+def parse_whole(text: str, argument: str) -> int:
+    """A whole number as a user types it (``"4"``, ``" -3 "``): ASCII digits only, no ``_``, no other scripts."""
+    match = _WHOLE_RE.match(text)
+    if not match:
+        raise ConfigError(argument, f"{WHOLE_RULE}; got {text!r}")
+    return int(match.group(1))
 
 
 def _check_int(argument: str, value: Any, low: int, high: int, why: str = "") -> None:

@@ -58,6 +58,7 @@ const K = {
     "padding": "must be 'valid' (the paper) or 'same'; got {value}",
     "size_parse": "must be a positive whole number like 572, or HxW like 572x636; got {value}",
     "side_range": "must be between 1 and 100000 pixels per side; got {value}",
+    "whole": "must be a whole number written with the digits 0-9, like 4; got {value}",
     "default_tile": "; {size} is the default tile, pass --input-size"
   },
   "arrow": "→",
@@ -73,15 +74,63 @@ const K = {
     "MACs",
     "Memory"
   ],
-  "bytes_per_value": 4
+  "bytes_per_value": 4,
+  "si_prefixes": [
+    [
+      1000000000000000000,
+      "E"
+    ],
+    [
+      1000000000000000,
+      "P"
+    ],
+    [
+      1000000000000,
+      "T"
+    ],
+    [
+      1000000000,
+      "G"
+    ],
+    [
+      1000000,
+      "M"
+    ],
+    [
+      1000,
+      "k"
+    ]
+  ],
+  "memory_units": [
+    [
+      1000000,
+      "MB"
+    ],
+    [
+      1000000000,
+      "GB"
+    ],
+    [
+      1000000000000,
+      "TB"
+    ],
+    [
+      1000000000000000,
+      "PB"
+    ],
+    [
+      1000000000000000000,
+      "EB"
+    ]
+  ]
 };
 /* END GENERATED */
 
   const FLAGS = ["input-size", "depth", "base-filters", "in-channels", "num-classes", "padding"];
   const FIELD = { "input-size": "input_size", depth: "depth", "base-filters": "base_filters",
     "in-channels": "in_channels", "num-classes": "num_classes", padding: "padding" };
-  const PY_INT = /^\s*[+-]?\d+(?:_\d+)*\s*$/;            // what Python's int() accepts (ASCII digits)
-  const SIZE = /^\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*)?$/;     // config.parse_size
+  const WHOLE = /^\s*[+-]?[0-9]+\s*$/;                    // config.parse_whole: ASCII digits only, no "_"
+  const SIZE = /^\s*([0-9]+)\s*(?:[xX×]\s*([0-9]+)\s*)?$/;  // config.parse_size
   const NEGATIVE = /^-\d+$|^-\d*\.\d+$/;                 // argparse: a value that looks like a negative number
 
   function fill(template, values) {
@@ -223,8 +272,8 @@ const K = {
       } else if (flag === "padding") {
         given.padding = text;
       } else {
-        if (!PY_INT.test(text)) throw new Usage(`argument --${flag}: invalid int value: ${pyRepr(text)}`);
-        const digits = text.trim().replace(/_/g, "");
+        if (!WHOLE.test(text)) throw new Usage(`argument --${flag}: ${fill(K.messages.whole, { value: pyRepr(text) })}`);
+        const digits = text.trim();
         const value = BigInt(digits.replace(/^[+-]/, ""));
         given[FIELD[flag]] = digits[0] === "-" ? -value : value;
       }
@@ -280,12 +329,18 @@ const K = {
   }
 
   function si(n) {  // render/formatting.si
-    for (const [factor, prefix] of [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]]) {
+    for (const [factor, prefix] of K.si_prefixes) {
       if (Number(n) >= factor) return `${pyFixed(Number(n) / factor, 2)} ${prefix}`;
     }
     return String(n);
   }
-  const megabytes = (n) => `${pyFixed(Number(n) / 1e6, 1)} MB`;  // render/formatting.megabytes
+  function megabytes(n) {  // render/formatting.megabytes: decimal units from MB up, the first under 1000
+    for (const [factor, unit] of K.memory_units) {
+      const text = pyFixed(Number(n) / factor, 1);
+      if (Number(text) < 1000 || unit === K.memory_units[K.memory_units.length - 1][1]) return `${text} ${unit}`;
+    }
+    return "";
+  }
 
   function buildRows(cfg) {
     const depth = Number(cfg.depth), base = Number(cfg.base_filters), pad = cfg.padding;
