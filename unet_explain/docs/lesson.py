@@ -33,6 +33,11 @@ def _shrink(spec: UNetSpec) -> int:
     return ar.KERNEL - 1 if spec.config.padding == "valid" else 0
 
 
+def _display(tex: str) -> list[str]:
+    """A display formula as the page's markdown writes it (MathML at build time: :mod:`.mathml`)."""
+    return ["", "$$", tex, "$$", ""]
+
+
 def _check(claim: str, formula: int, from_spec: int) -> None:
     if formula != from_spec:  # pragma: no cover - would mean the derivation on the page is wrong
         raise PlaceholderError(f"{claim}: the formula gives {formula} but the spec has {from_spec}")
@@ -51,16 +56,13 @@ def crop_derivation(words: list[str], site: Site) -> str:
         "that level l of the contracting path copies across, d<sub>l</sub> the side that leaves the decoder of",
         "level l, and u<sub>l</sub> = 2 d<sub>l+1</sub> its up-sampled input (d<sub>D+1</sub> is the bottleneck's",
         "output). Going down, e<sub>l+1</sub> = e<sub>l</sub> / 2 − rc; going up, d<sub>l</sub> = u<sub>l</sub> − rc.",
-        "The crop per side is crop<sub>l</sub> = (e<sub>l</sub> − u<sub>l</sub>) / 2. Substituting the two steps:",
-        "",
-        '<div class="unet-math" markdown>',
-        "",
-        f"- at the bottom: crop<sub>D</sub> = rc = **{rc}**",
-        f"- each level up: crop<sub>l</sub> = 2 crop<sub>l+1</sub> + 2rc = 2 crop<sub>l+1</sub> + **{2 * rc}**",
-        f"- closed form: crop<sub>l</sub> = rc (3 · 2<sup>D−l</sup> − 2) = {rc} (3 · 2<sup>{depth}−l</sup> − 2)",
-        "",
-        "</div>",
-        "",
+        "The crop per side is crop<sub>l</sub> = (e<sub>l</sub> − u<sub>l</sub>) / 2. Substituting the two steps,",
+        "at the bottom, each level up, and in closed form:",
+        *_display(rf"\mathrm{{crop}}_D = rc = {rc}"),
+        *_display(rf"\mathrm{{crop}}_l = 2\,\mathrm{{crop}}_{{l+1}} + 2rc = 2\,\mathrm{{crop}}_{{l+1}} + {2 * rc}"),
+        *_display(
+            rf"\mathrm{{crop}}_l = rc\left(3 \cdot 2^{{D-l}} - 2\right) = {rc}\left(3 \cdot 2^{{{depth}-l}} - 2\right)"
+        ),
         "The input size does not appear: the crops depend only on the depth and the padding. Level by level, the",
         "crop the package measures from the sizes, and the two formulas:",
         "",
@@ -99,10 +101,9 @@ def size_backwards(words: list[str], site: Site) -> str:
         f"pooling into level l+1 needed an even side 2 × (side entering level l+1), and before it the {c}",
         f"convolutions of level l took {rc} pixels, so the side entering level l is",
         "",
-        f'<p class="unet-math">i<sub>l</sub> = 2 i<sub>l+1</sub> + rc = 2 i<sub>l+1</sub> + {rc}, with '
-        f"i<sub>D+1</sub> = b, so the tile is i<sub>1</sub> = 2<sup>D</sup> b + rc (2<sup>D</sup> − 1) = "
-        f"{2**depth} b + {rc * (2**depth - 1)}.</p>",
-        "",
+        *_display(rf"i_l = 2\,i_{{l+1}} + rc = 2\,i_{{l+1}} + {rc}, \qquad i_{{D+1}} = b"),
+        "so the tile is",
+        *_display(rf"i_1 = 2^D\,b + rc\left(2^D - 1\right) = {2**depth}\,b + {rc * (2**depth - 1)}"),
         "Every whole number b that leaves an output gives a valid tile, and only those do: valid tiles are "
         f"{2**depth} pixels apart. Around this site's tile (b = {b0}):",
         "",

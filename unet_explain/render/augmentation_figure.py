@@ -23,7 +23,8 @@ def cells_image(size: int, seed: int = 7) -> np.ndarray:
     inside = ndimage.distance_transform_edt(labels > 0)
     image = np.where(labels > 0, 0.35 + 0.55 * np.minimum(inside / 6.0, 1.0), 0.12)
     texture = np.random.default_rng(seed).normal(0.0, 0.04, labels.shape)
-    return np.clip(ndimage.gaussian_filter(image + texture, 0.8), 0.0, 1.0)
+    smooth: np.ndarray = ndimage.gaussian_filter(image + texture, 0.8)
+    return np.asarray(np.clip(smooth, 0.0, 1.0))
 
 
 def augmentation_figure(size: int = 192, seed: int = FIGURE_SEED) -> Any:
