@@ -228,6 +228,65 @@ def field_reconcile(words: list[str], site: Site) -> str:
     return "\n".join(out) + "\n"
 
 
+def _widths(sizes: list[int]) -> str:
+    """``[46, 100]`` -> "either 46 or 100 pixels"; one width, or many, said as such."""
+    if len(sizes) == 1:
+        return f"{sizes[0]} pixels"
+    if len(sizes) == 2:
+        return f"either {sizes[0]} or {sizes[1]} pixels"
+    return f"one of {len(sizes)} widths from {sizes[0]} to {sizes[-1]} pixels"
+
+
+def field_widths(words: list[str], site: Site) -> str:
+    """How wide the fields are, said from the exact analysis (never assumed to be two widths, or uniform).
+
+    ``field-widths``: the paragraph on the output's widths and the contracting path's uniform fields;
+    ``field-widths output``: the output's widths as an answer; ``field-widths STAGE``: one stage's units.
+    """
+    from unet_explain.core.receptive_field import analyse, textbook_field
+
+    which, rest = (words[0], words[1:]) if words and not words[0].startswith("-") else ("", words)
+    spec = spec_for(rest, site)
+    report = analyse(spec)
+    widths = sorted(set(report.rows.sizes) | set(report.cols.sizes))
+    if which == "output":
+        if len(widths) <= 2:
+            return " or ".join(f"**{w}**" for w in widths) + " pixels"
+        return f"one of {len(widths)} widths, from **{widths[0]}** to **{widths[-1]}** pixels"
+    if which:
+        name = stage_alias(which, spec)
+        field = report.stages[name]
+        lo, hi = min(field.smallest), max(field.largest)
+        if lo == hi:
+            return f"every unit of `{name}` sees **{hi}** pixels, wherever it sits"
+        return (
+            f"the units of `{name}` see **{lo}** to **{hi}** pixels: those near the tile's border see fewer, "
+            "because the zero padding stands in for the pixels beyond it"
+        )
+    down = [s for s in spec.stages if s.path in ("contracting", "bottleneck")]
+    uniform = [s for s in down if min(report.stages[s.name].smallest) == max(report.stages[s.name].largest)]
+    text = [
+        f"The field of an output pixel is {_widths(widths)} wide, depending on its position,",
+        f"never the single number of the recursion ({report.textbook}).",
+    ]
+    if len(uniform) == len(down):
+        exact = all(
+            textbook_field(list(spec.stages[: k + 1])) == report.stages[s.name].largest[0] for k, s in enumerate(down)
+        )
+        text.append(
+            "Down the contracting path, before any up-convolution, every unit of a stage has the same field"
+            + (", and there the recursion is exact." if exact else ".")
+        )
+    else:
+        first = report.stages[down[0].name]
+        text.append(
+            f"Even down the contracting path the units of a stage differ: the zero padding cuts the field off at "
+            f"the tile's border, so the units of `{down[0].name}` see {min(first.smallest)} to "
+            f"{max(first.largest)} pixels."
+        )
+    return " ".join(text) + "\n"
+
+
 def stages(words: list[str], site: Site) -> str:
     """``stages contracting`` or ``stages expansive``: that path's stages as a table."""
     if not words or words[0] not in ("contracting", "expansive"):
@@ -288,4 +347,5 @@ KINDS: dict[str, Callable[[list[str], Site], str]] = {
     "field-reconcile": field_reconcile,
     "stages": stages,
     "site-config": site_config,
+    "field-widths": field_widths,
 }
