@@ -161,6 +161,10 @@ def bench_costs(repeat: int) -> None:
                 f"  {refused.label:<44} {refused.seconds:8.3f} s  {refused.peak_mib:8.1f} MiB  "
                 "(refused from the spec before TensorFlow is imported)"
             )
+        for side in ("99999", "1000000000"):  # the former timed test in test_sizes.py (target: under a second)
+            argv = [PY, "-m", "unet_explain", "table", "--input-size", side]
+            huge = measure(f"table --input-size {side} (refused)", argv, runs, folder, expect=2)
+            print(f"  {huge.label:<44} {huge.seconds:8.3f} s  {huge.peak_mib:8.1f} MiB  (target: under a second)")
 
 
 def many_cells(path: Path, side: int, count: int) -> int:

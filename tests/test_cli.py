@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -104,11 +106,17 @@ def test_sizes_bad_range(capsys):
     assert code == 2 and out == "" and "--max must not be below --min (700); got 100" in err
 
 
-def test_module_entry_point_and_console_script():
-    """`python -m unet_explain` runs the same CLI, in a fresh interpreter."""
+@pytest.mark.parametrize("how", ["module", "console script"])
+def test_module_entry_point_and_console_script(how):
+    """`python -m unet_explain` and the installed `unet-explain` script run the same CLI, in a fresh process."""
+    script = Path(sys.executable).parent / "unet-explain"  # installed next to the interpreter by pip
+    if how == "console script":
+        assert script.exists(), f"no console script at {script}: install the package ('pip install -e .')"
+    command = [str(script)] if how == "console script" else [sys.executable, "-m", "unet_explain"]
     result = subprocess.run(
-        [sys.executable, "-m", "unet_explain", "table", "--input-size", "358"],
+        [*command, "table", "--input-size", "358"],
         capture_output=True, text=True, check=False,
+        env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stdout == ""

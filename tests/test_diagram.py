@@ -209,7 +209,7 @@ def test_cli_default_writes_unet_png_and_says_where(tmp_path):
     result = cli("diagram", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "unet.png").read_bytes().startswith(b"\x89PNG")
-    assert str(tmp_path / "unet.png") in result.stdout or "unet.png" in result.stdout
+    assert result.stdout.startswith("Wrote the U diagram (png, ") and result.stdout.endswith(") to unet.png\n")
 
 
 def test_without_graphviz_png_fails_cleanly_and_dot_text_work(tmp_path):

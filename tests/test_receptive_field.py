@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -36,6 +38,72 @@ def brute_force(spec, side: int, axis: int) -> list[set[int]]:
             elif layer.kind == "concat":
                 x = [a | b for a, b in zip(x, up, strict=True)]
     return x
+
+
+def chain_sets(side: int, depth: int, padding: str) -> list[set[int]]:
+    """Input pixels per output position along one axis, from the config alone (no spec, no arithmetic).
+
+    A 1D chain of the paper's layers over sets of input positions; each crop is measured on the two
+    lists' lengths, as a learner crops the copied map to the up-sampled one.
+    """
+
+    def conv(x: list[set[int]]) -> list[set[int]]:
+        if padding == "valid":
+            return [x[p] | x[p + 1] | x[p + 2] for p in range(len(x) - 2)]
+        return [set().union(*x[max(p - 1, 0) : p + 2]) for p in range(len(x))]
+
+    x = [{p} for p in range(side)]
+    copies = []
+    for _ in range(depth):
+        x = conv(conv(x))
+        copies.append(x)
+        x = [x[2 * p] | x[2 * p + 1] for p in range(len(x) // 2)]
+    x = conv(conv(x))
+    for copy in reversed(copies):
+        x = [x[p // 2] for p in range(2 * len(x))]
+        c = (len(copy) - len(x)) // 2
+        x = [a | b for a, b in zip(copy[c : c + len(x)], x, strict=True)]
+        x = conv(conv(x))
+    return x
+
+
+def reach(sets: list[set[int]], side: int) -> tuple[int, int]:
+    """Farthest reach before and after the pixel's own place in the input, over all output positions."""
+    margin = (side - len(sets)) // 2
+    before = min(min(s) - (p + margin) for p, s in enumerate(sets))
+    return before, max(max(s) - (p + margin) for p, s in enumerate(sets))
+
+
+def test_paper_reach_offsets_by_brute_force(capsys):
+    import json
+
+    from unet_explain.cli import main
+
+    sets = chain_sets(572, 4, "valid")
+    assert len(sets) == 388
+    offsets = reach(sets, 572)
+    assert offsets == (-107, 107)
+    report = analyse(build_spec(UNetConfig()))
+    assert (report.rows.offset_min, report.rows.offset_max) == offsets
+    assert (report.cols.offset_min, report.cols.offset_max) == offsets
+    assert main(["receptive-field", "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["output"]["rows"]["offset"] == list(offsets)
+    assert main(["receptive-field"]) == 0
+    line = next(row for row in capsys.readouterr().out.splitlines() if "farthest reach" in row)
+    assert line.split()[-6:] == ["-107", "..", "+107", "-107", "..", "+107"]
+
+
+@pytest.mark.parametrize(
+    ("size", "depth", "padding"),
+    [((94, 110), 1, "valid"), ((140, 124), 2, "valid"), ((124, 92), 3, "valid"), ((412, 380), 5, "valid"),
+     ((36, 20), 2, "same"), ((64, 48), 3, "same"), ((128, 64), 6, "same")],
+)  # fmt: skip
+def test_reach_and_sizes_of_other_depths_by_brute_force(size, depth, padding):
+    report = analyse(build_spec(UNetConfig(input_size=size, depth=depth, padding=padding, base_filters=1)))
+    for field, side in ((report.rows, size[0]), (report.cols, size[1])):
+        sets = chain_sets(side, depth, padding)
+        assert (field.offset_min, field.offset_max) == reach(sets, side)
+        assert field.sizes == dict(sorted(Counter(len(s) for s in sets).items()))
 
 
 def test_contracting_path_matches_the_hand_derived_recursion():

@@ -80,12 +80,14 @@ def test_predict_tiled_with_the_keras_model():
     image = np.random.default_rng(2).random((45, 33)).astype(np.float32)
     out = predict_tiled(model, image, config, batch_size=2)
     assert out.shape == (45, 33, 3)
-    plan = plan_tiles((45, 33), spec)
-    padded = mirror_pad(image[..., None], plan)
-    m = spec.totals.output_size
-    for y, x in plan.input_origins():
+    # By hand: a 60-pixel tile of depth 2 loses 2 * 2 * (3 * 4 - 2) = 40, so 20-pixel output tiles and a
+    # 20-pixel margin; 45 rows need 3 tiles (60 computed), 33 columns 2 tiles (40 computed). The image is
+    # mirrored (edge not repeated) by the margin before and by the margin plus the surplus after.
+    assert spec.totals.output_size == (20, 20)
+    padded = np.pad(image, ((20, 20 + 60 - 45), (20, 20 + 40 - 33)), mode="reflect")[..., None]
+    for y, x in [(r * 20, c * 20) for r in range(3) for c in range(2)]:
         tile = model.predict(padded[None, y : y + 60, x : x + 60], verbose=0)[0]
-        expected = tile[: max(0, min(m[0], 45 - y)), : max(0, min(m[1], 33 - x))]
+        expected = tile[: min(20, 45 - y), : min(20, 33 - x)]
         np.testing.assert_allclose(out[y : y + expected.shape[0], x : x + expected.shape[1]], expected, rtol=1e-5)
 
 

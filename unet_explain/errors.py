@@ -53,3 +53,32 @@ class OutputError(UNetExplainError):
     """A file could not be written where the user asked (exit 1; 2 when the path itself is bad input)."""
 
     exit_code = 1
+
+
+#: Longest user value echoed in full in a message; longer ones keep their start and end.
+SHOWN_LIMIT = 80
+
+
+def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
+    """A user's value as a message quotes it: like ``repr``, but control characters always escaped
+    (a file name cannot drive the terminal) and a long value cut to its start and end, with its length.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit and text.isprintable():
+        return repr(text)
+    cut = f" ({len(text):,} characters)" if len(text) > limit else ""
+    return f"'{plain(text, limit)}'{cut}"
+
+
+def plain(value: object, limit: int = SHOWN_LIMIT) -> str:
+    """Text from outside (a user's value, a tool's message) made safe for one line: control characters
+    escaped (newlines too), and a long text cut to its start and end around ``...``."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        head, tail = _escape(text[: limit - 24]), _escape(text[-16:])
+        return f"{head}...{tail}"
+    return _escape(text)
+
+
+def _escape(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

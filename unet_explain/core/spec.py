@@ -14,7 +14,11 @@ Counting conventions (the same as ``../shared``'s reference and the paper):
   pooling, cropping and concatenation cost none;
 * activation memory counts the float32 outputs of every convolution, pooling and
   up-convolution and the score map; ReLU and softmax work in place, and the crop
-  and concatenation are views that are not materialised.
+  and concatenation are views that are not materialised. This is a convention
+  and a lower bound, not a paper fact: Keras's ``Cropping2D`` and
+  ``Concatenate`` do allocate (232 MB more for the paper's tile), and what a
+  training step or inference really holds is counted by
+  :mod:`unet_explain.core.memory`.
 """
 
 from __future__ import annotations

@@ -55,8 +55,13 @@ def _quiet_native_stderr() -> Iterator[None]:
     logging honours TF_CPP_MIN_LOG_LEVEL; they are noise for a teaching tool.
     If the import fails, what was held back is replayed so nothing is lost.
     """
-    sys.stderr.flush()
-    saved = os.dup(2)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # stderr is closed (2>&-): nothing to hold, and nothing would be seen anyway
+        yield
+        return
     with tempfile.TemporaryFile() as held:
         os.dup2(held.fileno(), 2)
         try:
@@ -74,8 +79,10 @@ def _quiet_native_stderr() -> Iterator[None]:
 def load_keras() -> Any:
     """Import Keras (TensorFlow backend) quietly, on first use only."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if "keras" not in sys.modules:
+        # The one place the backend is chosen: the package builds TensorFlow models, whatever the user's
+        # KERAS_BACKEND says for their own work (jax, torch), so this process's Keras runs on TensorFlow.
+        os.environ["KERAS_BACKEND"] = "tensorflow"
         with _quiet_native_stderr():
             import keras
             import tensorflow as tf
@@ -83,6 +90,14 @@ def load_keras() -> Any:
             tf.constant(0)  # start the runtime (and its notes) while stderr is held
     import keras
 
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        from unet_explain.errors import MissingToolError
+
+        raise MissingToolError(
+            f"Keras was already imported with the {backend!r} backend in this process; unet-explain builds "
+            "TensorFlow models: set KERAS_BACKEND=tensorflow before importing keras"
+        )
     return keras
 
 

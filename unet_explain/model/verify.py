@@ -1,4 +1,17 @@
-"""Cross-check the analytic spec against the real Keras model, layer by layer."""
+"""Cross-check the analytic spec against Keras, layer by layer, with two builders.
+
+* :mod:`unet_explain.model.keras_unet`, the package's model, is built from the
+  spec's layer list: it checks that Keras gives every layer the size and the
+  parameter count the spec says.
+* :mod:`unet_explain.model.reference_unet`, a plain builder written from the
+  paper that reads only the configuration, checks that the spec describes the
+  right network at all: its filter counts come from the config and its crops
+  from the tensors' own shapes, so a wrong width or a wrong crop in the spec
+  cannot be copied into it.
+
+The two models are also compared with each other: the same kind of layer, the
+same settings and the same inputs under every name.
+"""
 
 from __future__ import annotations
 
@@ -11,28 +24,40 @@ from unet_explain.core.spec import build_spec
 if TYPE_CHECKING:
     from unet_explain.config import UNetConfig
 
-Shape = tuple[int, int, int]
+Shape = tuple[int, ...]
+
+# The settings of a layer that decide what it computes (whichever of them its class has).
+_SETTINGS = ("filters", "kernel_size", "strides", "padding", "activation", "use_bias", "pool_size", "cropping", "axis")
 
 
 @dataclass(frozen=True)
 class LayerCheck:
-    """One layer's shape and parameters, by the spec and by Keras."""
+    """One layer's shape and parameters, by the spec, the package's Keras model and the independent one."""
 
     name: str
-    """Layer name shared by spec and model."""
+    """Layer name shared by spec and models."""
     spec_shape: Shape | None
     """(H, W, C) by the spec; ``None`` if the spec has no such layer."""
     keras_shape: Shape | None
-    """(H, W, C) by Keras; ``None`` if the model has no such layer."""
+    """(H, W, C) by the package's Keras model; ``None`` if it has no such layer."""
     spec_params: int | None
     """Parameters by the spec."""
     keras_params: int | None
-    """Parameters by Keras."""
+    """Parameters by the package's Keras model."""
+    reference_shape: Shape | None = None
+    """(H, W, C) by the independent model; ``None`` if it has no such layer (or was not built)."""
+    reference_params: int | None = None
+    """Parameters by the independent model."""
+    checked_reference: bool = False
+    """Whether the independent model took part."""
 
     @property
     def ok(self) -> bool:
-        """Whether spec and Keras agree on this layer."""
-        return self.spec_shape == self.keras_shape and self.spec_params == self.keras_params
+        """Whether spec and Keras (and the independent model, if built) agree on this layer."""
+        ours = self.spec_shape == self.keras_shape and self.spec_params == self.keras_params
+        if not self.checked_reference:
+            return ours
+        return ours and self.spec_shape == self.reference_shape and self.spec_params == self.reference_params
 
 
 @dataclass(frozen=True)
@@ -47,11 +72,16 @@ class VerifyReport:
     """Total parameters by the spec."""
     keras_total: int
     """Total parameters by Keras (``model.count_params()``)."""
+    reference_total: int | None = None
+    """Total parameters of the independent model (``None`` if it was not built)."""
+    wiring: tuple[str, ...] = ()
+    """How the package's model and the independent one differ in kind, settings or inputs of a layer."""
 
     @property
     def ok(self) -> bool:
-        """Whether every layer and the total agree."""
-        return self.spec_total == self.keras_total and all(check.ok for check in self.layers)
+        """Whether every layer and the totals agree, and both models are wired alike."""
+        totals = self.spec_total == self.keras_total and self.reference_total in (None, self.spec_total)
+        return totals and not self.wiring and all(check.ok for check in self.layers)
 
     @property
     def mismatches(self) -> list[LayerCheck]:
@@ -63,18 +93,50 @@ class VerifyReport:
 _SHAPE_NEUTRAL = {names.INPUT, names.layer(names.BOTTLENECK, "dropout")}
 
 
-def compare_model(config: UNetConfig, model: Any) -> VerifyReport:
-    """Compare the spec of ``config`` with an already built Keras ``model``."""
+def _shape_and_params(layer: Any) -> tuple[Shape, int]:
+    return tuple(int(n) for n in layer.output.shape[1:]), int(layer.count_params())
+
+
+def _inputs(layer: Any) -> list[str]:
+    """Names of the layers feeding ``layer`` ("input" for the model's input), in order."""
+    node = layer._inbound_nodes[0]
+    found = []
+    for tensor in node.input_tensors:
+        source = tensor._keras_history.operation
+        found.append("input" if type(source).__name__ == "InputLayer" else source.name)
+    return found
+
+
+def _wiring(model: Any, reference: Any) -> list[str]:
+    """Every layer whose class, settings or inputs differ between the two models."""
+    ref = {layer.name: layer for layer in reference.layers if type(layer).__name__ != "InputLayer"}
+    differences = []
+    for layer in model.layers:
+        other = ref.get(layer.name)
+        if other is None:
+            continue
+        if type(layer) is not type(other):
+            differences.append(f"{layer.name}: {type(layer).__name__} here, {type(other).__name__} in the reference")
+            continue
+        mine, theirs = layer.get_config(), other.get_config()
+        for key in _SETTINGS:
+            if mine.get(key) != theirs.get(key):
+                differences.append(f"{layer.name}: {key} {mine.get(key)!r} here, {theirs.get(key)!r} in the reference")
+        if _inputs(layer) != _inputs(other):
+            differences.append(f"{layer.name}: inputs {_inputs(layer)} here, {_inputs(other)} in the reference")
+    return differences
+
+
+def compare_model(config: UNetConfig, model: Any, reference: Any = None) -> VerifyReport:
+    """Compare the spec of ``config`` with an already built Keras ``model`` (and the independent ``reference``)."""
     spec = build_spec(config)
     keras_layers = {layer.name: layer for layer in model.layers}
+    ref_layers = {} if reference is None else {layer.name: layer for layer in reference.layers}
     checks: list[LayerCheck] = []
     for layer in spec.layers:
-        k = keras_layers.pop(layer.name, None)
-        keras_shape = keras_params = None
-        if k is not None:
-            shape = tuple(k.output.shape[1:])
-            keras_shape = (int(shape[0]), int(shape[1]), int(shape[2]))
-            keras_params = int(k.count_params())
+        k, r = keras_layers.pop(layer.name, None), ref_layers.pop(layer.name, None)
+        keras_shape, keras_params = _shape_and_params(k) if k is not None else (None, None)
+        ref_shape, ref_params = _shape_and_params(r) if r is not None else (None, None)
         checks.append(
             LayerCheck(
                 name=layer.name,
@@ -82,21 +144,30 @@ def compare_model(config: UNetConfig, model: Any) -> VerifyReport:
                 keras_shape=keras_shape,
                 spec_params=layer.params,
                 keras_params=keras_params,
+                reference_shape=ref_shape,
+                reference_params=ref_params,
+                checked_reference=reference is not None,
             )
         )
     for name in keras_layers:
         if name not in _SHAPE_NEUTRAL:
             checks.append(LayerCheck(name, None, None, None, int(keras_layers[name].count_params())))
+    for name, layer in ref_layers.items():
+        if type(layer).__name__ != "InputLayer":
+            checks.append(LayerCheck(name, None, None, None, None, *_shape_and_params(layer), checked_reference=True))
     return VerifyReport(
         config=config,
         layers=tuple(checks),
         spec_total=spec.totals.params,
         keras_total=int(model.count_params()),
+        reference_total=None if reference is None else int(reference.count_params()),
+        wiring=() if reference is None else tuple(_wiring(model, reference)),
     )
 
 
 def verify(config: UNetConfig) -> VerifyReport:
-    """Build the Keras model for ``config`` and compare it with the spec."""
+    """Build the package's Keras model and the independent one for ``config``; compare both with the spec."""
     from unet_explain.model.keras_unet import build_model
+    from unet_explain.model.reference_unet import build_reference
 
-    return compare_model(config, build_model(config))
+    return compare_model(config, build_model(config), build_reference(config))

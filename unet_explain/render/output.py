@@ -15,9 +15,16 @@ changed, and nothing is left half-written:
 * A **symbolic link** is resolved and its target written as above: the link
   stays a link.
 * A **hard-linked** file (more than one name) cannot be renamed over without
-  splitting the link, so it is written in place: the complete bytes are first
-  written to a temporary file (which proves the disk has room for them), then
-  copied into the file itself, and the temporary file removed.
+  splitting the link, so it is written in place, and every name keeps the old
+  content on any failure: the old bytes are kept in memory, the room for the
+  new ones is reserved in the file itself first (``posix_fallocate``; a full
+  disk fails here, before a byte changed), and if writing still fails the old
+  bytes are put back. Signals wait until the file is whole again.
+* A folder that is **append-only** (``chattr +a``) lets a temporary file be
+  made but never renamed or removed: it is refused before anything is made.
+* Bytes from an external program (Graphviz) are checked to be **complete** (an
+  SVG parses, a PNG ends with its IEND chunk, a PDF with ``%%EOF``) before
+  anything is replaced.
 * A **device, FIFO or socket** (``/dev/null``, ``/dev/full``, a named pipe) is
   written through directly and never replaced; a FIFO with no reader is an
   error, not a hang. ``-`` (or ``/dev/stdout``) means the process's standard
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import secrets
 import shutil
@@ -40,7 +48,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from unet_explain.errors import MissingToolError, OutputError, ToolError
+from unet_explain import interrupts
+from unet_explain.errors import MissingToolError, OutputError, ToolError, plain, shown
 
 GRAPHVIZ_FORMATS = ("png", "svg", "pdf")
 DIAGRAM_FORMATS = (*GRAPHVIZ_FORMATS, "dot")
@@ -50,6 +59,14 @@ INSTALL_GRAPHVIZ = "install Graphviz, e.g. 'sudo apt-get install graphviz' (or r
 
 #: Seconds Graphviz may take to lay out and render a graph before it is stopped.
 GRAPHVIZ_TIMEOUT = 60.0
+
+#: Largest old content of a hard-linked output kept in memory to put back on a failure (256 MiB).
+IN_PLACE_LIMIT = 256 * 2**20
+
+#: ``FS_IOC_GETFLAGS`` and its append-only and immutable bits (linux/fs.h).
+_FS_IOC_GETFLAGS = 0x80086601
+_FS_APPEND_FL = 0x20
+_FS_IMMUTABLE_FL = 0x10
 
 #: The file system's limit on one file name, in bytes (Linux: 255); used when the folder cannot be asked.
 NAME_MAX = 255
@@ -66,10 +83,10 @@ def format_from_path(path: Path, explicit: str | None, allowed: tuple[str, ...])
     fmt = explicit or Path(path).suffix.lower().lstrip(".")
     if fmt not in allowed:
         if explicit:
-            raise OutputError(f"format {explicit!r} is not one of {', '.join(allowed)}", exit_code=2)
-        got = f"its suffix {Path(path).suffix!r}" if Path(path).suffix else "a name without a suffix"
+            raise OutputError(f"format {_shown(explicit)} is not one of {', '.join(allowed)}", exit_code=2)
+        got = f"its suffix {_shown(Path(path).suffix)}" if Path(path).suffix else "a name without a suffix"
         raise OutputError(
-            f"output {str(path)!r}: cannot tell the format from {got}; "
+            f"output {_shown(path)}: cannot tell the format from {got}; "
             f"end the name with one of {', '.join('.' + a for a in allowed)}, or pass --format",
             exit_code=2,
         )
@@ -89,14 +106,15 @@ def check_output_path(text: str, example: str, *, stdout_ok: bool = True) -> Pat
     if text in STREAMS:
         if STREAMS[text] == 1 and not stdout_ok:
             raise OutputError(
-                f"output {text!r}: standard output already carries the report; give a file name such as {example!r}",
+                f"output {_shown(text)}: standard output already carries the report; "
+                f"give a file name such as {example!r}",
                 exit_code=2,
             )
         return Path(text)
     if text.endswith(("/", os.sep)):
         raise OutputError(
-            f"output {text!r} ends with a slash, so it names a folder; to write a file, drop the slash "
-            f"(e.g. {text.rstrip('/' + os.sep) or example!r})",
+            f"output {_shown(text)} ends with a slash, so it names a folder; to write a file, drop the slash "
+            f"(e.g. {_shown(text.rstrip('/' + os.sep) or example)})",
             exit_code=2,
         )
     path = Path(text)
@@ -104,8 +122,8 @@ def check_output_path(text: str, example: str, *, stdout_ok: bool = True) -> Pat
     target = Path(os.path.realpath(path))
     if info is None and not target.parent.is_dir():
         named = target.parent == path.parent.resolve()
-        where = f"the folder {str(path.parent)!r}" if named else f"the link's target folder {str(target.parent)!r}"
-        raise OutputError(f"output {text!r}: {where} does not exist; create it first", exit_code=2)
+        where = f"the folder {_shown(path.parent)}" if named else f"the link's target folder {_shown(target.parent)}"
+        raise OutputError(f"output {_shown(text)}: {where} does not exist; create it first", exit_code=2)
     return path
 
 
@@ -118,20 +136,21 @@ def output_format(path: Path, explicit: str | None, allowed: tuple[str, ...], *,
     suffix = path.suffix.lower().lstrip(".")
     if explicit and suffix and suffix != explicit:
         raise OutputError(
-            f"output {str(path)!r} has suffix {path.suffix!r} but --format is {explicit!r}; make them agree",
+            f"output {_shown(path)} has suffix {_shown(path.suffix)} but --format is {_shown(explicit)}; "
+            "make them agree",
             exit_code=2,
         )
     if explicit or suffix in allowed:
         return format_from_path(path, explicit, allowed)
     ends = ", ".join("." + a for a in allowed)
     if suffix:
-        got = f"its suffix {path.suffix!r}"
+        got = f"its suffix {_shown(path.suffix)}"
     elif path.name.startswith(".") and path.name[1:].lower() in allowed:
-        got = f"a hidden file name ({path.name!r} has no suffix)"
+        got = f"a hidden file name ({_shown(path.name)} has no suffix)"
     else:
         got = "a name without a suffix"
     way = f"end the name with one of {ends}" + (", or pass --format" if format_flag else "")
-    raise OutputError(f"output {str(path)!r}: cannot tell the format from {got}; {way}", exit_code=2)
+    raise OutputError(f"output {_shown(path)}: cannot tell the format from {got}; {way}", exit_code=2)
 
 
 def require_dot(prog: str = "dot") -> str:
@@ -173,11 +192,40 @@ def render_graph(graph: Any, fmt: str, prog: str = "dot", timeout: float | None 
             raise
     if proc.returncode != 0:
         lines = err.decode("utf-8", "replace").strip().splitlines()
-        why = lines[-1] if lines else f"exit status {proc.returncode}"
+        why = plain(lines[-1], 200) if lines else f"exit status {proc.returncode}"
         raise ToolError(f"Graphviz's {prog!r} could not render {fmt}: {why}")
     if not out:
         raise ToolError(f"Graphviz's {prog!r} exited without error but produced no {fmt} output; nothing was written")
+    problem = incomplete(out, fmt)
+    if problem:
+        raise ToolError(
+            f"Graphviz's {prog!r} exited without error but its {fmt} output is {problem}; nothing was written"
+        )
     return out
+
+
+def incomplete(data: bytes, fmt: str) -> str | None:
+    """Why ``data`` is not a whole ``png``/``svg``/``pdf`` file (None: it is, or the format has no check)."""
+    if fmt == "png":
+        if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+            return "not a PNG (no PNG signature)"
+        if data[-12:] != b"\x00\x00\x00\x00IEND\xaeB`\x82":
+            return "cut short (no IEND chunk at its end)"
+    elif fmt == "pdf":
+        if not data.startswith(b"%PDF-"):
+            return "not a PDF (no %PDF header)"
+        if b"%%EOF" not in data[-1024:]:
+            return "cut short (no %%EOF at its end)"
+    elif fmt == "svg":
+        from xml.etree import ElementTree
+
+        try:
+            root = ElementTree.fromstring(data)
+        except ElementTree.ParseError as err:
+            return f"not well-formed SVG ({err})"
+        if not root.tag.endswith("svg"):
+            return f"not SVG (its root element is <{root.tag}>)"
+    return None
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -211,7 +259,7 @@ def _umask() -> int:
 
 
 def _fail(path: Path | str, err: OSError) -> OutputError:
-    return OutputError(f"cannot write output {str(path)!r}: {err.strerror or err}")
+    return OutputError(f"cannot write output {_shown(path)}: {err.strerror or err}")
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -236,7 +284,7 @@ def _write_through(path: Path, data: bytes) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
     except OSError as err:
         if err.errno == errno.ENXIO:
-            raise OutputError(f"cannot write output {str(path)!r}: no process is reading this pipe") from None
+            raise OutputError(f"cannot write output {_shown(path)}: no process is reading this pipe") from None
         raise _fail(path, err) from None
     try:
         os.set_blocking(fd, True)
@@ -247,9 +295,31 @@ def _write_through(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
+def _check_folder_flags(target: Path) -> None:
+    """Refuse a folder where a temporary file could be made but not renamed or removed (``chattr +a``)."""
+    try:
+        fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return  # the write itself will say why
+    try:
+        flags = int.from_bytes(fcntl.ioctl(fd, _FS_IOC_GETFLAGS, bytes(8))[:4], sys.byteorder)
+    except OSError:
+        return  # the file system keeps no such flags
+    finally:
+        os.close(fd)
+    if flags & (_FS_APPEND_FL | _FS_IMMUTABLE_FL):
+        kind = "append-only" if flags & _FS_APPEND_FL else "immutable"
+        raise OutputError(
+            f"cannot write output {_shown(target)}: its folder {_shown(target.parent)} is {kind} (chattr "
+            f"{'+a' if kind == 'append-only' else '+i'}), so a file in it can be neither replaced nor removed "
+            "safely; write it elsewhere"
+        )
+
+
 def _temp_file(target: Path, data: bytes, mode: int) -> Path:
     """A complete copy of ``data`` next to ``target`` (removed again on any failure)."""
     folder = target.parent
+    _check_folder_flags(target)
     limit = _name_max(folder)
     for _ in range(100):
         tmp = folder / _temp_name(target, limit)
@@ -259,9 +329,9 @@ def _temp_file(target: Path, data: bytes, mode: int) -> Path:
         except FileExistsError:
             continue
         except OSError as err:
-            raise OutputError(f"cannot write output {str(target)!r} in {str(folder)!r}: {err.strerror}") from None
+            raise OutputError(f"cannot write output {_shown(target)} in {_shown(folder)}: {err.strerror}") from None
     else:  # pragma: no cover - 100 collisions of 32 random bits
-        raise OutputError(f"cannot find a free temporary name in {str(folder)!r}")
+        raise OutputError(f"cannot find a free temporary name in {_shown(folder)}")
     try:
         try:
             _write_all(fd, data)
@@ -281,7 +351,7 @@ def _temp_file(target: Path, data: bytes, mode: int) -> Path:
 def _check_name_length(path: Path) -> None:
     if path.name and len(path.name.encode("utf-8", "surrogateescape")) > (limit := _name_max(path.parent)):
         raise OutputError(
-            f"output {str(path)[:60]!r}...: the file name is {len(path.name.encode())} bytes long, "
+            f"output {_shown(path)}: the file name is {len(path.name.encode())} bytes long, "
             f"above this file system's limit of {limit}; choose a shorter name",
             exit_code=2,
         )
@@ -296,13 +366,13 @@ def _stat_output(path: Path, example: str) -> os.stat_result | None:
         info = None
     except OSError as err:
         if err.errno == errno.ENOTDIR:
-            raise OutputError(f"output {str(path)!r}: a part of the path is not a folder", exit_code=2) from None
+            raise OutputError(f"output {_shown(path)}: a part of the path is not a folder", exit_code=2) from None
         if err.errno in (errno.ENAMETOOLONG, errno.ELOOP):  # the path itself is the mistake
-            raise OutputError(f"output {str(path)[:80]!r}: {err.strerror}", exit_code=2) from None
+            raise OutputError(f"output {_shown(path)}: {err.strerror}", exit_code=2) from None
         raise _fail(path, err) from None
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise OutputError(
-            f"output {str(path)!r} is a folder; give a file name such as {str(path / example)!r}", exit_code=2
+            f"output {_shown(path)} is a folder; give a file name such as {_shown(path / example)}", exit_code=2
         )
     return info
 
@@ -321,8 +391,8 @@ def atomic_write(path: Path | str, data: bytes) -> Path:
     target = Path(os.path.realpath(path))
     if not target.parent.is_dir():
         named = target.parent == path.parent.resolve()
-        where = f"the folder {str(path.parent)!r}" if named else f"the link's target folder {str(target.parent)!r}"
-        raise OutputError(f"output {str(path)!r}: {where} does not exist; create it first", exit_code=2)
+        where = f"the folder {_shown(path.parent)}" if named else f"the link's target folder {_shown(target.parent)}"
+        raise OutputError(f"output {_shown(path)}: {where} does not exist; create it first", exit_code=2)
     if info is None:
         _replace(target, data, 0o666 & ~_umask(), None)
     elif info.st_nlink > 1:
@@ -349,21 +419,61 @@ def _replace(target: Path, data: bytes, mode: int, old: os.stat_result | None) -
 
 
 def _write_in_place(target: Path, data: bytes) -> None:
-    # The temporary copy proves there is room for the bytes before the linked file is touched.
-    tmp = _temp_file(target, data, 0o600)
+    """Write into a hard-linked file so that every name holds either the old bytes or the new ones."""
     try:
-        fd = os.open(target, os.O_WRONLY)
-        try:
-            _write_all(fd, data)
-            os.ftruncate(fd, len(data))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fd = os.open(target, os.O_RDWR)
+    except OSError as err:
+        raise _fail(target, err) from None
+    try:
+        old_size = os.fstat(fd).st_size
+        if old_size > IN_PLACE_LIMIT:
+            raise OutputError(
+                f"cannot write output {_shown(target)}: it has other hard links and holds "
+                f"{old_size / 2**20:.0f} MiB, too much to keep for putting back after a failure; "
+                "remove it first or choose another name"
+            )
+        old = os.pread(fd, old_size, 0)
+        with interrupts.deferred():
+            try:
+                _reserve(fd, len(data), old_size)
+                os.lseek(fd, 0, os.SEEK_SET)
+                _write_all(fd, data)
+                os.ftruncate(fd, len(data))
+                os.fsync(fd)
+            except BaseException as err:
+                with contextlib.suppress(OSError):  # overwriting the old bytes needs no new room
+                    _pwrite_all(fd, old)
+                    os.ftruncate(fd, old_size)
+                    os.fsync(fd)
+                if isinstance(err, OSError):
+                    raise _fail(target, err) from None
+                raise
     except OSError as err:
         raise _fail(target, err) from None
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        os.close(fd)
+
+
+def _reserve(fd: int, size: int, old_size: int) -> None:
+    """Make the file take room for ``size`` bytes without changing its content (the tail it grows is zeros)."""
+    if size <= old_size:
+        return
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as err:
+        os.ftruncate(fd, old_size)  # a partial reservation grew the file: shrinking needs no room
+        if err.errno not in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            raise
+
+
+def _pwrite_all(fd: int, data: bytes) -> None:
+    view, at = memoryview(data), 0
+    while at < len(data):
+        at += os.pwrite(fd, view[at:], at)
+
+
+def _shown(path: Path | str) -> str:
+    return shown(str(path))
 
 
 def write_text(path: Path | str, text: str) -> Path:

@@ -64,31 +64,41 @@ def stage_table(spec: UNetSpec) -> Table:
     return table
 
 
-def _shape(shape: tuple[int, int, int] | None) -> str:
-    return "-" if shape is None else f"{shape[0]}x{shape[1]}x{shape[2]}"
+def _shape(shape: tuple[int, ...] | None) -> str:
+    return "-" if shape is None else "x".join(map(str, shape))
+
+
+def _params(count: int | None) -> str:
+    return "-" if count is None else fmt.count(count)
 
 
 def verify_table(report: VerifyReport) -> Table:
-    """Spec and Keras side by side, layer by layer."""
+    """Spec, the package's Keras model and the independent one side by side, layer by layer."""
     table = _table(
         f"Analytic spec against the Keras model: {report.config.describe()}", show_footer=True, pad_edge=False
     )
+    independent = report.reference_total is not None
     table.add_column("Layer", footer="total")
     table.add_column("Spec shape")
     table.add_column("Keras shape")
+    if independent:
+        table.add_column("Independent")
     table.add_column("Spec params", justify="right", footer=fmt.count(report.spec_total))
     table.add_column("Keras params", justify="right", footer=fmt.count(report.keras_total))
-    verdict = "agree" if report.ok else f"{len(report.mismatches)} differ"
+    if independent:
+        table.add_column("Independent", justify="right", footer=_params(report.reference_total))
+    verdict = "agree" if report.ok else f"{len(report.mismatches) + len(report.wiring)} differ"
     table.add_column("", footer=verdict)
     for check in report.layers:
-        table.add_row(
-            check.name,
-            _shape(check.spec_shape),
-            _shape(check.keras_shape),
-            "-" if check.spec_params is None else fmt.count(check.spec_params),
-            "-" if check.keras_params is None else fmt.count(check.keras_params),
-            Text("ok", style="green") if check.ok else Text("MISMATCH", style="bold red"),
-        )
+        shapes = [_shape(check.spec_shape), _shape(check.keras_shape)]
+        params = [_params(check.spec_params), _params(check.keras_params)]
+        if independent:
+            shapes.append(_shape(check.reference_shape))
+            params.append(_params(check.reference_params))
+        mark = Text("ok", style="green") if check.ok else Text("MISMATCH", style="bold red")
+        table.add_row(check.name, *shapes, *params, mark)
+    if report.wiring:
+        table.caption = "Wired differently from the independent model: " + "; ".join(report.wiring)
     return table
 
 

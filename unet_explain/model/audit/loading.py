@@ -34,7 +34,6 @@ SAVED_SUFFIXES = (".keras", ".h5", ".hdf5")
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
-
 @dataclass(frozen=True)
 class Target:
     """A checked model spec: a saved file, or a factory in a file or a module."""

@@ -1,0 +1,98 @@
+"""The spec against an independent Keras U-Net that reads only the configuration.
+
+The package's own Keras builder takes its filters and crops from the spec, so
+it cannot catch a spec that describes the wrong network. The reference builder
+(:mod:`unet_explain.model.reference_unet`) takes its filters from the config and
+its crops from the tensors' shapes; these tests compare the spec with it layer
+by layer, and the package's model with it in kind, settings and wiring.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from unet_explain import UNetConfig, build_model, build_spec, valid_sizes
+from unet_explain.model.reference_unet import build_reference
+from unet_explain.model.verify import compare_model, verify
+
+pytestmark = pytest.mark.keras
+
+
+@functools.cache
+def sides(depth: int, padding: str) -> list[int]:
+    # The smallest valid tiles of each kind (plus a few larger ones): Keras builds symbolically,
+    # so the tile size costs nothing; only the filters cost memory, hence tiny widths.
+    found = valid_sizes(1, 2000, depth=depth, padding=padding)
+    return found[:12] + found[-3:]
+
+
+@st.composite
+def small_configs(draw, max_depth: int = 6) -> UNetConfig:
+    depth = draw(st.integers(1, max_depth))
+    padding = draw(st.sampled_from(["valid", "same"]))
+    return UNetConfig(
+        input_size=(draw(st.sampled_from(sides(depth, padding))), draw(st.sampled_from(sides(depth, padding)))),
+        depth=depth,
+        padding=padding,
+        in_channels=draw(st.integers(1, 4)),
+        num_classes=draw(st.integers(2, 5)),
+        base_filters=draw(st.integers(1, 3)),
+    )
+
+
+def test_the_papers_network_agrees_three_ways():
+    report = verify(UNetConfig())
+    assert report.ok, (report.mismatches, report.wiring)
+    assert report.reference_total == 31_030_658  # the paper's network, by the independent builder
+    assert all(check.checked_reference and check.reference_shape is not None for check in report.layers)
+    crop = {check.name: check.reference_shape for check in report.layers}["dec1_crop"]
+    assert crop == (392, 392, 64)  # measured by the reference on its own tensors: 568 - 2 * 88
+
+
+@settings(max_examples=200)
+@given(small_configs())
+def test_the_spec_describes_the_independent_network(config):
+    reference = build_reference(config)
+    spec = build_spec(config)
+    ref = {layer.name: layer for layer in reference.layers[1:]}
+    assert sorted(layer.name for layer in spec.layers) == sorted(ref)
+    for layer in spec.layers:
+        built = ref[layer.name]
+        assert tuple(built.output.shape[1:]) == (*layer.out_size, layer.channels), layer.name
+        assert built.count_params() == layer.params, layer.name
+    assert reference.count_params() == spec.totals.params
+
+
+@settings(max_examples=25)
+@given(small_configs(max_depth=4))
+def test_the_packages_model_is_wired_like_the_independent_one(config):
+    report = compare_model(config, build_model(config), build_reference(config))
+    assert report.wiring == ()
+    assert report.ok, report.mismatches
+
+
+def test_a_model_wired_differently_is_reported():
+    """The reference of another config (other width, other tile) differs in settings and shapes."""
+    config = UNetConfig(input_size=188, base_filters=2)
+    report = compare_model(config, build_model(config), build_reference(UNetConfig(input_size=204, base_filters=1)))
+    assert not report.ok
+    assert any(w.startswith("enc1_conv1: filters 2 here, 1 in the reference") for w in report.wiring)
+    assert "enc1_conv1" in {check.name for check in report.mismatches}
+
+
+def test_the_verify_table_shows_the_independent_model():
+    from rich.console import Console
+
+    from unet_explain.render.terminal import verify_table
+
+    report = verify(UNetConfig(input_size=188, base_filters=2))
+    console = Console(width=160, color_system=None, record=True)
+    console.print(verify_table(report))
+    text = console.export_text()
+    assert "Independent" in text
+    row = next(line for line in text.splitlines() if line.lstrip().startswith("dec1_crop"))
+    assert row.split()[1:4] == ["8x8x2", "8x8x2", "8x8x2"]  # 188 -> 4 at the bottom; each up-conv gives 8

@@ -1,0 +1,88 @@
+"""SIGTERM and SIGHUP handled like Ctrl-C: the same clean-up, then the shell's status for the signal.
+
+Python turns SIGINT into :class:`KeyboardInterrupt`, so every ``finally`` and
+``except BaseException`` on the way up removes what it made (temporary files,
+a half-built site, MkDocs' served copy). A ``kill`` (SIGTERM) or a closed
+terminal (SIGHUP) would otherwise end the process on the spot and leave those
+behind. :func:`install` makes both raise :class:`Terminated`, a
+``KeyboardInterrupt``, so the same clean-up runs; the CLI then exits with
+``128 + signal number`` (143, 129), as a shell reports a process killed by it.
+
+:func:`deferred` holds these signals back for a few system calls that must not
+be cut in half (writing a hard-linked file in place, and restoring it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+#: Signals handled like Ctrl-C, with the words the CLI prints.
+HANDLED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated (SIGTERM)", signal.SIGHUP: "hung up (SIGHUP)"}
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop by SIGTERM or SIGHUP (a KeyboardInterrupt, so clean-up code sees it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(HANDLED.get(signal.Signals(signum), f"signal {signum}"))
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """``128 + signal number``: 143 for SIGTERM, 129 for SIGHUP."""
+        return 128 + self.signum
+
+
+def _raise(signum: int, _: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
+def install() -> None:
+    """Make SIGTERM and SIGHUP raise :class:`Terminated` (main thread only; ignored signals stay ignored)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) != signal.SIG_IGN:  # nohup: a hang-up the user chose to ignore stays ignored
+            signal.signal(signum, _raise)
+
+
+def exit_status(err: KeyboardInterrupt) -> int:
+    """The exit status for an interrupt: 130 for Ctrl-C, 128 + N for a handled signal N."""
+    return err.exit_code if isinstance(err, Terminated) else 128 + signal.SIGINT
+
+
+def message(err: KeyboardInterrupt) -> str:
+    """``interrupted``, ``terminated (SIGTERM)`` or ``hung up (SIGHUP)``."""
+    return HANDLED.get(signal.Signals(err.signum), "interrupted") if isinstance(err, Terminated) else "interrupted"
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends, then act on the first that came.
+
+    Only the main thread can set handlers; elsewhere the block runs unprotected.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {signum: signal.getsignal(signum) for signum in HANDLED}
+
+    def hold(signum: int, _: FrameType | None) -> None:
+        caught.append(signum)
+
+    for signum in HANDLED:
+        if previous[signum] != signal.SIG_IGN:
+            signal.signal(signum, hold)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:  # None: set outside Python, cannot be put back from here
+                signal.signal(signum, handler)
+        if caught:
+            signal.raise_signal(caught[0])
