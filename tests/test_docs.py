@@ -14,8 +14,12 @@ import pytest
 
 from unet_explain import UNetConfig, build_spec
 from unet_explain.cli import build_parser
-from unet_explain.docs import generate
-from unet_explain.docs.site import build_site
+from unet_explain.docs import cache as docs_cache
+from unet_explain.docs.assets import viewer_html
+from unet_explain.docs.cache import Cache
+from unet_explain.docs.placeholders import expand, figures_in
+from unet_explain.docs.site import build_site, site_flags
+from unet_explain.docs.site_config import PACKAGE_DIR, PlaceholderError, Site
 from unet_explain.errors import UNetExplainError
 from unet_explain.render.formatting import count, si
 from unet_explain.render.text_formats import to_markdown
@@ -26,12 +30,12 @@ DOCS = ROOT / "docs"
 
 @pytest.fixture
 def cache(tmp_path):
-    return generate.Cache(tmp_path / "cache")
+    return Cache(tmp_path / "cache")
 
 
 def test_value_placeholders_follow_the_spec(cache):
     spec = build_spec(UNetConfig(input_size=188))
-    text = generate.expand(
+    text = expand(
         "{{ value totals.output_size | size --input-size 188 }} / {{ value dec1.crop.0 --input-size 188 }}",
         "index.md",
         cache,
@@ -40,20 +44,18 @@ def test_value_placeholders_follow_the_spec(cache):
 
 
 def test_changing_the_config_changes_the_page(cache):
-    paper = generate.expand("{{ table }}", "index.md", cache)
-    small = generate.expand("{{ table --input-size 188 --depth 4 }}", "index.md", cache)
+    paper = expand("{{ table }}", "index.md", cache)
+    small = expand("{{ table --input-size 188 --depth 4 }}", "index.md", cache)
     assert to_markdown(build_spec(UNetConfig())) in paper
     assert to_markdown(build_spec(UNetConfig(input_size=188))) in small
     assert paper != small
 
 
 def test_figures_link_relative_to_the_page(cache):
-    text = generate.expand("{{ diagram --depth 2 --input-size 188 }}", "walkthrough/x.md", cache)
+    text = expand("{{ diagram --depth 2 --input-size 188 }}", "walkthrough/x.md", cache)
     links = re.findall(r'src="\.\./\.\./(assets/generated/diagram-\w+-(light|dark)\.svg)#only-\2"', text)
     assert [theme for _, theme in links] == ["light", "dark"] and "depth 2" in text
-    assert [a.uri for a in generate.figures_in("{{ diagram --depth 2 --input-size 188 }}", cache)] == [
-        u for u, _ in links
-    ]
+    assert [a.uri for a in figures_in("{{ diagram --depth 2 --input-size 188 }}", cache)] == [u for u, _ in links]
 
 
 @pytest.mark.parametrize(
@@ -66,28 +68,28 @@ def test_figures_link_relative_to_the_page(cache):
     ],
 )
 def test_bad_placeholders_fail_the_build_with_the_page_named(cache, placeholder, fragment):
-    with pytest.raises(generate.PlaceholderError) as info:
-        generate.expand(placeholder, "walkthrough/x.md", cache)
+    with pytest.raises(PlaceholderError) as info:
+        expand(placeholder, "walkthrough/x.md", cache)
     assert "walkthrough/x.md" in str(info.value) and fragment in str(info.value)
 
 
 def test_the_cache_is_keyed_by_the_package_source(tmp_path, monkeypatch):
     copy = tmp_path / "unet_explain"
-    shutil.copytree(generate.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(generate, "PACKAGE_DIR", copy)
-    generate.fingerprint.cache_clear()
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(docs_cache, "PACKAGE_DIR", copy)
+    docs_cache.fingerprint.cache_clear()
     try:
-        before = generate.fingerprint()
+        before = docs_cache.fingerprint()
         (copy / "core" / "arithmetic.py").write_text((copy / "core" / "arithmetic.py").read_text() + "\n# changed\n")
-        generate.fingerprint.cache_clear()
-        assert generate.fingerprint() != before
+        docs_cache.fingerprint.cache_clear()
+        assert docs_cache.fingerprint() != before
     finally:
-        generate.fingerprint.cache_clear()
+        docs_cache.fingerprint.cache_clear()
 
 
 def test_the_cache_is_used(cache):
-    generate.expand("{{ crops }}", "index.md", cache)
-    generate.expand("{{ crops }}", "index.md", cache)
+    expand("{{ crops }}", "index.md", cache)
+    expand("{{ crops }}", "index.md", cache)
     assert (cache.misses, cache.hits) == (1, 1)
 
 
@@ -188,11 +190,11 @@ def test_commands_quoted_in_the_docs_and_readme_are_real():
 
 def test_placeholders_follow_the_site_config_unless_marked_paper(tmp_path):
     own = UNetConfig(input_size=508, in_channels=3)
-    site = generate.Site(flags=generate.site_flags(own))
+    site = Site(flags=site_flags(own))
     assert site.flags == ("--input-size", "508", "--in-channels", "3")
-    cache = generate.Cache(tmp_path / "cache", site)
+    cache = Cache(tmp_path / "cache", site)
     spec, paper = build_spec(own), build_spec(UNetConfig())
-    text = generate.expand(
+    text = expand(
         "{{ value totals.output_size | size }} {{ value totals.output_size | size --paper }} "
         "{{ value totals.params | count --in-channels 1 }}",
         "index.md",
@@ -201,15 +203,15 @@ def test_placeholders_follow_the_site_config_unless_marked_paper(tmp_path):
     with_one_channel = build_spec(UNetConfig(input_size=508)).totals.params
     assert text == "324x324 388x388 " + count(with_one_channel)
     assert "{}x{}".format(*spec.totals.output_size) == "324x324" and paper.totals.output_size == (388, 388)
-    assert to_markdown(spec) in generate.expand("{{ table }}", "index.md", cache)
+    assert to_markdown(spec) in expand("{{ table }}", "index.md", cache)
 
 
 def test_the_cache_key_includes_the_site_config(tmp_path):
-    paper = generate.Cache(tmp_path, generate.Site())
-    own = generate.Cache(tmp_path, generate.Site(flags=("--input-size", "508")))
+    paper = Cache(tmp_path, Site())
+    own = Cache(tmp_path, Site(flags=("--input-size", "508")))
     assert paper.key("table", "") != own.key("table", "")
-    assert generate.expand("{{ value totals.output_size | size }}", "i.md", paper) == "388x388"
-    assert generate.expand("{{ value totals.output_size | size }}", "i.md", own) == "324x324"
+    assert expand("{{ value totals.output_size | size }}", "i.md", paper) == "388x388"
+    assert expand("{{ value totals.output_size | size }}", "i.md", own) == "324x324"
 
 
 def test_size_tokens_keep_examples_true_on_any_site(tmp_path):
@@ -218,27 +220,27 @@ def test_size_tokens_keep_examples_true_on_any_site(tmp_path):
         (("--input-size", "508"), 506, 524),
         (("--depth", "3", "--input-size", "188"), 186, 196),
     ]:
-        cache = generate.Cache(tmp_path, generate.Site(flags=flags))
-        assert str(bad) in generate.expand("{{ size-break @input-2 }}", "i.md", cache)
-        assert generate.expand("{{ value config.input_size | side --input-size @next }}", "i.md", cache) == str(nxt)
+        cache = Cache(tmp_path, Site(flags=flags))
+        assert str(bad) in expand("{{ size-break @input-2 }}", "i.md", cache)
+        assert expand("{{ value config.input_size | side --input-size @next }}", "i.md", cache) == str(nxt)
 
 
 def test_size_listings_do_not_inherit_the_sites_input_size(tmp_path):
     # 508 is invalid with padding "same"; the listing needs no input size, so it must not fail.
-    site = generate.Site(flags=generate.site_flags(UNetConfig(input_size=508, in_channels=3)))
-    cache = generate.Cache(tmp_path, site)
-    page = (generate.PACKAGE_DIR.parent / "docs/walkthrough/tiling.md").read_text(encoding="utf-8")
+    site = Site(flags=site_flags(UNetConfig(input_size=508, in_channels=3)))
+    cache = Cache(tmp_path, site)
+    page = (PACKAGE_DIR.parent / "docs/walkthrough/tiling.md").read_text(encoding="utf-8")
     section = page.split('## With padding "same"')[1].split("??? question")[0]
-    text = generate.expand(section, "walkthrough/tiling.md", cache)
+    text = expand(section, "walkthrough/tiling.md", cache)
     assert "$ unet-explain sizes --min 500 --max 600 --padding same</code>" in text
     assert "--input-size" not in text and "error" not in text.lower()
     for side in (512, 528, 544, 560, 576, 592):
         assert f"| {side} " in text
-    listing = generate.expand("{{ sizes --min 500 --max 600 --padding same }}", "i.md", cache)
+    listing = expand("{{ sizes --min 500 --max 600 --padding same }}", "i.md", cache)
     assert "| 512 | 512 | 0 | 32 |" in listing
     # a size given in the placeholder itself is still checked
     with pytest.raises(UNetExplainError):
-        generate.expand("{{ sizes --min 1 --max 9 --padding same --input-size 508 }}", "i.md", cache)
+        expand("{{ sizes --min 1 --max 9 --padding same --input-size 508 }}", "i.md", cache)
 
 
 # --- the derivations, in general form, against the spec --------------------------------
@@ -264,54 +266,54 @@ def test_crop_recurrence_and_valid_size_rule_hold_for_any_depth(depth, padding):
 
 
 def test_paper_crops_are_4_16_40_88(cache):
-    assert generate.expand("{{ value crops | list }}", "i.md", cache) == "4, 16, 40 and 88"
-    text = generate.expand("{{ crop-derivation }}", "i.md", cache)
+    assert expand("{{ value crops | list }}", "i.md", cache) == "4, 16, 40 and 88"
+    text = expand("{{ crop-derivation }}", "i.md", cache)
     assert "2 · 40 + 8 = 88" in text and "rc = 4" in text
 
 
 def test_the_derivations_render_the_specs_numbers(cache):
     spec = build_spec(UNetConfig())
-    backwards = generate.expand("{{ size-backwards }}", "i.md", cache)
+    backwards = expand("{{ size-backwards }}", "i.md", cache)
     assert "| 32 | 68 | 140 | 284 | **572** | 388 |" in backwards
     assert "16 b + 60" in backwards
-    enc1 = generate.expand("{{ stage-params enc1 }}", "i.md", cache)
+    enc1 = expand("{{ stage-params enc1 }}", "i.md", cache)
     assert (
         "9 · 1 · 64 + 64" in enc1 and "9 · 64 · 64 + 64" in enc1 and f"**{count(spec.stage('enc1').params)}**" in enc1
     )
-    dec1 = generate.expand("{{ stage-params dec1 }}", "i.md", cache)
+    dec1 = expand("{{ stage-params dec1 }}", "i.md", cache)
     assert "4 · 128 · 64 + 64" in dec1 and f"**{count(spec.stage('dec1').params)}**" in dec1
-    field = generate.expand("{{ field-reconcile }}", "i.md", cache)
+    field = expand("{{ field-reconcile }}", "i.md", cache)
     assert "| 0 | 92 | 95 | 188 |" in field and "| 4 | 96 | 107 | 204 |" in field
     assert "2 × 92 + 1 = 185" in field
 
 
 def test_source_is_read_from_the_package_not_pasted(cache):
-    text = generate.expand("{{ source model/keras_unet.py:upconv }}", "i.md", cache)
+    text = expand("{{ source model/keras_unet.py:upconv }}", "i.md", cache)
     assert "layers.Conv2DTranspose(" in text and "--8<--" not in text
     first = int(re.search(r'linenums="(\d+)"', text).group(1))
-    source = (generate.PACKAGE_DIR / "model/keras_unet.py").read_text().splitlines()
+    source = (PACKAGE_DIR / "model/keras_unet.py").read_text().splitlines()
     assert "elif layer.kind == sp.UPCONV:" in source[first - 1]
-    init = generate.expand("{{ source model/keras_unet.py:paper_initializer }}", "i.md", cache)
+    init = expand("{{ source model/keras_unet.py:paper_initializer }}", "i.md", cache)
     assert "def paper_initializer" in init
-    with pytest.raises(generate.PlaceholderError, match="no section or function"):
-        generate.expand("{{ source model/keras_unet.py:nothing }}", "i.md", cache)
+    with pytest.raises(PlaceholderError, match="no section or function"):
+        expand("{{ source model/keras_unet.py:nothing }}", "i.md", cache)
 
 
 def test_figures_come_in_light_and_dark_and_open_at_full_size(cache):
-    text = generate.expand("{{ diagram --highlight enc1,decD --depth 2 --input-size 188 }}", "walkthrough/x.md", cache)
+    text = expand("{{ diagram --highlight enc1,decD --depth 2 --input-size 188 }}", "walkthrough/x.md", cache)
     assert text.count("<img ") == 2 and "#only-light" in text and "#only-dark" in text
     # a tap opens the figure's own viewer page (not the bare drawing), in the drawing's scheme
     assert re.search(r'<a class="unet-figure-link" href="\.\./\.\./assets/generated/diagram-\w+-dark\.html"', text)
     assert 'class="unet-figure-scroll"' in text  # the U scrolls in its own box where it is kept readable
-    index = generate.expand("{{ diagram }}", "walkthrough/index.md", cache)
+    index = expand("{{ diagram }}", "walkthrough/index.md", cache)
     assert 'src="../assets/generated/diagram-' in index
     assert "highlighted: enc1, dec2" in text
-    light, dark = generate.figures_in("{{ diagram --highlight enc1 }}", cache)
+    light, dark = figures_in("{{ diagram --highlight enc1 }}", cache)
     assert (light.theme, dark.theme) == ("light", "dark") and light.path.read_bytes() != dark.path.read_bytes()
-    viewer = generate.viewer_html(dark)
+    viewer = viewer_html(dark)
     assert dark.viewer_uri.endswith("-dark.html") and f'src="{Path(dark.uri).name}"' in viewer
     assert 'name="viewport" content="width=device-width' in viewer and "background: #1e2029" in viewer
-    assert "#ffffff" in generate.viewer_html(light)
+    assert "#ffffff" in viewer_html(light)
 
 
 # --- folder safety ------------------------------------------------------------------
@@ -568,8 +570,8 @@ def test_the_variant_gap_is_broken_down_for_the_sites_network(tmp_path):
     from unet_explain.model.variants import build_variant
 
     own = UNetConfig(input_size=508, in_channels=3)
-    cache = generate.Cache(tmp_path, generate.Site(flags=generate.site_flags(own)))
-    text = generate.expand("{{ variant-gap same-padding }}", "i.md", cache)
+    cache = Cache(tmp_path, Site(flags=site_flags(own)))
+    text = expand("{{ variant-gap same-padding }}", "i.md", cache)
     paper = build_spec(UNetConfig()).totals.params
     channels = build_spec(own).totals.params - paper
     assert channels == (3 - 1) * 3 * 3 * 64  # only the first conv reads the input
@@ -582,7 +584,5 @@ def test_the_variant_gap_is_broken_down_for_the_sites_network(tmp_path):
         f"{count(report.params - paper)} more than the paper's {count(paper)}: {count(channels)} from this "
         f"site's network (input channels 3 instead of 1) and {count(norm)} from normalisation."
     )
-    paper_site = generate.Cache(tmp_path / "p", generate.Site())
-    assert generate.expand("{{ variant-gap same-padding }}", "i.md", paper_site).endswith(
-        f": {count(norm)} from normalisation."
-    )
+    paper_site = Cache(tmp_path / "p", Site())
+    assert expand("{{ variant-gap same-padding }}", "i.md", paper_site).endswith(f": {count(norm)} from normalisation.")

@@ -15,7 +15,7 @@ from unet_explain.core import names
 from unet_explain.core.receptive_field import analyse
 from unet_explain.core.tiling import plan_tiles
 from unet_explain.errors import ConfigError
-from unet_explain.render.lesson_figures import LESSON_FIGURES, THEMES, render
+from unet_explain.render.figures.registry import LESSON_FIGURES, THEMES, render
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -141,7 +141,7 @@ def test_drawing_figures_imports_no_tensorflow():
     probe = (
         "import sys\n"
         "from unet_explain import UNetConfig, build_spec\n"
-        "from unet_explain.render.lesson_figures import LESSON_FIGURES\n"
+        "from unet_explain.render.figures.registry import LESSON_FIGURES\n"
         "for f in LESSON_FIGURES.values(): f.maker(build_spec(UNetConfig()), 'light')\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'mkdocs') if m in sys.modules))\n"
     )
@@ -243,7 +243,7 @@ def test_side_trace_levels_and_costs_show_each_configs_numbers(config):
 def test_tiles_figure_mirrors_an_f_and_says_so():
     import numpy as np
 
-    from unet_explain.render.lesson_figures import _texture
+    from unet_explain.render.figures.tiles import _texture
 
     image = _texture(120, 240, margin=30)
     padded = np.pad(image, ((0, 0), (30, 0)), mode="reflect")

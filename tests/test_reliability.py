@@ -719,7 +719,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
     def broken(_: Any) -> int:
         return 1 // 0
 
-    monkeypatch.setattr("unet_explain.cli.cmd_table", broken)
+    monkeypatch.setattr("unet_explain.cli.commands.table.cmd_table", broken)
     with pytest.raises(ZeroDivisionError):
         main(["table"])
 
@@ -730,7 +730,7 @@ def test_a_tensorflow_runtime_error_is_one_line(monkeypatch, capsys):
     def build(_: Any) -> int:
         raise failure("OOM when allocating tensor with shape[3,3,64,64]\nmore detail")
 
-    monkeypatch.setattr("unet_explain.cli.cmd_summary", build)
+    monkeypatch.setattr("unet_explain.cli.commands.keras.cmd_summary", build)
     assert main(["summary"]) == 1
     err = capsys.readouterr().err
     assert (
@@ -743,7 +743,7 @@ def test_out_of_memory_is_one_line(monkeypatch, capsys):
     def build(_: Any) -> int:
         raise MemoryError
 
-    monkeypatch.setattr("unet_explain.cli.cmd_table", build)
+    monkeypatch.setattr("unet_explain.cli.commands.table.cmd_table", build)
     assert main(["table"]) == 1
     assert capsys.readouterr().err.startswith("unet-explain: error: out of memory")
 
@@ -752,7 +752,7 @@ def test_an_os_error_names_the_path(monkeypatch, capsys):
     def build(_: Any) -> int:
         raise PermissionError(errno.EACCES, "Permission denied", "/some/where.png")
 
-    monkeypatch.setattr("unet_explain.cli.cmd_table", build)
+    monkeypatch.setattr("unet_explain.cli.commands.table.cmd_table", build)
     assert main(["table"]) == 1
     assert capsys.readouterr().err == "unet-explain: error: cannot access '/some/where.png': Permission denied\n"
 

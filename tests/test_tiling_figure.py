@@ -9,7 +9,8 @@ import pytest
 
 from unet_explain import UNetConfig, build_spec
 from unet_explain.core.tiling import plan_tiles
-from unet_explain.render.tiling_figure import PALETTE, figure_bytes, save_tiling_figure
+from unet_explain.render.figures.theme import PALETTE
+from unet_explain.render.figures.tiling import figure_bytes, save_tiling_figure
 
 SVG = "{http://www.w3.org/2000/svg}"
 COLUMN_PX = 690  # the site's text column on a desktop

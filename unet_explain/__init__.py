@@ -52,6 +52,16 @@ __all__ = [
 ]
 
 
+def _spec_html(spec: UNetSpec) -> str:
+    """Jupyter shows a spec as the per-stage table (registered here, so that the core imports no renderer)."""
+    from unet_explain.render.text_formats import to_html
+
+    return to_html(spec)
+
+
+UNetSpec._repr_html_ = _spec_html  # type: ignore[attr-defined]
+
+
 def build_model(config: UNetConfig | None = None, *, dropout: bool | float = False, seed: int | None = None) -> Any:
     """Build the paper's U-Net in Keras (imports TensorFlow); see :mod:`unet_explain.model.keras_unet`."""
     from unet_explain.model.keras_unet import build_model as _build

@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from unet_explain.core import names
+from unet_explain.core.stages import StageField
 
 if TYPE_CHECKING:
-    from unet_explain.core.spec import Stage, UNetSpec
+    from unet_explain.core.stages import Stage, UNetSpec
 
 Intervals = tuple[list[int], list[int]]  # (lo, hi) per position
 
@@ -139,20 +140,6 @@ def textbook_field(stages: tuple[Stage, ...] | list[Stage]) -> int:
             elif layer.kind == "upconv":
                 jump /= 2
     return int(r)
-
-
-@dataclass(frozen=True)
-class StageField:
-    """Smallest and largest receptive field of the units of one stage's output, (rows, columns)."""
-
-    smallest: tuple[int, int]
-    """Smallest field over positions, per axis."""
-    largest: tuple[int, int]
-    """Largest field over positions, per axis."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form: ``{"min": [rows, cols], "max": [rows, cols]}``."""
-        return {"min": list(self.smallest), "max": list(self.largest)}
 
 
 def stage_fields(stages: list[Stage], input_size: tuple[int, int], padding: str) -> dict[str, StageField]:

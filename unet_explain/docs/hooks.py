@@ -8,7 +8,7 @@ resolves the snippets' folders from the sources, not the working folder.
 as a real file (so strict link checking sees it), with a small page that shows
 it enlarged; ``on_page_markdown``
 replaces the placeholders with generated markdown. The work itself lives in
-:mod:`unet_explain.docs.generate`.
+:mod:`unet_explain.docs.placeholders` (the grammar) and the modules it names.
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from unet_explain.docs import generate
+from unet_explain.docs.assets import viewer_html
+from unet_explain.docs.cache import Cache
+from unet_explain.docs.placeholders import expand, figures_in
+from unet_explain.docs.site import EXTRA_KEY, site_flags
+from unet_explain.docs.site_config import PACKAGE_DIR, Site, config_from_flags
 from unet_explain.errors import UNetExplainError
 
 log = logging.getLogger("mkdocs.plugins.unet_explain")
-_cache: generate.Cache | None = None
-
-EXTRA_KEY = "unet_explain"
-"""``config.extra[EXTRA_KEY]["flags"]``: the site's config flags, as one string."""
+_cache: Cache | None = None
 
 
 def cache_folder(root: Path) -> Path:
@@ -37,25 +38,25 @@ def cache_folder(root: Path) -> Path:
     return base / "unet-explain" / "docs"
 
 
-def site_of(config: Any) -> generate.Site:
+def site_of(config: Any) -> Site:
     """The network and the sources of the site being built."""
     from mkdocs.exceptions import PluginError
 
     root = Path(config["config_file_path"]).resolve().parent
     words = shlex.split(str((config["extra"].get(EXTRA_KEY) or {}).get("flags", "")))
     try:
-        flags = generate.site_flags(generate.config_from_flags(words))
+        flags = site_flags(config_from_flags(words))
     except UNetExplainError as err:
         raise PluginError(f"extra.{EXTRA_KEY}.flags {' '.join(words)!r}: {err}") from None
-    return generate.Site(flags=flags, root=root)
+    return Site(flags=flags, root=root)
 
 
-def _the_cache(config: Any) -> generate.Cache:
+def _the_cache(config: Any) -> Cache:
     global _cache
     site = site_of(config)
     folder = cache_folder(site.root)
     if _cache is None or _cache.folder != folder or _cache.site != site:
-        _cache = generate.Cache(folder, site)
+        _cache = Cache(folder, site)
     return _cache
 
 
@@ -63,7 +64,7 @@ def on_config(config: Any) -> Any:
     # Snippets resolve against the sources and the package, never the working folder.
     site = site_of(config)
     snippets = config["mdx_configs"].setdefault("pymdownx.snippets", {})
-    snippets["base_path"] = [str(site.root), str(generate.PACKAGE_DIR.parent)]
+    snippets["base_path"] = [str(site.root), str(PACKAGE_DIR.parent)]
     config["extra"].setdefault(EXTRA_KEY, {})["description"] = site.config.describe()
     return config
 
@@ -76,14 +77,14 @@ def on_files(files: Any, config: Any) -> Any:
     seen: set[str] = set()
     for file in list(files.documentation_pages()):
         try:
-            assets = generate.figures_in(Path(file.abs_src_path).read_text(encoding="utf-8"), cache)
+            assets = figures_in(Path(file.abs_src_path).read_text(encoding="utf-8"), cache)
         except UNetExplainError as err:
             raise PluginError(f"{file.src_uri}: {err}") from None
         for asset in assets:
             if asset.uri not in seen:
                 seen.add(asset.uri)
                 files.append(File.generated(config, asset.uri, abs_src_path=str(asset.path)))
-                files.append(File.generated(config, asset.viewer_uri, content=generate.viewer_html(asset)))
+                files.append(File.generated(config, asset.viewer_uri, content=viewer_html(asset)))
     return files
 
 
@@ -91,7 +92,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     from mkdocs.exceptions import PluginError
 
     try:
-        return generate.expand(markdown, page.file.src_uri, _the_cache(config), page.url)
+        return expand(markdown, page.file.src_uri, _the_cache(config), page.url)
     except UNetExplainError as err:
         raise PluginError(str(err)) from None
 

@@ -1,6 +1,6 @@
 """The walkthrough's derivations, written out with the numbers of the site's network.
 
-Each function here is a placeholder kind of :mod:`.generate`. It states a rule
+Each function here is a placeholder kind of :mod:`.placeholders`. It states a rule
 in its general form (any depth, either padding), evaluates it, and checks the
 result against the spec, which computes the same numbers by tracing sizes
 through the layers (:mod:`unet_explain.core.arithmetic`). A rule that
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from unet_explain.config import UNetConfig, format_size
 from unet_explain.core import arithmetic as ar
 from unet_explain.core.spec import CONCAT, CONV1X1, CONV3X3, UPCONV, Stage, UNetSpec, build_spec
-from unet_explain.docs.generate import PlaceholderError, Site, spec_for, stage_alias
+from unet_explain.docs.site_config import PlaceholderError, Site, spec_for, stage_alias
 from unet_explain.errors import ConfigError
 from unet_explain.render.formatting import count
 

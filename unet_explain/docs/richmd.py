@@ -2,8 +2,8 @@
 
 The command line draws its output with rich for a terminal; on a web page a
 fixed-width dump either overflows the column or wraps into noise. Every CLI
-command prints through one function (``cli._print_wide``), so the docs capture
-the renderable there and turn it into markdown with this module: the same
+command prints through one function (``cli.console.print_wide``), so the docs capture
+the renderable there (``capture_renderables``) and turn it into markdown with this module: the same
 rows, columns and totals, laid out by the browser.
 """
 

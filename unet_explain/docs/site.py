@@ -25,13 +25,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from unet_explain.config import UNetConfig
+from unet_explain.config import UNetConfig, format_size_arg
 from unet_explain.errors import MissingToolError, UNetExplainError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BUNDLED = PACKAGE_DIR / "_site_src"
 MARKER = ".unet-explain-site"
 """A file in every site this package builds: the sign that a folder may be replaced by a rebuild."""
+
+EXTRA_KEY = "unet_explain"
+"""``config.extra[EXTRA_KEY]["flags"]``: the site's config flags, as one string (read by :mod:`.hooks`)."""
 
 
 class DocsError(UNetExplainError):
@@ -44,6 +47,18 @@ class SiteDirError(UNetExplainError):
     """``-d DIR`` names a folder the site must not be written to (exit status 2)."""
 
     exit_code = 2
+
+
+def site_flags(config: UNetConfig) -> tuple[str, ...]:
+    """The flags (in pairs) that select ``config``; only the settings that differ from the paper."""
+    paper = UNetConfig()
+    flags: list[str] = []
+    for name, value in config.as_dict().items():
+        if value == getattr(paper, name) or (name == "input_size" and tuple(value) == paper.input_size):
+            continue
+        text = format_size_arg(tuple(value)) if name == "input_size" else str(value)
+        flags += ["--" + name.replace("_", "-"), text]
+    return tuple(flags)
 
 
 def find_config() -> Path:
@@ -81,8 +96,6 @@ def _mkdocs() -> None:
 def _overrides(config_path: Path, flags: tuple[str, ...]) -> dict[str, Any]:
     """What the command changes in mkdocs.yml: the site's network and the hooks' path (from the package)."""
     import yaml
-
-    from unet_explain.docs.hooks import EXTRA_KEY
 
     # mkdocs.yml uses no custom YAML tags; its ``extra`` is merged, not replaced.
     with config_path.open(encoding="utf-8") as stream:
@@ -149,8 +162,6 @@ def build_site(
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
 
-    from unet_explain.docs.generate import site_flags
-
     _logging()
     config_path = (config_file or find_config()).resolve()
     target = check_site_dir(site_dir if site_dir is not None else Path("site"))
@@ -211,8 +222,6 @@ def serve_site(
     if announce:
         print(f"Serving the site for {config.describe()} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", flush=True)
     from mkdocs.commands.serve import serve
-
-    from unet_explain.docs.generate import site_flags
 
     _logging()
     logging.getLogger("mkdocs").handlers[-1].setLevel(logging.INFO)

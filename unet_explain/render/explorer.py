@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from unet_explain import cli
+from unet_explain.cli import options as cli
 from unet_explain.config import (
     MAX_CHANNELS,
     MAX_DEPTH,

@@ -8,11 +8,12 @@ k-th is drawn, which the title says.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 from unet_explain.core.tiling import TilePlan
+from unet_explain.render.figures.theme import colours
+from unet_explain.render.figures.theme import figure_bytes as themed_bytes
 from unet_explain.render.output import atomic_write, format_from_path
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -26,57 +27,16 @@ def grid_step(tiles: int) -> int:
     return max(1, -(-tiles // MAX_GRID_LINES))
 
 
-#: Colours per theme: the light set for a white page, the dark set for Material's slate page (#1e2129).
-PALETTE: dict[str, dict[str, str]] = {
-    "light": {
-        "page": "#ffffff",
-        "fg": "#1f2328",
-        "muted": "#59636e",
-        "image": "#dbe7f7",
-        "image_edge": "#1f4e9c",
-        "border": "#f3e3c3",
-        "border_hatch": "#c9a96b",
-        "grid": "#1e9e4a",
-        "tile": "#c0392b",
-        "tile_text": "#8e2a1f",
-    },
-    "dark": {
-        "page": "#1e2129",
-        "fg": "#e3e6ea",
-        "muted": "#a3abb6",
-        "image": "#25344d",
-        "image_edge": "#8fb4ff",
-        "border": "#2e2a24",
-        "border_hatch": "#8a7450",
-        "grid": "#5fd38d",
-        "tile": "#ff8a80",
-        "tile_text": "#ffb3ab",
-    },
-}
-THEMES = tuple(PALETTE)
-
 #: Figure width in inches: at the site's ~690 px column the 11-12 pt text is drawn at about 16 px.
 WIDTH_IN = 6.4
 FONT_PT = 11
 
 
-def _palette(theme: str) -> dict[str, str]:
-    if theme not in PALETTE:
-        raise ValueError(f"theme must be one of {', '.join(THEMES)}; got {theme!r}")
-    return PALETTE[theme]
-
-
-def _rc(theme: str) -> Any:  # matplotlib types rcParams keys as a Literal; a plain dict is what it takes
-    c = _palette(theme)
+def rc_extra(theme: str) -> dict[str, Any]:
+    """What the tiling figure adds to the theme's rc: its font size and an opaque page."""
+    c = colours(theme)
     return {
-        "svg.fonttype": "none",
-        "svg.hashsalt": "unet-explain",
         "font.size": FONT_PT,
-        "text.color": c["fg"],
-        "axes.labelcolor": c["fg"],
-        "axes.edgecolor": c["muted"],
-        "xtick.color": c["fg"],
-        "ytick.color": c["fg"],
         "xtick.labelsize": FONT_PT,
         "ytick.labelsize": FONT_PT,
         "figure.facecolor": c["page"],
@@ -90,7 +50,7 @@ def _rc(theme: str) -> Any:  # matplotlib types rcParams keys as a Literal; a pl
 def tiling_figure(plan: TilePlan, theme: str = "light") -> Any:
     """A matplotlib Figure: the image, its mirrored border, the output-tile grid and one input tile.
 
-    ``theme`` is ``"light"`` or ``"dark"``; call it inside ``matplotlib.rc_context(_rc(theme))`` (as
+    ``theme`` is ``"light"`` or ``"dark"``; draw it inside the theme's rc plus :func:`rc_extra` (as
     :func:`figure_bytes` does) for the text colours to match.
     """
     import matplotlib
@@ -100,7 +60,7 @@ def tiling_figure(plan: TilePlan, theme: str = "light") -> Any:
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch, Rectangle
 
-    c = _palette(theme)
+    c = colours(theme)
     (top, left), (h, w) = plan.pad_before, plan.image_size
     ph, pw = plan.padded_size
     (mh, mw), (nh, nw) = plan.output_tile, plan.input_tile
@@ -169,14 +129,7 @@ def _px(pair: tuple[int, int]) -> str:
 
 def figure_bytes(plan: TilePlan, fmt: str, theme: str = "light") -> bytes:
     """Render the plan's picture to png, svg or pdf bytes, in the ``light`` or ``dark`` colours."""
-    import matplotlib
-
-    with matplotlib.rc_context(_rc(theme)):
-        fig = tiling_figure(plan, theme)
-        buffer = io.BytesIO()
-        metadata: dict[str, Any] = {"svg": {"Date": None}, "png": {"Software": None}}.get(fmt, {"CreationDate": None})
-        fig.savefig(buffer, format=fmt, metadata=metadata)
-    return buffer.getvalue()
+    return themed_bytes(lambda: tiling_figure(plan, theme), theme, fmt, rc_extra(theme))
 
 
 def save_tiling_figure(plan: TilePlan, path: str | Path, fmt: str | None = None, theme: str = "light") -> Path:

@@ -1,0 +1,134 @@
+"""The one error boundary: run a command and turn every expected failure into one line and an exit status.
+
+Exit status: 0 ok, 1 a runtime or I/O failure, 2 bad usage or input, 130 Ctrl-C.
+The library raises :class:`~unet_explain.errors.UNetExplainError` (with its own
+status); the system raises ``OSError``, ``MemoryError`` and TensorFlow's runtime
+errors. All become ``unet-explain: error: ...`` on stderr here, once. Anything
+else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from unet_explain.cli.ascii import ascii_fallback
+from unet_explain.cli.console import say
+from unet_explain.cli.options import PROG, Handler
+from unet_explain.cli.parser import build_parser, command_names, command_parser
+from unet_explain.errors import ConfigError, UNetExplainError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit status (0 ok, 1 runtime or I/O failure, 2 bad usage or input, 130 Ctrl-C).
+
+    This is the one place where failures become one line on stderr: the
+    library's :class:`UNetExplainError` (with its own exit status), an
+    ``OSError`` (what failed, the path, the system's reason), a broken or full
+    standard output, running out of memory, TensorFlow's runtime errors and
+    Ctrl-C. Anything else is a bug and keeps its traceback.
+    """
+    ascii_fallback()
+    if sys.stdout is None:  # started with stdout closed (``>&-``): Python leaves no stream at all
+        say("error: cannot write to standard output: it is closed")
+        return 1
+    try:
+        return _run_command(argv)
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+
+
+def run() -> NoReturn:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+def _run_command(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for i, arg in enumerate(argv[:-1]):
+        # argparse takes '-1GiB' for a flag; glued to its option it is a value, checked like any other
+        if arg == "--max-memory" and argv[i + 1][:1] == "-" and argv[i + 1][1:2].isdigit():
+            argv[i : i + 2] = [f"--max-memory={argv[i + 1]}"]
+            break
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # named by the command's own parser, so the advice is 'unet-explain table --help'
+            command_parser(parser, getattr(args, "command", None)).error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exit_:  # --help, --version, or a usage error already reported in one line
+        return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 2
+    if getattr(args, "handler", None) is None:
+        say(f"error: give a command: {', '.join(command_names(parser))} (see '{PROG} --help')")
+        return 2
+    try:
+        handler: Handler = args.handler
+        code = handler(args)
+        sys.stdout.flush()  # inside the guard: a full disk or a closed pipe is reported here, once
+        return code
+    except ConfigError as err:
+        say(f"error: {err.with_flag_names()}")
+        return err.exit_code
+    except UNetExplainError as err:
+        say(f"error: {err}")
+        return err.exit_code
+    except SystemExit as exit_:
+        if not _is_rich_broken_pipe(exit_):
+            raise
+        return 0  # rich (also inside Keras's summary) saw the reader go away and already silenced stdout
+    except BrokenPipeError:
+        # The reader went away (``| head -1``): that is not a failure of ours. Point stdout at /dev/null
+        # so that Python's own flush at exit does not fail again.
+        _silence_stdout()
+        return 0
+    except OSError as err:
+        say(f"error: {_os_error_text(err)}")
+        if err.filename is None:
+            _silence_stdout()
+        return 1
+    except MemoryError:
+        say("error: out of memory; try a smaller --input-size or --base-filters")
+        return 1
+    except Exception as err:
+        if not type(err).__module__.startswith("tensorflow"):
+            raise  # a bug: keep the traceback
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        say(f"error: TensorFlow failed: {type(err).__name__}: {first}")
+        return 1
+
+
+def _is_rich_broken_pipe(exit_: SystemExit) -> bool:
+    """rich answers a closed pipe with ``SystemExit(1)`` from ``Console.on_broken_pipe``; that is no failure."""
+    frame = exit_.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and frame.tb_frame.f_code.co_name == "on_broken_pipe"
+
+
+def _os_error_text(err: OSError) -> str:
+    reason = err.strerror or str(err)
+    if err.filename is not None:
+        return f"cannot access {str(err.filename)!r}: {reason}"
+    code = errno.errorcode.get(err.errno or 0, "")
+    # File outputs carry their path (render/output.py); a nameless write failure is the standard output's.
+    what = "cannot write to standard output" if err.errno in _WRITE_ERRORS else "system error"
+    return f"{what}: {reason}" + (f" ({code})" if code else "")
+
+
+_WRITE_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EPIPE}
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null so that the interpreter's final flush cannot fail."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

@@ -1,0 +1,52 @@
+"""``unet-explain docs build|serve``: the walkthrough site (MkDocs) for a configuration."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from unet_explain.cli.options import add_command, config_from_args, port_arg
+from unet_explain.errors import UNetExplainError
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from unet_explain.docs.site import build_site, serve_site
+
+    config = config_from_args(args)  # checked before anything is built or served
+    if args.action == "serve":
+        if args.site_dir is not None:
+            raise UNetExplainError("-d/--site-dir is for 'docs build'; 'docs serve' builds into a temporary folder")
+        serve_site(args.port or 8000, config=config, announce=True)
+        return 0
+    if args.port is not None:
+        raise UNetExplainError("--port is for 'docs serve'; 'docs build' writes files and serves nothing, drop it")
+    if args.site_dir == "":
+        raise UNetExplainError("-d '': the path is empty; name a folder for the site, e.g. -d site")
+    site, seconds = build_site(Path(args.site_dir) if args.site_dir is not None else None, config=config)
+    print(
+        f"Built the site for {config.describe()} in {seconds:.1f} s: open {site / 'index.html'}, "
+        "or browse it with 'unet-explain docs serve'"
+    )
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = add_command(
+        sub,
+        "docs",
+        cmd_docs,
+        "Build or serve the walkthrough site (MkDocs) for a configuration, generated from the package.",
+    )
+    p.add_argument(
+        "action", choices=("build", "serve"), help="build the site into a folder, or serve it with live reload"
+    )
+    p.add_argument(
+        "-d",
+        "--site-dir",
+        metavar="DIR",
+        help="build: the output folder (default ./site); replaced only by a successful build, "
+        "and only if empty or an earlier unet-explain site",
+    )
+    p.add_argument("--port", type=port_arg, help="serve: the port on 127.0.0.1 (default 8000)")

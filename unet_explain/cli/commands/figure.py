@@ -1,0 +1,38 @@
+"""``unet-explain figure NAME``: one of the walkthrough's teaching figures, for a configuration."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from unet_explain.cli.options import add_command, config_from_args
+
+
+def cmd_figure(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from unet_explain.core.spec import build_spec
+    from unet_explain.render.figures.registry import FIGURE_FORMATS, render
+    from unet_explain.render.output import atomic_write, check_output_path, output_format
+
+    example = f"{args.name}.{args.format or 'svg'}"
+    path = Path(example) if args.output is None else check_output_path(args.output, example)
+    fmt = output_format(path, args.format, FIGURE_FORMATS)
+    spec = build_spec(config_from_args(args))
+    written = atomic_write(path, render(args.name, spec, args.theme, fmt))
+    print(f"Wrote the {args.name} figure ({args.theme}) to {written}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    from unet_explain.render.figures.registry import FIGURE_FORMATS, LESSON_FIGURES, THEMES
+
+    p = add_command(sub, "figure", cmd_figure, "Draw one of the walkthrough's teaching figures for a configuration.")
+    p.add_argument("name", choices=tuple(LESSON_FIGURES), metavar="NAME", help=", ".join(LESSON_FIGURES))
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="file to write (default NAME.svg; the suffix sets the format)"
+    )
+    p.add_argument("-f", "--format", choices=FIGURE_FORMATS, help="svg, png or pdf (default: from the suffix)")
+    p.add_argument(
+        "--theme", choices=THEMES, default="light", help="colours for a light or a dark page (default light)"
+    )

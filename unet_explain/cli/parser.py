@@ -1,0 +1,84 @@
+"""The full argument parser: the program's own flags, then each command module adds its commands.
+
+Also what the docs read to write the command-line reference and to know which
+commands take the configuration flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from unet_explain.cli.commands import (
+    audit,
+    diagram,
+    docs,
+    figure,
+    keras,
+    receptive_field,
+    sizes,
+    table,
+    tile,
+    weight_map,
+)
+from unet_explain.cli.options import PROG
+
+EXIT_STATUS = """\
+exit status:
+  0    success
+  1    a runtime or I/O failure: a full disk, a permission, Graphviz, TensorFlow
+  2    bad usage or input: an unknown flag, an invalid size, a missing folder, a file name too long
+  130  interrupted (Ctrl-C)
+Every failure is one line on stderr; nothing half-written is left behind."""
+
+# In the order ``--help`` lists them; each module's ``register`` adds its command(s).
+COMMAND_MODULES = (table, sizes, diagram, receptive_field, tile, figure, audit, weight_map, docs, keras)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (also used to generate the CLI reference in the docs)."""
+    parser = Parser(
+        prog=PROG,
+        description="The original U-Net (Ronneberger, Fischer, Brox 2015) by its numbers and pictures.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from unet_explain import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Each command's own parser, by name, in the order ``--help`` lists them."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}  # pragma: no cover
+
+
+def command_parser(parser: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser:
+    """The parser of command ``name``, or the program's parser for no or an unknown command."""
+    found = subcommands(parser).get(name or "")
+    return found if found is not None else parser
+
+
+def command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The commands, in the order ``--help`` lists them."""
+    return list(subcommands(parser))
+
+
+def takes_config(parser: argparse.ArgumentParser, name: str) -> bool:
+    """Whether command ``name`` takes the network's configuration flags."""
+    found = subcommands(parser).get(name)
+    return found is not None and any("--input-size" in a.option_strings for a in found._actions)

@@ -1,0 +1,146 @@
+"""The figure placeholders (``diagram``, ``figure``, ``tiling``, ``weight-map``): each drawn light and dark.
+
+A figure is made once per content (cached by :mod:`.cache`) and added to the
+site as a real file with a page that shows it enlarged (:mod:`.assets`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from unet_explain.config import format_size
+from unet_explain.core.spec import UNetSpec
+from unet_explain.docs.assets import ASSET_DIR, Asset
+from unet_explain.docs.cache import Cache
+from unet_explain.docs.site_config import PlaceholderError, Site, spec_for, split_option, stage_alias
+from unet_explain.render.figures.theme import THEMES, page_style
+
+if TYPE_CHECKING:
+    from unet_explain.render.figures.registry import LessonFigure
+
+
+def _diagram_svg(words: list[str], site: Site, theme: str) -> bytes:
+    from unet_explain.render.diagram import diagram
+
+    wanted, rest = split_option(words, "--highlight")
+    spec = spec_for(rest, site)
+    highlight = highlight_names(wanted, spec) if wanted else None
+    return diagram(spec, highlight=highlight, theme=theme).render("svg")
+
+
+def highlight_names(text: str, spec: UNetSpec) -> list[str]:
+    """``enc1,encD``, or a path (``contracting``, ``expansive``), as stage names of ``spec``."""
+    names: list[str] = []
+    stage_names = [s.name for s in spec.stages]
+    for word in text.split(","):
+        word = stage_alias(word.strip(), spec)
+        by_path = [s.name for s in spec.stages if s.path == word]
+        if by_path:
+            names += by_path
+        elif word in stage_names:
+            names.append(word)
+        else:
+            raise PlaceholderError(f"--highlight {word!r} is neither a stage ({', '.join(stage_names)}) nor a path")
+    return names
+
+
+def _tiling_args(words: list[str]) -> tuple[tuple[int, int], list[str]]:
+    from unet_explain.config import parse_size
+
+    parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    parser.add_argument("--image", required=True)
+    args, rest = parser.parse_known_args(words)
+    return parse_size(args.image, "image"), rest
+
+
+def _tiling_svg(words: list[str], site: Site, theme: str) -> bytes:
+    from unet_explain.core.tiling import plan_tiles
+    from unet_explain.render.figures.tiling import figure_bytes
+
+    image, rest = _tiling_args(words)
+    with page_style(theme):
+        return figure_bytes(plan_tiles(image, spec_for(rest, site)), "svg", theme)
+
+
+def _weight_map_png(words: list[str], site: Site, theme: str) -> bytes:
+    from unet_explain.loss_weights import PAPER_SIGMA, PAPER_W0, touching_cells, weight_map
+    from unet_explain.render.figures.weight_map import weight_map_figure
+
+    if words:
+        raise PlaceholderError(f"weight-map takes no arguments; got {words}")
+    labels = touching_cells()
+    with page_style(theme):
+        fig = weight_map_figure(labels, weight_map(labels), PAPER_W0, PAPER_SIGMA)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+    from matplotlib import pyplot as plt
+
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _lesson_figure(words: list[str]) -> LessonFigure:
+    from unet_explain.render.figures.registry import LESSON_FIGURES
+
+    if not words:
+        raise PlaceholderError("figure takes a NAME, then config flags")
+    if words[0] not in LESSON_FIGURES:
+        raise PlaceholderError(f"no lesson figure {words[0]!r}; known: {', '.join(sorted(LESSON_FIGURES))}")
+    return LESSON_FIGURES[words[0]]
+
+
+def _lesson_svg(words: list[str], site: Site, theme: str) -> bytes:
+    return _lesson_figure(words)(spec_for(words[1:], site), theme)
+
+
+def _lesson_alt(words: list[str], site: Site) -> str:
+    """The lesson figure's own description, with the numbers of the site's network."""
+    return _lesson_figure(words).alt(spec_for(words[1:], site))
+
+
+def _diagram_alt(words: list[str], site: Site) -> str:
+    wanted, rest = split_option(words, "--highlight")
+    spec = spec_for(rest, site)
+    text = f"The U-Net for {spec.config.describe()}"
+    return text + (f"; highlighted: {', '.join(highlight_names(wanted, spec))}" if wanted else "")
+
+
+@dataclass(frozen=True)
+class FigureKind:
+    """How to draw one kind of figure, in either theme."""
+
+    suffix: str
+    make: Callable[[list[str], Site, str], bytes]
+    alt: Callable[[list[str], Site], str]
+
+
+FIGURE_KINDS: dict[str, FigureKind] = {
+    "weight-map": FigureKind(
+        ".png", _weight_map_png, lambda w, s: "The weight map of the loss on a synthetic image of touching cells"
+    ),
+    "diagram": FigureKind(".svg", _diagram_svg, _diagram_alt),
+    "tiling": FigureKind(
+        ".svg",
+        _tiling_svg,
+        lambda w, s: f"Overlap-tile plan for a {format_size(_tiling_args(w)[0])} image",
+    ),
+    "figure": FigureKind(".svg", _lesson_svg, _lesson_alt),
+}
+
+
+def figure(kind: str, args: str, cache_: Cache) -> list[Asset]:
+    """The light and the dark drawing of one figure placeholder (made or taken from the cache)."""
+    spec = FIGURE_KINDS[kind]
+    words = shlex.split(args)
+    key = cache_.key(kind, args.strip())
+    alt = spec.alt(words, cache_.site)
+    assets = []
+    for theme in THEMES:
+        path = cache_.get(f"{key}-{theme}", spec.suffix, lambda t=theme: spec.make(words, cache_.site, t))  # type: ignore[misc]
+        assets.append(Asset(f"{ASSET_DIR}/{kind}-{key}-{theme}{spec.suffix}", path, alt, theme))
+    return assets

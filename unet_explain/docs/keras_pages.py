@@ -1,0 +1,139 @@
+"""The placeholders that build Keras models: ``summary``, ``verify``, ``compare``, ``variant-gap``, ``audit``.
+
+Each imports TensorFlow when it is expanded; a page that has none of them
+builds no Keras model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+import shlex
+
+from unet_explain.config import UNetConfig
+from unet_explain.core.spec import build_spec
+from unet_explain.docs.markup import and_list, console_block, md_row
+from unet_explain.docs.site_config import PlaceholderError, Site, config_from_flags, with_site
+from unet_explain.render.formatting import count
+
+
+def summary(words: list[str], site: Site) -> str:
+    """Keras's own ``model.summary()``, at the width that shows every column, in a scrolling block."""
+    from unet_explain.model.keras_unet import build_model
+
+    config = config_from_flags(with_site(words, site))
+    lines: list[str] = []
+    width = "110"  # Keras lays the summary out with rich, at the width of $COLUMNS: wide enough for "Connected to"
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = width
+    try:
+        build_model(config).summary(line_length=int(width), print_fn=lambda line, **_: lines.append(line))
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+    body = "\n".join(line.rstrip() for line in "\n".join(lines).splitlines())
+    flags = shlex.join(["summary", *with_site(words, site)])
+    return (
+        console_block(f"$ unet-explain {flags}") + f'\n<pre class="unet-wide"><code>{html.escape(body)}</code></pre>\n'
+    )
+
+
+def verify(words: list[str], site: Site) -> str:
+    """The spec against the built Keras model, as a markdown table (imports TensorFlow)."""
+    from unet_explain.docs import richmd
+    from unet_explain.model.verify import verify as verify_model
+    from unet_explain.render.terminal import verify_table
+
+    report = verify_model(config_from_flags(with_site(words, site)))
+    return richmd.to_markdown(verify_table(report))
+
+
+def compare(words: list[str], site: Site) -> str:
+    """The built-in variants audited side by side, as a markdown table (``unet-explain compare``)."""
+    from unet_explain.model.audit import COMPARE_LEGEND, row_kinds, summarise
+    from unet_explain.model.variants import VARIANTS, compare_variants
+
+    reports, notes = compare_variants(list(VARIANTS), config_from_flags(with_site(words, site)))
+    rows = {name: summarise(report) for name, report in reports.items()}
+    kinds = {name: row_kinds(report, rows["paper"]) for name, report in reports.items()}
+    mark = {"deviation": "**{}**", "note": "*{}*", "": "{}"}
+    lines = [md_row(["", *rows]), "|:---|" + ":---|" * len(rows)]
+    for aspect in rows["paper"]:
+        cells = [mark[kinds[name][aspect]].format(summary[aspect]) for name, summary in rows.items()]
+        lines.append(md_row([aspect, *cells]))
+    legend = COMPARE_LEGEND.replace("bold", "**Bold**", 1).replace("italic", "*italic*", 1)
+    lines += ["", f"{legend}.", "", *(f"*{name}: {note}.*" for name, note in notes.items() if note)]
+    return "\n".join(lines) + "\n"
+
+
+def variant_gap(words: list[str], site: Site) -> str:
+    """Why a variant's column in ``compare`` has more parameters than the paper's network, broken down.
+
+    The paper's own count (its config) against the variant built for the site's config: the
+    part the site's network itself adds (spec arithmetic: channels, classes, widths, depth) plus
+    each part the audit attributes to the variant's layers (``params_by_aspect``). The parts must
+    add up to the difference, or the page does not build.
+    """
+    from unet_explain.model.audit import audit_model
+    from unet_explain.model.audit.aspects import ASPECTS
+    from unet_explain.model.variants import build_variant
+
+    if not words:
+        raise PlaceholderError("variant-gap takes a VARIANT name, then config flags")
+    name, rest = words[0], words[1:]
+    config = config_from_flags(with_site(rest, site))
+    paper = build_spec(UNetConfig()).totals.params
+    own = build_spec(config).totals.params
+    model, _, _ = build_variant(name, config)
+    report = audit_model(model, reference=config)
+    base = UNetConfig()
+    labels = {
+        "in_channels": "input channels",
+        "num_classes": "classes",
+        "depth": "depth",
+        "base_filters": "base filters",
+    }
+    changed = ", ".join(
+        f"{label} {getattr(config, key)} instead of {getattr(base, key)}"
+        for key, label in labels.items()
+        if getattr(config, key) != getattr(base, key)
+    )
+    parts = [(f"{count(own - paper)} from this site's network ({changed})", own - paper)]
+    parts += [
+        (f"{count(n)} from {ASPECTS[key].title if key in ASPECTS else key.replace('_', ' ')}", n)
+        for key, n in report.param_sources.items()
+    ]
+    parts = [(text, n) for text, n in parts if n]
+    gap = report.params - paper
+    if sum(n for _, n in parts) != gap:
+        raise PlaceholderError(f"the parts {parts} do not add up to the difference {gap}")
+    text = (
+        f"The `{name}` column of the table above has {count(report.params)} parameters, "
+        f"{count(abs(gap))} {'more' if gap >= 0 else 'fewer'} than the paper's {count(paper)}"
+    )
+    if not parts:
+        return text + "."
+    return text + ": " + and_list([t for t, _ in parts]) + "."
+
+
+def audit(words: list[str], site: Site) -> str:
+    """``unet-explain audit MODEL`` as markdown: what was found, the deviations, the notes, the settings."""
+    from unet_explain.model.audit import audit_model, load_model, summarise, title
+
+    if len(words) != 1:
+        raise PlaceholderError("audit takes one MODEL (file.py:function or model.keras)")
+    with contextlib.chdir(site.root):  # a file named in a page is relative to the site's sources
+        report = audit_model(load_model(words[0]))
+    found = summarise(report)
+    lines = ["| Found | |", "|:---|:---|", *(md_row([k, v]) for k, v in found.items())]
+    lines += ["", f"Compared with {report.paper_note}:", ""]
+    lines += ["| Aspect | This model | The paper | What it changes |", "|:---|:---|:---|:---|"]
+    lines += [md_row([title(d.aspect), d.found, d.paper, d.meaning]) for d in report.deviations]
+    if report.notes:
+        lines += ["", "Differences that change nothing:", ""]
+        lines += [f"- *{title(n.aspect)}*: {n.text}." for n in report.notes]
+    lines += ["", f"Parameters: {report.params_account()}.", ""]
+    return "\n".join(lines)
