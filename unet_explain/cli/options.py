@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from unet_explain.config import UNetConfig, format_size_arg, parse_size
+from unet_explain.config import UNetConfig, format_size_arg, parse_size, parse_whole
 from unet_explain.errors import ConfigError
 
 PROG = "unet-explain"
@@ -40,16 +40,31 @@ def size_arg(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(err.detail) from None
 
 
+def whole_arg(text: str) -> int:
+    """A whole number written with the ASCII digits 0-9 (the explorer page reads the same rule)."""
+    try:
+        return parse_whole(text, "value")
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(err.detail) from None
+
+
+def _whole_or_none(text: str) -> int | None:
+    try:
+        return parse_whole(text, "value")
+    except ConfigError:
+        return None
+
+
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """The six flags that select a network; unset ones keep the paper's values."""
     group = parser.add_argument_group("network configuration (defaults: the paper's network)")
     group.add_argument(
         "--input-size", type=size_arg, metavar="N|HxW", help="input tile, e.g. 572 or 572x636 (default 572)"
     )
-    group.add_argument("--in-channels", type=int, metavar="C", help="input channels (default 1)")
-    group.add_argument("--num-classes", type=int, metavar="K", help="output classes (default 2)")
-    group.add_argument("--depth", type=int, metavar="D", help="number of 2x2 poolings (default 4)")
-    group.add_argument("--base-filters", type=int, metavar="F", help="filters of the first level (default 64)")
+    group.add_argument("--in-channels", type=whole_arg, metavar="C", help="input channels (default 1)")
+    group.add_argument("--num-classes", type=whole_arg, metavar="K", help="output classes (default 2)")
+    group.add_argument("--depth", type=whole_arg, metavar="D", help="number of 2x2 poolings (default 4)")
+    group.add_argument("--base-filters", type=whole_arg, metavar="F", help="filters of the first level (default 64)")
     group.add_argument(
         "--padding", metavar="valid|same", help="'valid' (the paper, with crops) or 'same' (default valid)"
     )
@@ -75,16 +90,18 @@ def config_from_args(args: argparse.Namespace) -> UNetConfig:
 
 def port_arg(text: str) -> int:
     """A TCP port, 1 to 65535."""
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    port = _whole_or_none(text)
+    if port is None or not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535; got {text!r}")
-    return int(text)
+    return port
 
 
 def channels_arg(text: str) -> int:
     """A number of channels, 1 to 65536."""
-    if not text.strip().isdigit() or not 1 <= int(text) <= 65536:
+    channels = _whole_or_none(text)
+    if channels is None or not 1 <= channels <= 65536:
         raise argparse.ArgumentTypeError(f"must be a whole number of channels from 1 to 65536; got {text!r}")
-    return int(text)
+    return channels
 
 
 def image_arg(text: str) -> tuple[int, int]:

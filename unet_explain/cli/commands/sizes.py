@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from unet_explain.cli import console
-from unet_explain.cli.options import add_command, config_from_args, given_settings
+from unet_explain.cli.options import add_command, config_from_args, given_settings, whole_arg
 from unet_explain.config import UNetConfig
 
 
@@ -37,6 +37,6 @@ def cmd_sizes(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = add_command(sub, "sizes", cmd_sizes, "List the valid input sizes in a range, with the output size of each.")
-    p.add_argument("--min", type=int, default=1, help="smallest side to consider (default 1)")
-    p.add_argument("--max", type=int, default=1024, help="largest side to consider (default 1024)")
+    p.add_argument("--min", type=whole_arg, default=1, help="smallest side to consider (default 1)")
+    p.add_argument("--max", type=whole_arg, default=1024, help="largest side to consider (default 1024)")
     p.add_argument("-f", "--format", choices=("rich", "plain", "json"), default="rich", help="output format")
