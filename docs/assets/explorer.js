@@ -429,9 +429,11 @@ const K = {
     const command = [K.prog, K.command, ...FLAGS.filter((f) => raw[f] !== "").map((f) => `--${f} ${shellWord(raw[f])}`)];
     const r = explore(raw);
     result.replaceChildren();
-    result.append(element("p", { id: "explorer-command" }, element("code", {}, command.join(" "))));
+    // The answer first, right under the boxes (on a phone, above the keyboard); then the command it runs.
+    const commandLine = element("p", { id: "explorer-command" }, element("code", {}, command.join(" ")));
     if (!r.ok) {
       result.append(element("pre", { id: "explorer-error", role: "alert", class: "explorer-error" }, r.message));
+      result.append(commandLine);
       if (r.err && r.err.nearest) {
         // One button per nearest valid side; on a non-square tile it replaces that axis only.
         const p = element("p", { class: "explorer-nearest" }, "Try: ");
@@ -457,6 +459,7 @@ const K = {
       "Output map: ", element("strong", { id: "explorer-output-size" }, `${oh}x${ow}x${classes}`),
       ` · context margin ${r.margin[0] === r.margin[1] ? r.margin[0] : r.margin.join("x")} px per side · `,
       element("strong", { id: "explorer-params" }, count(r.total)), " parameters"));
+    result.append(commandLine);
     const head = element("tr", {}, ...K.columns.map((c) => element("th", {}, c)));
     const body = element("tbody", {}, ...r.rows.map((row) =>
       element("tr", { "data-stage": row.stage }, ...row.cells.map((cell) => element("td", {}, String(cell))))));

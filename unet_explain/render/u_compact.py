@@ -152,15 +152,16 @@ def compact_u(spec: UNetSpec, highlight: Iterable[str] | str | None = None, them
     return "\n".join(out) + "\n"
 
 
-def focus(spec: UNetSpec, highlight: Iterable[str] | str | None) -> float:
-    """Where the highlighted stages sit, as a fraction of the width (0.5 without a highlight).
+def focus(spec: UNetSpec, highlight: Iterable[str] | str | None) -> tuple[float, float]:
+    """The span of the highlighted stages' boxes, as fractions of the width (the whole width without one).
 
-    A phone shows the drawing in a box that scrolls sideways; the page opens it there.
+    A phone shows the drawing in a box that scrolls sideways; the page centres this span there, or, if it
+    is wider than the screen, opens at its start.
     """
     lit = check_highlight(spec, highlight)
     if not lit:
-        return 0.5
+        return 0.0, 1.0
     boxes, _ = _boxes(spec)
     dec1 = boxes[names.decoder(1)]
-    centres = [(boxes.get(name, dec1)[0] + BOX_W / 2) for name in lit]  # the output sits above dec1
-    return round(sum(centres) / len(centres) / WIDTH, 3)
+    lefts = [boxes.get(name, dec1)[0] for name in lit]  # the output is labelled above dec1
+    return round(min(lefts) / WIDTH, 3), round((max(lefts) + BOX_W) / WIDTH, 3)

@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from unet_explain.render.figures import (
+    augmentation,
     conv3x3,
     copy_crop,
     costs,
@@ -85,6 +86,7 @@ LESSON_FIGURES: dict[str, LessonFigure] = {
     "side_trace": LessonFigure.of(side_trace),
     "levels": LessonFigure.of(levels),
     "costs": LessonFigure.of(costs),
+    "augmentation": LessonFigure.of(augmentation),
 }
 
 #: Each figure's title, by name: a short alt text where the spec is not at hand (``LessonFigure.alt`` has the numbers).

@@ -1,13 +1,20 @@
-"""A picture of the paper's elastic deformation: the 3x3 grid of displacements, an image before and after."""
+"""The paper's elastic deformation (section 3.1): the 3x3 grid of random moves, an image before and after."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from unet_explain.augmentation import PAPER_GRID, PAPER_STD, random_deformation
 from unet_explain.loss_weights import touching_cells
+from unet_explain.render.figures import drawing as d
+
+if TYPE_CHECKING:
+    from unet_explain.core.spec import UNetSpec
+
+TITLE = "Elastic deformation: random moves on a 3x3 grid, interpolated bicubically, bend an image smoothly"
+"""One line naming the idea the figure teaches."""
 
 ARROW_SCALE = 3
 """The arrows are drawn this many times their length, so 10 px moves show on a 192 px image."""
@@ -27,17 +34,28 @@ def cells_image(size: int, seed: int = 7) -> np.ndarray:
     return np.asarray(np.clip(smooth, 0.0, 1.0))
 
 
+def alt(spec: UNetSpec) -> str:
+    """The figure in words (it does not depend on the network)."""
+    return (
+        f"A regular mesh bent by {PAPER_GRID}x{PAPER_GRID} random moves with a standard deviation of "
+        f"{PAPER_STD:g} pixels, and an image of touching cells before and after the same deformation"
+    )
+
+
+def draw(spec: UNetSpec, theme: str) -> Any:
+    """The three panels, at the site's column width."""
+    return augmentation_figure()
+
+
 def augmentation_figure(size: int = 192, seed: int = FIGURE_SEED) -> Any:
     """Three panels: the displacement grid over the warped mesh, the image, the deformed image."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure
 
     image = cells_image(size)
     deform = random_deformation(image.shape, seed=seed)
     after = deform.apply(image)
-    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.8), layout="constrained")
+    fig = Figure(figsize=(d.WIDTH_IN, 2.9), dpi=100, layout="constrained")
+    axes = fig.subplots(1, 3)
     grid_ax, before_ax, after_ax = axes
 
     # A regular mesh, deformed by the same field: what the deformation does to straight lines.
@@ -55,11 +73,10 @@ def augmentation_figure(size: int = 192, seed: int = FIGURE_SEED) -> Any:
     reach = ARROW_SCALE * np.abs(deform.grid).max() + 4
     grid_ax.set_xlim(-reach, size - 1 + reach)
     grid_ax.set_ylim(size - 1 + reach, -reach)
-    grid_ax.set_title(f"{PAPER_GRID}x{PAPER_GRID} random moves, std {PAPER_STD:g} px\n(arrows drawn {ARROW_SCALE}x)",
-                      fontsize=13)  # fmt: skip
-    for ax, data, title in ((before_ax, image, "before"), (after_ax, after, "after (bicubic)")):
+    grid_ax.set_title(f"{PAPER_GRID}x{PAPER_GRID} moves, std {PAPER_STD:g} px\n(arrows {ARROW_SCALE}x)", fontsize=11)
+    for ax, data, title in ((before_ax, image, "before"), (after_ax, after, "after\n(bicubic)")):
         ax.imshow(data, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(title, fontsize=13)
+        ax.set_title(title, fontsize=11)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
