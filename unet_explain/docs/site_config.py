@@ -109,11 +109,12 @@ def split_option(words: list[str], option: str) -> tuple[str | None, list[str]]:
     return words[i + 1], words[:i] + words[i + 2 :]
 
 
-SIZE_TOKEN = re.compile(r"@(input|next)([+-]\d+)?")
+SIZE_TOKEN = re.compile(r"@(input|next|rows)([+-]\d+)?")
 
 
 def size_tokens(words: list[str], site: Site) -> list[str]:
-    """``@input-2``: the site's input size minus 2; ``@next``: the next valid size above it.
+    """``@input-2``: the site's input size minus 2; ``@next``: the next valid size above it; ``@rows``: the
+    input's height alone (a side for ``--min``/``--max``, also on a rectangular tile).
 
     So an example of a bad size stays bad, and of the next size stays valid, on a site built for any network.
     """
@@ -122,13 +123,13 @@ def size_tokens(words: list[str], site: Site) -> list[str]:
     config = site.config
 
     def side(n: int, which: str) -> int:
-        if which == "input":
+        if which in ("input", "rows"):
             return n
         return valid_sides(n + 1, n + 2 ** (config.depth + 1), config.depth, config.padding)[0]
 
     def sub(match: re.Match[str]) -> str:
         delta = int(match.group(2) or 0)
         h, w = (side(n, match.group(1)) + delta for n in config.input_size)
-        return format_size_arg((h, w))
+        return str(h) if match.group(1) == "rows" else format_size_arg((h, w))
 
     return [SIZE_TOKEN.sub(sub, w) for w in words]
