@@ -149,9 +149,8 @@ def value(words: list[str], site: Site) -> str:
 
 def size_break(words: list[str], site: Site) -> str:
     """``size-break N [flags]``: where a side of N pixels breaks (``enc2_pool receives 279 pixels``), or "valid"."""
-    from unet_explain.core.arithmetic import nearest_valid_sides, side_break
-
     from unet_explain.config import parse_size
+    from unet_explain.core.arithmetic import nearest_valid_sides, side_break
     from unet_explain.errors import ConfigError
 
     words = size_tokens(words, site)
