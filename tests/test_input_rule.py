@@ -10,22 +10,18 @@ values that the CLI gets as flags.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 import subprocess
 
 import pytest
+from test_explorer import FLAGS
+from test_explorer import cli_answer as explorer_cli_answer
 
-from unet_explain import UNetConfig, build_spec
-from unet_explain.cli import main
 from unet_explain.config import parse_whole
 from unet_explain.errors import ConfigError
-from unet_explain.render.explorer import COLUMNS, SCRIPT
-from unet_explain.render.formatting import mebibytes, megabytes, rows, si, totals_cells
-
-FLAGS = ("input-size", "depth", "base-filters", "in-channels", "num-classes", "padding")
+from unet_explain.render.explorer import SCRIPT
+from unet_explain.render.formatting import mebibytes, megabytes, si
 
 NODE_RUNNER = """
 const fs = require("fs");
@@ -66,27 +62,8 @@ CASES: list[dict[str, str]] = [
 
 
 def cli_answer(values: dict[str, str]) -> dict[str, object]:
-    """What `unet-explain table` says for these control values: its one error line, or the table's cells."""
-    argv = ["table", "--format", "json"]
-    for flag, text in values.items():
-        argv += [f"--{flag}", text]
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as stop:  # argparse's own errors
-            code = int(stop.code or 0)
-    if code:
-        lines = err.getvalue().strip().splitlines()
-        assert len(lines) == 1, err.getvalue()
-        return {"error": lines[0]}
-    config = json.loads(out.getvalue())["config"]
-    spec = build_spec(UNetConfig(**{**config, "input_size": tuple(config["input_size"])}))
-    expected = [[row.cells[c] for c in COLUMNS] for row in rows(spec)]
-    totals = totals_cells(spec)
-    expected.append([totals.get(c, "") for c in COLUMNS])
-    h, w = spec.totals.output_size
-    return {"rows": expected, "output": f"{h}x{w}x{spec.config.num_classes}"}
+    """What `unet-explain table` says: the explorer test's reading of the CLI, for the flags given here."""
+    return explorer_cli_answer({flag: values.get(flag, "") for flag in FLAGS})
 
 
 @pytest.fixture(scope="module")
