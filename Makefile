@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup setup-test lint bench figures serve clean
+.PHONY: run test setup setup-test lint bench mutate figures serve clean
 
 run: setup
 	$(BIN)/unet-explain table
@@ -35,6 +35,10 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# Plant each bug of mutations/*.patch in a temporary copy and run the tests that must notice (minutes; not in CI).
+mutate: setup-test
+	$(BIN)/python scripts/mutate.py
 
 figures: setup
 	$(BIN)/unet-explain diagram -o docs/assets/unet.png

@@ -69,6 +69,17 @@ def bench_table(repeat: int) -> None:
     report(ours, keras)
 
 
+def bench_fit(repeat: int) -> None:
+    """`fit` answers in about the table's time: both are arithmetic on the spec, without TensorFlow."""
+    print("fit: `unet-explain fit --memory 11GiB --image 4096x4096` (a search over batch sizes) against `table`")
+    table = measure("unet-explain table", [PY, "-m", "unet_explain", "table"], repeat)
+    argv = [PY, "-m", "unet_explain", "fit", "--memory", "11GiB", "--image", "4096x4096"]
+    fit = measure("unet-explain fit --memory 11GiB --image 4096x4096", argv, repeat)
+    for result in (fit, table):
+        print(f"  {result.label:<44} {result.seconds:8.3f} s  {result.peak_mib:8.1f} MiB")
+    print(f"  ratio: fit takes {fit.seconds / table.seconds:.2f}x the table's time")
+
+
 def bench_diagram(repeat: int) -> None:
     print("diagram: `unet-explain diagram` (the U, PNG) against keras plot_model(show_shapes=True) of the same network")
     with tempfile.TemporaryDirectory() as tmp:
@@ -181,6 +192,7 @@ def many_cells(path: Path, side: int, count: int) -> int:
 
 GROUPS: dict[str, Callable[[int], None]] = {
     "table": bench_table,
+    "fit": bench_fit,
     "diagram": bench_diagram,
     "docs": bench_docs,
     "costs": bench_costs,

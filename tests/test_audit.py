@@ -79,8 +79,9 @@ def test_caffe_release_variant():
     assert "uniform" in report.initialiser and "fan_in" in report.initialiser
     # Only the last up-convolution keeps its channels (8 -> 8 at base 4), so dec1 concatenates 8 + 4.
     assert [s.up_channels for s in report.skips if s.up_channels[0] == s.up_channels[1]] == [(8, 8)]
-    # Width 4: the up-conv gains 2*2*8*4 + 4 weights and biases, dec1's first conv 3*3*4*4 weights.
-    assert report.param_sources == {"upsampling": 2 * 2 * 8 * 4 + 4, "up_channels": 3 * 3 * 4 * 4}
+    # Width 4: the up-conv gains 2*2*8*4 + 4 weights and biases, dec1's first conv 3*3*4*4 weights. The up-conv is
+    # the paper's kind (2x2, stride 2), so both come from keeping the channels: up_channels, the one deviation.
+    assert report.param_sources == {"up_channels": 2 * 2 * 8 * 4 + 4 + 3 * 3 * 4 * 4}
 
 
 def _conv(k: int, c_in: int, c_out: int) -> int:
@@ -280,7 +281,8 @@ def test_not_a_unet_is_refused_with_the_true_reason(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "no concatenation joins an up-sampled decoder map with a map copied from the encoder" in err
-    assert "2 element-wise additions (residual connections)" in err
+    # True counts only; additions are not called residual connections here (an FCN's or a gate's are not).
+    assert "3 down-samplings, 3 up-samplings, 2 element-wise additions, no concatenation" in err
 
 
 # --- loading: safe mode, speed, prints, errors ------------------------------------------------

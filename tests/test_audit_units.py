@@ -77,7 +77,7 @@ def test_every_meaning_formats_and_every_key_has_a_title():
             fields = {name for _, name, _, _ in string.Formatter().parse(text) if name}
             assert meaning(aspect.key, case, **dict.fromkeys(fields, "X"))
     assert title("concat_order") == "concatenation order" and title("padding") == "conv padding"
-    assert set(NOTE_TEXT) == {"concat_order", "init_truncated", "no_dropout"}
+    assert set(NOTE_TEXT) == {"concat_order", "init_truncated", "no_dropout", "training_only"}
 
 
 def test_pair_reads_keras_size_settings():

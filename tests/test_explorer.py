@@ -41,6 +41,7 @@ READ_PAGE = """() => {
   return {
     rows: Array.from(table.tBodies[0].rows, (tr) => Array.from(tr.cells, (td) => td.textContent)),
     output: document.getElementById("explorer-output-size").textContent,
+    margin: (document.getElementById("explorer-output").textContent.match(/margin (\\S+) px per side/) || [])[1],
   };
 }"""
 
@@ -71,8 +72,10 @@ def cli_answer(values: dict[str, str]) -> dict[str, object]:
     expected = [[row.cells[c] for c in COLUMNS] for row in rows(spec)]
     totals = totals_cells(spec)
     expected.append([totals.get(c, "") for c in COLUMNS])
-    h, w = spec.totals.output_size
-    return {"rows": expected, "output": f"{h}x{w}x{spec.config.num_classes}"}
+    output = "x".join(map(str, (*spec.totals.output_size, spec.config.num_classes)))
+    margins = spec.totals.context_margin
+    margin = str(margins[0]) if len(set(margins)) == 1 else "x".join(map(str, margins))
+    return {"rows": expected, "output": output, "margin": margin}
 
 
 def random_values(rng: random.Random) -> dict[str, str]:
@@ -96,6 +99,9 @@ def random_values(rng: random.Random) -> dict[str, str]:
     if rng.random() < 0.3:
         w = side()
         size = rng.choice([f"{h}x{w}", f"{h} x {w}", f"{h}X{w}", f"{h}×{w}"])
+    elif rng.random() < 0.2:  # a volume, or a size of four numbers
+        w, d = side(), side()
+        size = rng.choice([f"{h}x{w}x{d}", f"{h}x{h}x{d}", f"{h} x {w} x {d}", f"{h}x{w}x{d}x3"])
     values = {
         "input-size": odd(["", "0", "100001", "abc", "-5", " 572", "572x", "12.5", "-x", "٥٧٢", "５７２"], size),
         "depth": odd(["", "0", "7", "-1", "abc", "4.0", " 3 ", "+2", "1_0", "-"], str(depth)),
@@ -197,6 +203,22 @@ def test_a_size_wrong_along_both_axes_names_both(page):
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("size", "depth", "padding", "margin"),
+    [("572", "4", "valid", "92"), ("188x204", "4", "valid", "92"), ("94x110", "1", "valid", "8"),
+     ("64x96", "3", "same", "0")],
+)  # fmt: skip
+def test_the_context_margin_on_the_page_is_the_specs(page, size, depth, padding, margin):
+    """By hand: (572 - 388) / 2 = 92; depth 1 loses 2 * 2 * (3 * 2 - 2) = 16, so 8 per side; same pads: 0."""
+    values = dict(zip(FLAGS, (size, depth, "8", "1", "2", padding), strict=True))
+    fill(page, values)
+    shown = page.evaluate(READ_PAGE)
+    assert shown["margin"] == margin
+    assert shown == cli_answer(values)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
 def test_page_agrees_with_the_package_on_random_configs(page):
     rng = random.Random(1505_04597)
     outcomes = {"valid": 0, "invalid size": 0, "other error": 0}
@@ -218,3 +240,23 @@ def test_page_agrees_with_the_package_on_random_configs(page):
     # The sample covers what it claims to.
     assert outcomes["valid"] >= 60 and outcomes["invalid size"] >= 40 and outcomes["other error"] >= 20, outcomes
     assert rectangular >= 40 and same >= 60
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_volume_in_the_explorer(page):
+    """Three numbers are a volume, as on the command line: its table, or its error naming the axis."""
+    values = dict(zip(FLAGS, ("132x132x116", "3", "32", "3", "3", "valid"), strict=True))
+    fill(page, values)
+    shown = page.evaluate(READ_PAGE)
+    assert shown == cli_answer(values) and shown["output"] == "44x44x28x3"
+    headers = page.eval_on_selector_all("#explorer-table th", "els => els.map(e => e.textContent)")
+    assert "3x3x3 convs + ReLU" in headers and "Max-pool 2x2x2" in headers
+    fill(page, values | {"input-size": "572x572x60"})
+    shown = page.evaluate(READ_PAGE)
+    assert shown == cli_answer(values | {"input-size": "572x572x60"})
+    assert "along the slices, bottleneck_conv2 receives 2 voxels" in shown["error"]
+    page.click("button[data-axis='slices'][data-size='92']")
+    assert page.input_value("[name=input-size]") == "572x572x92"
+    fill(page, values | {"input-size": "132x132x116x3"})
+    assert "has 4 numbers" in page.evaluate(READ_PAGE)["error"]

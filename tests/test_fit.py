@@ -115,3 +115,18 @@ def test_bad_input_is_one_clear_error(paper, kwargs, argument, fragment):
     assert err.value.argument == argument
     assert fragment in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_the_gpu_figure_marks_the_largest_tile_for_each_gpu(paper):
+    import re
+
+    from unet_explain.render.figures.gpu_fit import GPU_GIB, alt
+
+    text = alt(paper)
+    training = text.split("Largest inference tile")[0]
+    found = dict((int(g), int(s)) for s, g in re.findall(r"(\d+) px on (\d+) GiB", training))
+    assert sorted(found) == sorted(GPU_GIB)
+    for gib, side in found.items():
+        assert memory_use(paper, tile=(side, side)).total <= gib * GIB
+        bigger = next_valid_side(side, paper.config)
+        assert memory_use(paper, tile=(bigger, bigger)).total > gib * GIB

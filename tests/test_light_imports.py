@@ -24,6 +24,8 @@ print("HEAVY", heavy, file=sys.stderr)
         ["sizes"],
         ["diagram", "-f", "text"],
         ["diagram", "-f", "dot", "-o", "/dev/null"],
+        ["fit", "--memory", "11GiB"],
+        ["fit", "--tile", "572", "--infer", "-f", "json"],
     ],
 )
 def test_fast_commands_import_no_tensorflow(argv):

@@ -149,3 +149,48 @@ def test_bad_options_name_the_argument(paper, field, kwargs):
     with pytest.raises(ConfigError) as err:
         mm.memory_use(paper, **kwargs)
     assert err.value.argument == field
+
+
+def test_nnunet_counts_conv_upconv_and_head_outputs(paper):
+    """nnU-Net's estimate: output values of every conv, transposed conv and head, batch 1 (unet-facts.md)."""
+    from unet_explain.core.nnunet import bytes_per_value, nnunet_estimate
+
+    values = (nbytes(CONVS) + nbytes(UPCONVS)) // F32 + 388 * 388 * 2
+    estimate = nnunet_estimate(paper, batch=2)
+    assert estimate.values == values
+    # 85,000,000 values at batch 12 stand for 8 GB (read as GiB): about 8.4 bytes per value.
+    assert bytes_per_value(2) == pytest.approx(8 * 2**30 / 1.02e9)
+    assert estimate.implied_bytes == pytest.approx(2 * values * 8 * 2**30 / 1.02e9, abs=1)
+
+
+def test_kept_bytes_by_stage_add_up_to_the_kept_activations(paper):
+    by_stage = mm.kept_by_stage(paper)
+    assert sum(by_stage.values()) == KEPT
+    # dec1 keeps its concatenation and its two conv outputs, read off Figure 1.
+    assert by_stage["dec1"] == nbytes([(392, 128), (390, 64), (388, 64)])
+    assert by_stage["enc1"] == IMAGES + nbytes([(570, 64), (568, 64), (284, 64)])
+    assert by_stage["output"] == LABELS + LOSS_GRAD
+
+
+@pytest.mark.parametrize(
+    "config",
+    [UNetConfig(input_size=(188, 252), depth=2, base_filters=8, in_channels=3, num_classes=4),
+     UNetConfig(input_size=256, padding="same", depth=3),
+     UNetConfig(input_size=(132, 132, 116), depth=3, base_filters=32, in_channels=3, num_classes=3)],
+)  # fmt: skip
+def test_the_view_convention_equals_the_tables_memory_for_2d_and_3d(config):
+    """The lower bound ``fit`` reports is the figure the table shows, for a plane and a volume alike."""
+    spec = build_spec(config)
+    use = mm.memory_use(spec)
+    assert use.views_lower_bound == spec.totals.activation_bytes < use.activations
+    assert len(use.tile) == len(config.input_size)
+
+
+def test_a_volume_counts_voxels():
+    """A 3D tile's tensors hold side**3 voxels: the images of a 132x132x116x3 tile are 132*132*116*3 floats."""
+    spec = build_spec(UNetConfig(input_size=(132, 132, 116), depth=3, base_filters=32, in_channels=3, num_classes=3))
+    images = next(n for n in mm.graph(spec) if n.name == mm.DATA)
+    assert images.nbytes == 132 * 132 * 116 * 3 * F32
+    # The 3D U-Net paper's output tile is 44x44x28 (unet-facts.md): the labels hold one int32 per output voxel.
+    labels = next(n for n in mm.graph(spec) if n.name == mm.LABELS)
+    assert labels.nbytes == 44 * 44 * 28 * 4

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from unet_explain import UNetConfig, build_model, build_spec, valid_sizes
+from unet_explain.config import preset
 from unet_explain.model.reference_unet import build_reference
 from unet_explain.model.verify import compare_model, verify
 
@@ -32,15 +33,19 @@ def sides(depth: int, padding: str) -> list[int]:
 
 @st.composite
 def small_configs(draw, max_depth: int = 6) -> UNetConfig:
+    """Images and volumes, both paddings, rectangular tiles, 1-4 channels; the 2D and the 3D paper's recipes."""
     depth = draw(st.integers(1, max_depth))
     padding = draw(st.sampled_from(["valid", "same"]))
+    dims = draw(st.sampled_from([2, 2, 3]))
     return UNetConfig(
-        input_size=(draw(st.sampled_from(sides(depth, padding))), draw(st.sampled_from(sides(depth, padding)))),
+        input_size=tuple(draw(st.sampled_from(sides(depth, padding))) for _ in range(dims)),
         depth=depth,
         padding=padding,
         in_channels=draw(st.integers(1, 4)),
         num_classes=draw(st.integers(2, 5)),
         base_filters=draw(st.integers(1, 3)),
+        channel_schedule=draw(st.sampled_from(["double_per_level", "double_before_pool"])),
+        norm=draw(st.sampled_from([None, "batch"])),
     )
 
 
@@ -53,12 +58,25 @@ def test_the_papers_network_agrees_three_ways():
     assert crop == (392, 392, 64)  # measured by the reference on its own tensors: 568 - 2 * 88
 
 
+def test_the_3d_unet_agrees_three_ways():
+    """Cicek et al. 2016: 132x132x116x3 in, 3 poolings, 32 filters doubled before each pooling, BN before ReLU."""
+    report = verify(preset("3d-unet"))
+    assert report.ok, (report.mismatches, report.wiring)
+    shapes = {check.name: check.reference_shape for check in report.layers}
+    # By hand (the paper's Figure 1): 132 -> 128 | 64 -> 60 | 30 -> 26 | 13 -> 11 -> 9, and 116 -> 112 | 56 -> 52 |
+    # 26 -> 22 | 11 -> 9 -> 7 along the third axis; the bottom's second conv doubles 256 to 512 channels.
+    assert shapes["bottleneck_conv2"] == (9, 9, 7, 512)
+    # Up: 9 -> 18 -> 14 | 28 -> 24 | 48 -> 44, and 7 -> 14 -> 10 | 20 -> 16 | 32 -> 28: the paper's 44x44x28.
+    assert shapes["output_conv"] == (44, 44, 28, 3)
+
+
 @settings(max_examples=200)
 @given(small_configs())
 def test_the_spec_describes_the_independent_network(config):
     reference = build_reference(config)
     spec = build_spec(config)
-    ref = {layer.name: layer for layer in reference.layers[1:]}
+    # Every layer but the input and the ReLUs after a batch norm (the spec counts the ReLU with its conv).
+    ref = {layer.name: layer for layer in reference.layers[1:] if not layer.name.endswith("_relu")}
     assert sorted(layer.name for layer in spec.layers) == sorted(ref)
     for layer in spec.layers:
         built = ref[layer.name]

@@ -60,6 +60,17 @@ def test_358_the_size_people_hit():
     assert text.endswith("nearest valid sizes: 348, 364")
 
 
+@pytest.mark.parametrize(
+    ("side", "where"),
+    [(4, "enc1_conv2 receives 2 pixels"), (12, "bottleneck_conv2 receives 2 pixels")],  # 4-2=2; 12-4=8, /2=4, -2=2
+)
+def test_a_conv_given_two_pixels_is_where_it_breaks(side, where):
+    """By hand, depth 1: the smallest tile is 18 (18, 16, 14 | 7, 5, 3 | 6, 4, 2); 16 would end at 0."""
+    text = message(input_size=side, depth=1)
+    assert f"{where}, but a 3x3 convolution without padding needs at least 3 pixels" in text
+    assert text.endswith("the smallest valid size is 18")
+
+
 def test_too_small_gives_smallest():
     assert message(input_size=100).endswith("the smallest valid size is 188")
 

@@ -50,6 +50,15 @@ const K = {
     "pool": "2x2 max-pooling with stride 2 needs an even size",
     "conv": "a 3x3 convolution without padding needs at least 3 pixels"
   },
+  "rules3": {
+    "pool": "2x2x2 max-pooling with stride 2 needs an even size",
+    "conv": "a 3x3x3 convolution without padding needs at least 3 pixels"
+  },
+  "axes": [
+    "rows",
+    "columns",
+    "slices"
+  ],
   "messages": {
     "depth": "must be between 1 and 6; got {value}",
     "in_channels": "must be between 1 and 4096; got {value}",
@@ -59,6 +68,7 @@ const K = {
     "size_parse": "must be a positive whole number like 572, or HxW like 572x636; got {value}",
     "side_range": "must be between 1 and 100000 pixels per side; got {value}",
     "whole": "must be a whole number written with the digits 0-9, like 4; got {value}",
+    "size_count": "has {n} numbers ({value}), but a size has 1 or 2 (an image) or 3 (a volume); drop the extra numbers (the channels are set with --in-channels)",
     "default_tile": "; {size} is the default tile, pass --input-size"
   },
   "arrow": "→",
@@ -70,6 +80,18 @@ const K = {
     "3x3 convs + ReLU",
     "Channels",
     "Max-pool 2x2",
+    "Params",
+    "MACs",
+    "Memory"
+  ],
+  "columns3": [
+    "Stage",
+    "Input",
+    "Up-conv 2x2x2",
+    "Copy and crop",
+    "3x3x3 convs + ReLU",
+    "Channels",
+    "Max-pool 2x2x2",
     "Params",
     "MACs",
     "Memory"
@@ -122,7 +144,13 @@ const K = {
       1000000000000000000,
       "EB"
     ]
-  ]
+  ],
+  "memory": {
+    "float32": 4,
+    "int32": 4,
+    "sgd_slots": 1,
+    "optimizer_scalars": 12
+  }
 };
 /* END GENERATED */
 
@@ -130,7 +158,7 @@ const K = {
   const FIELD = { "input-size": "input_size", depth: "depth", "base-filters": "base_filters",
     "in-channels": "in_channels", "num-classes": "num_classes", padding: "padding" };
   const WHOLE = /^\s*[+-]?[0-9]+\s*$/;                    // config.parse_whole: ASCII digits only, no "_"
-  const SIZE = /^\s*([0-9]+)\s*(?:[xX×]\s*([0-9]+)\s*)?$/;  // config.parse_size
+  const SIZE_SEP = /\s*[xX×]\s*/;                        // config.parse_size: "572", "572x636", "132x132x116"
   const NEGATIVE = /^-\d+$|^-\d*\.\d+$/;                 // argparse: a value that looks like a negative number
 
   function fill(template, values) {
@@ -165,12 +193,13 @@ const K = {
   const layer = (stage, op) => fill(N.layer, { stage, op });
 
   // --- arithmetic.trace_side: one axis through the network ---------------------------------------------------
-  function traceSide(n, depth, padding) {
+  function traceSide(n, depth, padding, dims = 2) {
     const sizes = {}, crops = {}, skips = [];
+    const rules = dims === 3 ? K.rules3 : K.rules;  // a volume's rules name 3x3x3 and 2x2x2 kernels
     let x = n;
     const convolve = (name) => {
       if (padding === "valid") {
-        if (x < K.kernel) throw new SizeBreak(name, x, K.rules.conv);
+        if (x < K.kernel) throw new SizeBreak(name, x, rules.conv);
         x -= K.kernel - 1;  // an unpadded 3x3 window loses one pixel at each border
       }
       sizes[name] = x;
@@ -179,7 +208,7 @@ const K = {
       const stage = enc(level);
       for (let i = 1; i <= K.convs_per_level; i++) convolve(conv(stage, i));
       skips.push(x);
-      if (x % K.scale) throw new SizeBreak(layer(stage, "pool"), x, K.rules.pool);
+      if (x % K.scale) throw new SizeBreak(layer(stage, "pool"), x, rules.pool);
       x /= K.scale;
       sizes[layer(stage, "pool")] = x;
     }
@@ -200,8 +229,8 @@ const K = {
     return { sizes, crops, output: x };
   }
 
-  function sideBreak(n, depth, padding) {
-    try { traceSide(n, depth, padding); } catch (err) { if (err instanceof SizeBreak) return err; throw err; }
+  function sideBreak(n, depth, padding, dims = 2) {
+    try { traceSide(n, depth, padding, dims); } catch (err) { if (err instanceof SizeBreak) return err; throw err; }
     return null;
   }
 
@@ -233,19 +262,21 @@ const K = {
     checkInt("num_classes", cfg.num_classes, 2, L.max_channels);
     checkInt("base_filters", cfg.base_filters, 1, L.max_channels);
     if (!K.paddings.includes(cfg.padding)) throw new Config("padding", fill(K.messages.padding, { value: pyRepr(cfg.padding) }));
-    const [h, w] = cfg.input_size;
-    for (const side of [h, w]) {
+    const sides = cfg.input_size, dims = sides.length;
+    for (const side of sides) {
       if (side < 1n || side > BigInt(L.max_side)) throw new Config("input_size", fill(K.messages.side_range, { value: side }));
     }
-    const depth = Number(cfg.depth), square = h === w;
-    const sizeArg = square ? `${h}` : `${h}x${w}`;
+    const depth = Number(cfg.depth), square = sides.every((s) => s === sides[0]);
+    const sizeArg = square && dims === 2 ? `${sides[0]}` : sides.join("x");
+    const unit = dims === 3 ? "voxels" : "pixels";
     const problems = [], nearest = [];  // every axis that breaks, as the Python message lists them
-    for (const [axis, side] of (square ? [["rows", h]] : [["rows", h], ["columns", w]])) {
-      const brk = sideBreak(Number(side), depth, cfg.padding);
+    const axes = square ? [[K.axes[0], sides[0]]] : sides.map((side, i) => [K.axes[i], side]);
+    for (const [axis, side] of axes) {
+      const brk = sideBreak(Number(side), depth, cfg.padding, dims);
       if (!brk) continue;
       const where = square ? "" : `along the ${axis}, `;
       const hint = nearestHint(Number(side), depth, cfg.padding, square ? "" : axis.slice(0, -1));
-      problems.push(`${where}${brk.layer} receives ${brk.size} pixels, but ${brk.rule}; ${hint}`);
+      problems.push(`${where}${brk.layer} receives ${brk.size} ${unit}, but ${brk.rule}; ${hint}`);
       nearest.push({ axis: square ? "" : axis, sizes: nearestValidSides(Number(side), depth, cfg.padding).filter((m) => m !== null) });
     }
     if (problems.length) {
@@ -266,9 +297,14 @@ const K = {
         throw new Usage(`argument --${flag}: expected one argument`);
       }
       if (flag === "input-size") {
-        const m = SIZE.exec(text);
-        if (!m) throw new Usage(`argument --${flag}: ${fill(K.messages.size_parse, { value: pyRepr(text) })}`);
-        given.input_size = [BigInt(m[1]), BigInt(m[2] === undefined ? m[1] : m[2])];
+        const parts = text.trim().split(SIZE_SEP);
+        if (!parts.every((part) => /^[0-9]+$/.test(part))) {
+          throw new Usage(`argument --${flag}: ${fill(K.messages.size_parse, { value: pyRepr(text) })}`);
+        }
+        if (parts.length > 3) {
+          throw new Usage(`argument --${flag}: ${fill(K.messages.size_count, { n: parts.length, value: text.trim() })}`);
+        }
+        given.input_size = (parts.length === 1 ? [parts[0], parts[0]] : parts).map((part) => BigInt(part));
       } else if (flag === "padding") {
         given.padding = text;
       } else {
@@ -305,14 +341,14 @@ const K = {
 
   // --- the spec's rows (core/spec.build_spec, render/formatting.stage_row) -----------------------------------
   const A = ` ${K.arrow} `;
-  const fmt = (s) => `${s[0]}x${s[1]}`;
+  const fmt = (s) => s.join("x");
   const count = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  const convParams = (k, cIn, cOut) => k * k * cIn * cOut + cOut;
+  const convParams = (k, cIn, cOut, dims) => k ** dims * cIn * cOut + cOut;
 
   // MACs per the README's rule (a KxK conv: out_h*out_w*K*K*C_in*C_out; an up-conv: out_h*out_w*C_in*C_out);
   // memory: float32 outputs of every conv, pooling and up-conv and of the score map. BigInt, so no rounding.
   const B = BigInt;
-  const area = (s) => B(s[0]) * B(s[1]);
+  const area = (s) => s.reduce((product, side) => product * B(side), 1n);  // pixels, or a volume's voxels
   const bytes = (s, c) => area(s) * B(c) * B(K.bytes_per_value);
 
   // Python's f"{x:.{d}f}": the double's exact value rounded half to even (toFixed rounds exact ties up).
@@ -344,8 +380,9 @@ const K = {
 
   function buildRows(cfg) {
     const depth = Number(cfg.depth), base = Number(cfg.base_filters), pad = cfg.padding;
-    const [rows, cols] = cfg.input_size.map((side) => traceSide(Number(side), depth, pad));
-    const size = (name) => [rows.sizes[name], cols.sizes[name]];
+    const dims = cfg.input_size.length;
+    const traces = cfg.input_size.map((side) => traceSide(Number(side), depth, pad, dims));
+    const size = (name) => traces.map((t) => t.sizes[name]);
     const filters = (level) => base * 2 ** (level - 1);
     const out = [];
     const skips = {};
@@ -355,8 +392,8 @@ const K = {
       let params = 0, c = cFirst, macs = 0n, mem = 0n;
       for (let i = 1; i <= K.convs_per_level; i++) {
         const s = size(conv(stage, i));
-        sizes.push(s); params += convParams(K.kernel, c, cOut);
-        macs += area(s) * B(K.kernel * K.kernel) * B(c) * B(cOut); mem += bytes(s, cOut);
+        sizes.push(s); params += convParams(K.kernel, c, cOut, dims);
+        macs += area(s) * B(K.kernel ** dims) * B(c) * B(cOut); mem += bytes(s, cOut);
         c = cOut;
       }
       return { sizes, params, macs, mem };
@@ -378,30 +415,137 @@ const K = {
       const stage = dec(level);
       cOut = filters(level);
       const up = size(layer(stage, "upconv")), skip = skips[level];
-      const crop = [rows.crops[stage], cols.crops[stage]];
+      const crop = traces.map((t) => t.crops[stage]);
       const concat = skip.channels + cOut;
       convs = convStack(stage, concat, cOut);
-      const amount = crop[0] === crop[1] ? `crop ${crop[0]}` : `crop ${crop[0]}x${crop[1]}`;
+      const amount = crop.every((c) => c === crop[0]) ? `crop ${crop[0]}` : `crop ${crop.join("x")}`;
       row(stage, [stage, fmt(inSize), fmt(up), `${fmt(skip.size)}${A}${fmt(up)} (${amount})`,
-        convs.sizes.map(fmt).join(A), `${concat}${A}${cOut}`, "", convParams(K.scale, cIn, cOut) + convs.params],
+        convs.sizes.map(fmt).join(A), `${concat}${A}${cOut}`, "", convParams(K.scale, cIn, cOut, dims) + convs.params],
         area(up) * B(cIn) * B(cOut) + convs.macs, bytes(up, cOut) + convs.mem);
       inSize = convs.sizes[convs.sizes.length - 1]; cIn = cOut;
     }
     const classes = Number(cfg.num_classes);
-    row(N.output, [N.output, fmt(inSize), "", "", `${fmt(inSize)} (1x1 conv)`, `${cIn}${A}${classes}`, "", convParams(1, cIn, classes)],
+    row(N.output, [N.output, fmt(inSize), "", "", `${fmt(inSize)} (1x1 conv)`, `${cIn}${A}${classes}`, "", convParams(1, cIn, classes, dims)],
       area(inSize) * B(cIn) * B(classes), bytes(inSize, classes));
     const total = out.reduce((sum, r) => sum + r.cells[7], 0);
     const macs = out.reduce((sum, r) => sum + r.macs, 0n), mem = out.reduce((sum, r) => sum + r.mem, 0n);
     for (const r of out) { r.cells[7] = count(r.cells[7]); r.cells.push(si(r.macs), megabytes(r.mem)); }
-    return { rows: out, output: [...inSize, classes], margin: [rows, cols].map((t, i) => (Number(cfg.input_size[i]) - t.output) / 2),
+    return { rows: out, output: [...inSize, classes], margin: traces.map((t, i) => (Number(cfg.input_size[i]) - t.output) / 2), dims,
       total, macs: si(macs), memory: megabytes(mem) };
+  }
+
+  // --- core/memory.py: the bytes of one training step (batch 1, SGD with momentum, float32) -------------------
+  // Every tensor in forward order; a replay frees each one after its last reader and keeps what a gradient reads.
+  function stepGraph(cfg) {
+    const depth = Number(cfg.depth), base = Number(cfg.base_filters), pad = cfg.padding, M = K.memory;
+    const dims = cfg.input_size.length;
+    const traces = cfg.input_size.map((side) => traceSide(Number(side), depth, pad, dims));
+    const size = (name) => traces.map((t) => t.sizes[name]);
+    const filters = (level) => base * 2 ** (level - 1);
+    const nodes = [{ name: "images", kind: "data", inputs: [], bytes: bytes(cfg.input_size.map(Number), Number(cfg.in_channels)) }];
+    const add = (name, kind, inputs, s, c, per) => {
+      const node = { name, kind, inputs, bytes: area(s) * B(c) * B(per ?? M.float32) };
+      nodes.push(node);
+      return node;
+    };
+    const skips = {};
+    let x = "images", c = Number(cfg.in_channels);
+    const convs = (stage, cOut) => {
+      for (let i = 1; i <= K.convs_per_level; i++) { add(conv(stage, i), "conv3x3", [x], size(conv(stage, i)), cOut); x = conv(stage, i); }
+      c = cOut;
+    };
+    for (let level = 1; level <= depth; level++) {
+      const stage = enc(level);
+      convs(stage, filters(level));
+      skips[stage] = nodes[nodes.length - 1];
+      add(layer(stage, "pool"), "maxpool", [x], size(layer(stage, "pool")), c);
+      x = layer(stage, "pool");
+    }
+    convs(N.bottleneck, filters(depth + 1));
+    for (let level = depth; level >= 1; level--) {
+      const stage = dec(level), skip = skips[enc(level)];
+      const up = add(layer(stage, "upconv"), "upconv", [x], size(layer(stage, "upconv")), filters(level));
+      const crop = add(layer(stage, "crop"), "crop", [skip.name], size(layer(stage, "crop")), filters(level));
+      crop.view = crop.bytes === skip.bytes;  // a crop of 0 pixels is the same tensor
+      add(layer(stage, "concat"), "concat", [crop.name, up.name], size(layer(stage, "concat")), 2 * filters(level));
+      x = layer(stage, "concat");
+      convs(stage, filters(level));
+    }
+    const out = size(layer(N.output, "conv")), classes = Number(cfg.num_classes);
+    add(layer(N.output, "conv"), "conv1x1", [x], out, classes);
+    nodes.push({ name: "labels", kind: "data", inputs: [], bytes: area(out) * B(M.int32) });
+    add("loss", "loss", [layer(N.output, "conv"), "labels"], out, classes);
+    return nodes;
+  }
+
+  function keptBy(node) {
+    if (node.kind === "conv3x3" || node.kind === "maxpool") return [...node.inputs, node.name];
+    if (node.kind === "upconv" || node.kind === "conv1x1") return node.inputs;
+    if (node.kind === "loss") return [node.name, "labels"];
+    return [];
+  }
+
+  function replayStep(nodes) {
+    const byName = new Map(nodes.map((n) => [n.name, n]));
+    const lastRead = new Map(), keptUntil = new Map();
+    nodes.forEach((n, i) => n.inputs.forEach((name) => lastRead.set(name, i)));
+    nodes.forEach((n, i) => keptBy(n).forEach((name) => { if (!keptUntil.has(name)) keptUntil.set(name, i); }));
+    const held = new Set(nodes.filter((n) => n.kind === "data").map((n) => n.name));
+    const live = new Map(), grads = new Map();
+    const total = (map) => [...map.values()].reduce((a, b) => a + b, 0n);
+    let peak = 0n;
+    nodes.forEach((n, i) => {
+      live.set(n.name, n.view ? 0n : n.bytes);
+      if (total(live) > peak) peak = total(live);
+      for (const name of [...n.inputs, n.name]) {
+        if (live.has(name) && !held.has(name) && !keptUntil.has(name) && (lastRead.get(name) ?? -1) <= i) live.delete(name);
+      }
+    });
+    const kept = total(live);
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const n = nodes[i];
+      if (n.kind === "data") continue;
+      let gradOut = 0n;
+      for (const m of nodes) {
+        const key = `${n.name}<-${m.name}`;
+        if (m.inputs.includes(n.name) && grads.has(key)) { if (grads.get(key) > gradOut) gradOut = grads.get(key); grads.delete(key); }
+      }
+      if (n.view) gradOut = 0n;  // a view passes its gradient through
+      const fresh = new Map(n.inputs.filter((src) => byName.get(src).kind !== "data").map((src) => [`${src}<-${n.name}`, byName.get(src).bytes]));
+      const moment = total(live) + total(grads) + gradOut + total(fresh);
+      if (moment > peak) peak = moment;
+      for (const [key, value] of fresh) grads.set(key, value);
+      for (const [name, first] of [...keptUntil]) {
+        if (first === i && live.has(name) && !held.has(name)) { live.delete(name); keptUntil.delete(name); }
+      }
+    }
+    return { kept, peak };
+  }
+
+  function trainingStep(cfg, params) {
+    const M = K.memory, p = B(params) * B(M.float32);
+    const { kept, peak } = replayStep(stepGraph(cfg));
+    const parts = { weights: p, gradients: p, optimizer: B(M.sgd_slots) * p + B(M.optimizer_scalars),
+      activations: kept, transient: peak - kept };
+    parts.total = Object.values(parts).reduce((a, b) => a + b, 0n);
+    return parts;
+  }
+
+  function humanBytes(n) {  // core/budget.human_bytes
+    let x = Number(n);
+    for (const unit of ["B", "KiB", "MiB", "GiB", "TiB"]) {
+      if (x < 1024 || unit === "TiB") return unit === "B" ? `${pyFixed(x, 0)} ${unit}` : `${pyFixed(x, 1)} ${unit}`;
+      x /= 1024;
+    }
+    return String(n);
   }
 
   // --- the page ----------------------------------------------------------------------------------------------
   function explore(raw) {
     try {
       const cfg = configFromFlags(raw);
-      return { ok: true, ...buildRows(cfg), cfg };
+      const built = buildRows(cfg);
+      return { ok: true, ...built, train: trainingStep(cfg, built.total), cfg };
     } catch (err) {
       if (err instanceof Usage) return { ok: false, message: `${K.prog} ${K.command}: error: ${err.message} (see '${K.prog} ${K.command} --help')` };
       if (err instanceof Config) return { ok: false, message: `${K.prog}: error: --${err.argument.replace(/_/g, "-")} ${err.detail}`, err };
@@ -443,8 +587,9 @@ const K = {
             const button = element("button", { type: "button", class: "md-button", "data-size": n, "data-axis": axis }, String(n));
             button.addEventListener("click", () => {
               const field = form.elements["input-size"];
-              const parts = SIZE.exec(field.value);
-              field.value = !axis || !parts ? `${n}` : (axis === "rows" ? `${n}x${parts[2] ?? parts[1]}` : `${parts[1]}x${n}`);
+              const parts = field.value.trim().split(SIZE_SEP);
+              if (!axis || parts.length < 2) field.value = `${n}`;
+              else { parts[K.axes.indexOf(axis)] = String(n); field.value = parts.join("x"); }
               update(form, result);
             });
             p.append(button, " ");
@@ -454,16 +599,23 @@ const K = {
       }
       return;
     }
-    const [oh, ow, classes] = r.output;
+    const output = r.output.join("x");
     result.append(element("p", { id: "explorer-output" },
-      "Output map: ", element("strong", { id: "explorer-output-size" }, `${oh}x${ow}x${classes}`),
-      ` · context margin ${r.margin[0] === r.margin[1] ? r.margin[0] : r.margin.join("x")} px per side · `,
+      "Output map: ", element("strong", { id: "explorer-output-size" }, output),
+      ` · context margin ${r.margin.every((m) => m === r.margin[0]) ? r.margin[0] : r.margin.join("x")} px per side · `,
       element("strong", { id: "explorer-params" }, count(r.total)), " parameters"));
+    const t = r.train;
+    result.append(element("p", { id: "explorer-train" },
+      "Training step (batch 1, SGD with momentum, float32): ", element("strong", { id: "explorer-train-total" }, humanBytes(t.total)),
+      ` = weights ${humanBytes(t.weights)} + gradients ${humanBytes(t.gradients)} + momentum ${humanBytes(t.optimizer)}`
+      + ` + activations kept for the backward pass ${humanBytes(t.activations)} + transient ${humanBytes(t.transient)}`
+      + " (what TensorFlow keeps, crops and concatenations included; the Memory column is the lower bound"
+      + " that counts them as free views). unet-explain fit --tile answers for other batches and optimizers."));
+    const head = element("tr", {}, ...(r.dims === 3 ? K.columns3 : K.columns).map((c) => element("th", {}, c)));
     result.append(commandLine);
-    const head = element("tr", {}, ...K.columns.map((c) => element("th", {}, c)));
     const body = element("tbody", {}, ...r.rows.map((row) =>
       element("tr", { "data-stage": row.stage }, ...row.cells.map((cell) => element("td", {}, String(cell))))));
-    body.append(element("tr", { "data-stage": "total" }, ...["total", "", "", "", `output ${oh}x${ow}x${classes}`, "", "",
+    body.append(element("tr", { "data-stage": "total" }, ...["total", "", "", "", `output ${output}`, "", "",
       count(r.total), r.macs, r.memory].map((cell) => element("td", {}, cell))));
     const table = element("table", { id: "explorer-table", class: "explorer-table" }, element("thead", {}, head), body);
     result.append(element("div", { class: "explorer-table-box" }, table));

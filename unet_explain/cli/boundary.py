@@ -60,7 +60,10 @@ def _run_command(argv: Sequence[str] | None) -> int:
         if extra:  # named by the command's own parser, so the advice is 'unet-explain table --help'
             command_parser(parser, getattr(args, "command", None)).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exit_:  # --help, --version, or a usage error already reported in one line
-        return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 2
+        status = exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 2
+        return _flushed(status)
+    except OSError as err:  # printing --help or --version failed
+        return _output_failed(err)
     if getattr(args, "handler", None) is None:
         say(f"error: give a command: {', '.join(command_names(parser))} (see '{PROG} --help')")
         return 2
@@ -98,6 +101,24 @@ def _run_command(argv: Sequence[str] | None) -> int:
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         say(f"error: TensorFlow failed: {type(err).__name__}: {first}")
         return 1
+
+
+def _flushed(status: int) -> int:
+    """``status`` once what argparse printed (help, version) has reached standard output; 1 if it could not."""
+    try:
+        sys.stdout.flush()  # a full disk must not look like success
+    except OSError as err:
+        return _output_failed(err)
+    return status
+
+
+def _output_failed(err: OSError) -> int:
+    """A failed write to standard output: a closed pipe is no failure of ours, anything else is one line and 1."""
+    _silence_stdout()
+    if isinstance(err, BrokenPipeError):
+        return 0
+    say(f"error: {_os_error_text(err)}")
+    return 1
 
 
 def _is_rich_broken_pipe(exit_: SystemExit) -> bool:

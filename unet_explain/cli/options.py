@@ -9,10 +9,19 @@ exactly as the command line would.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from unet_explain.config import UNetConfig, format_size_arg, parse_size, parse_whole
+from unet_explain.config import (
+    CHANNEL_SCHEDULES,
+    PRESETS,
+    UNetConfig,
+    format_size_arg,
+    parse_size,
+    parse_whole,
+    preset,
+)
 from unet_explain.errors import ConfigError
 
 PROG = "unet-explain"
@@ -20,7 +29,12 @@ PROG = "unet-explain"
 Handler = Callable[[argparse.Namespace], int]
 """A command: the parsed arguments in, the exit status out."""
 
-CONFIG_FIELDS = ("input_size", "in_channels", "num_classes", "depth", "base_filters", "padding")
+CONFIG_FIELDS = (
+    "input_size", "in_channels", "num_classes", "depth", "base_filters", "padding", "channel_schedule", "norm",
+)  # fmt: skip
+
+NO_NORM = "none"
+"""``--norm none``: the value that means no normalisation (the config's ``None``)."""
 
 
 def add_command(sub: Any, name: str, handler: Handler, help: str, config: bool = True) -> argparse.ArgumentParser:
@@ -32,8 +46,8 @@ def add_command(sub: Any, name: str, handler: Handler, help: str, config: bool =
     return parser
 
 
-def size_arg(text: str) -> tuple[int, int]:
-    """``572`` or ``572x636`` as (height, width)."""
+def size_arg(text: str) -> tuple[int, ...]:
+    """``572`` or ``572x636`` as (height, width); ``132x132x116`` as a volume."""
     try:
         return parse_size(text)
     except ConfigError as err:
@@ -59,7 +73,16 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """The six flags that select a network; unset ones keep the paper's values."""
     group = parser.add_argument_group("network configuration (defaults: the paper's network)")
     group.add_argument(
-        "--input-size", type=size_arg, metavar="N|HxW", help="input tile, e.g. 572 or 572x636 (default 572)"
+        "--preset",
+        choices=tuple(PRESETS),
+        help="a paper's network: unet (2D, Ronneberger et al. 2015; the default) or 3d-unet (Cicek et al. 2016); "
+        "the other flags override it",
+    )
+    group.add_argument(
+        "--input-size",
+        type=size_arg,
+        metavar="N|HxW|HxWxD",
+        help="input tile, e.g. 572 or 572x636, or a volume 132x132x116 (default 572)",
     )
     group.add_argument("--in-channels", type=whole_arg, metavar="C", help="input channels (default 1)")
     group.add_argument("--num-classes", type=whole_arg, metavar="K", help="output classes (default 2)")
@@ -68,24 +91,43 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--padding", metavar="valid|same", help="'valid' (the paper, with crops) or 'same' (default valid)"
     )
+    group.add_argument(
+        "--channel-schedule",
+        choices=CHANNEL_SCHEDULES,
+        help="double the channels per level (2D paper, default) or before each pooling (3D U-Net)",
+    )
+    group.add_argument(
+        "--norm", choices=(NO_NORM, "batch"), help="batch normalisation before each ReLU (3D U-Net) or none (default)"
+    )
 
 
 def given_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The configuration flags the user gave, by field name."""
-    return {name: getattr(args, name) for name in CONFIG_FIELDS if getattr(args, name, None) is not None}
+    """The configuration flags the user gave, by field name (``--norm none`` as ``norm=None``)."""
+    given = {name: getattr(args, name) for name in CONFIG_FIELDS if getattr(args, name, None) is not None}
+    if given.get("norm") == NO_NORM:
+        given["norm"] = None
+    return given
+
+
+def preset_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The preset's settings (``--preset``, the 2D paper's when not given), overridden by the flags given."""
+    defaults = {f.name: f.default for f in dataclasses.fields(UNetConfig)}
+    return {**defaults, **PRESETS[getattr(args, "preset", None) or "unet"], **given_settings(args)}
 
 
 def config_from_args(args: argparse.Namespace) -> UNetConfig:
-    """The config the flags ask for; unset flags keep the paper's values."""
+    """The config the flags ask for; unset flags keep the preset's values (the 2D paper's without ``--preset``)."""
     given = given_settings(args)
+    name = getattr(args, "preset", None) or "unet"
     try:
-        return UNetConfig(**given)
+        return preset(name, **given)
     except ConfigError as err:
         if err.argument != "input_size" or "input_size" in given:
             raise
-        # The user changed depth or padding but not the tile: say the size is the paper's default.
-        size = format_size_arg(UNetConfig().input_size)
-        raise ConfigError("input_size", f"{err.detail}; {size} is the default tile, pass --input-size") from None
+        # The user changed depth or padding but not the tile: say the size is the preset's default.
+        size = format_size_arg(preset(name).input_size)
+        what = "the default tile" if name == "unet" else f"the {name} preset's tile"
+        raise ConfigError("input_size", f"{err.detail}; {size} is {what}, pass --input-size") from None
 
 
 def port_arg(text: str) -> int:
@@ -104,8 +146,8 @@ def channels_arg(text: str) -> int:
     return channels
 
 
-def image_arg(text: str) -> tuple[int, int]:
-    """An image size, ``HxW``."""
+def image_arg(text: str) -> tuple[int, ...]:
+    """An image size, ``HxW``, or a volume's, ``HxWxD``."""
     try:
         return parse_size(text, "image")
     except ConfigError as err:
@@ -132,10 +174,10 @@ def add_memory_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def keras_config(args: argparse.Namespace) -> UNetConfig:
-    """The config, after checking that building its Keras model fits the memory budget (before TensorFlow)."""
+def keras_config(args: argparse.Namespace, models: int = 1, what: str = "") -> UNetConfig:
+    """The config, once building its ``models`` Keras models fits the memory budget (checked before TensorFlow)."""
     from unet_explain.core.budget import check_memory
 
     config = config_from_args(args)
-    check_memory(config, args.max_memory)
+    check_memory(config, args.max_memory, models=models, what=what)
     return config

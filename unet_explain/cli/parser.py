@@ -7,13 +7,15 @@ commands take the configuration flags.
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+import sys
+from typing import TYPE_CHECKING, NoReturn
 
 from unet_explain.cli.commands import (
     audit,
     diagram,
     docs,
     figure,
+    fit,
     keras,
     receptive_field,
     sizes,
@@ -22,6 +24,9 @@ from unet_explain.cli.commands import (
     weight_map,
 )
 from unet_explain.cli.options import PROG
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 EXIT_STATUS = """\
 exit status:
@@ -32,7 +37,7 @@ exit status:
 Every failure is one line on stderr; nothing half-written is left behind."""
 
 # In the order ``--help`` lists them; each module's ``register`` adds its command(s).
-COMMAND_MODULES = (table, sizes, diagram, receptive_field, tile, figure, audit, weight_map, docs, keras)
+COMMAND_MODULES = (table, sizes, fit, diagram, receptive_field, tile, figure, audit, weight_map, docs, keras)
 
 
 class Parser(argparse.ArgumentParser):
@@ -40,6 +45,11 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # argparse swallows a failed write; --help into a full disk must fail like any other output.
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def build_parser() -> argparse.ArgumentParser:

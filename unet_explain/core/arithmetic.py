@@ -18,6 +18,7 @@ crop per side = (skip size - up-sampled size) / 2.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from unet_explain.core import names
@@ -66,21 +67,28 @@ class SideTrace:
         return (self.side - self.output) // 2
 
 
-def _conv(layer: str, n: int, padding: str, sizes: dict[str, int]) -> int:
+def kernel_name(side: int, dims: int = 2) -> str:
+    """``"3x3"`` for an image's kernel, ``"3x3x3"`` for a volume's."""
+    return "x".join([str(side)] * dims)
+
+
+def _conv(layer: str, n: int, padding: str, sizes: dict[str, int], dims: int) -> int:
     if padding == "valid":
         # An unpadded 3x3 conv needs a full 3x3 window; it loses KERNEL - 1 pixels.
         if n < KERNEL:
-            raise SizeBreak(layer, n, f"a {KERNEL}x{KERNEL} convolution without padding needs at least {KERNEL} pixels")
+            kernel = kernel_name(KERNEL, dims)
+            raise SizeBreak(layer, n, f"a {kernel} convolution without padding needs at least {KERNEL} pixels")
         n -= KERNEL - 1
     sizes[layer] = n
     return n
 
 
-def trace_side(n: int, depth: int, padding: str) -> SideTrace:
+def trace_side(n: int, depth: int, padding: str, dims: int = 2) -> SideTrace:
     """Trace side length ``n`` through a U-Net with ``depth`` poolings.
 
-    Raises :class:`SizeBreak` naming the first layer that cannot accept the
-    size it receives.
+    The rules are the same along every axis of an image or a volume; ``dims``
+    only names the kernels in a message. Raises :class:`SizeBreak` naming the
+    first layer that cannot accept the size it receives.
     """
     sizes: dict[str, int] = {}
     crops: dict[str, int] = {}
@@ -89,14 +97,15 @@ def trace_side(n: int, depth: int, padding: str) -> SideTrace:
     for level in range(1, depth + 1):
         stage = names.encoder(level)
         for i in range(1, CONVS_PER_LEVEL + 1):
-            x = _conv(names.conv(stage, i), x, padding, sizes)
+            x = _conv(names.conv(stage, i), x, padding, sizes, dims)
         skips.append(x)
         if x % SCALE:
-            raise SizeBreak(names.layer(stage, "pool"), x, "2x2 max-pooling with stride 2 needs an even size")
+            pool = kernel_name(SCALE, dims)
+            raise SizeBreak(names.layer(stage, "pool"), x, f"{pool} max-pooling with stride 2 needs an even size")
         x //= SCALE
         sizes[names.layer(stage, "pool")] = x
     for i in range(1, CONVS_PER_LEVEL + 1):
-        x = _conv(names.conv(names.BOTTLENECK, i), x, padding, sizes)
+        x = _conv(names.conv(names.BOTTLENECK, i), x, padding, sizes, dims)
     for level in range(depth, 0, -1):
         stage = names.decoder(level)
         x *= SCALE
@@ -109,19 +118,19 @@ def trace_side(n: int, depth: int, padding: str) -> SideTrace:
         sizes[names.layer(stage, "crop")] = x
         sizes[names.layer(stage, "concat")] = x
         for i in range(1, CONVS_PER_LEVEL + 1):
-            x = _conv(names.conv(stage, i), x, padding, sizes)
+            x = _conv(names.conv(stage, i), x, padding, sizes, dims)
     sizes[names.layer(names.OUTPUT, "conv")] = x
     if x < 1:
         raise SizeBreak(names.layer(names.OUTPUT, "conv"), x, "the output map would be empty")
     return SideTrace(side=n, sizes=sizes, crops=crops)
 
 
-def side_break(n: int, depth: int, padding: str) -> SizeBreak | None:
+def side_break(n: int, depth: int, padding: str, dims: int = 2) -> SizeBreak | None:
     """The first rule side length ``n`` breaks, or ``None`` if it is valid."""
     if n < 1:
         return SizeBreak("input", n, "a side must be at least 1 pixel")
     try:
-        trace_side(n, depth, padding)
+        trace_side(n, depth, padding, dims)
     except SizeBreak as brk:
         return brk
     return None
@@ -145,14 +154,62 @@ def nearest_valid_sides(n: int, depth: int, padding: str) -> tuple[int | None, i
     return below, above
 
 
-def conv_params(kernel: int, c_in: int, c_out: int) -> int:
-    """Weights and biases of a ``kernel`` x ``kernel`` convolution (also a transposed one)."""
-    return kernel * kernel * c_in * c_out + c_out
+def conv_params(kernel: int, c_in: int, c_out: int, dims: int = 2) -> int:
+    """Weights and biases of a ``kernel`` x ``kernel`` convolution (also a transposed one; x ``kernel`` in 3D)."""
+    return math.prod((kernel,) * dims) * c_in * c_out + c_out
+
+
+def batchnorm_params(channels: int) -> int:
+    """What Keras counts for a BatchNormalization layer: per channel a trainable scale (gamma) and
+    shift (beta), and the moving mean and variance it keeps for inference (not trainable)."""
+    return 4 * channels
+
+
+def voxels(size: tuple[int, ...]) -> int:
+    """Pixels of an image or voxels of a volume: the product of its sides."""
+    return math.prod(size)
+
+
+def conv_macs_nd(kernel: int, out_size: tuple[int, ...], c_in: int, c_out: int) -> int:
+    """Multiply-accumulates of a dense convolution over 2 or 3 axes: one kernel window per output value."""
+    return voxels(out_size) * math.prod((kernel,) * len(out_size)) * c_in * c_out
+
+
+def map_bytes(size: tuple[int, ...], channels: int) -> int:
+    """Bytes of one float32 feature map of ``size`` (2 or 3 axes) x ``channels``."""
+    return voxels(size) * channels * FLOAT32_BYTES
+
+
+CHANNEL_SCHEDULES = ("double_per_level", "double_before_pool")
+
+
+def encoder_channels(schedule: str, base: int, level: int) -> tuple[int, ...]:
+    """Output channels of each 3x3 convolution of contracting level ``level`` (``depth + 1``: the bottom).
+
+    The 2D paper doubles the channels from level to level (64, 64 | 128, 128 ...);
+    the 3D U-Net doubles them inside a level, in the convolution before the pooling
+    (32, 64 | 64, 128 | 128, 256 | bottom 256, 512).
+    """
+    if schedule == "double_before_pool":
+        return (base << (level - 1),) + (base << level,) * (CONVS_PER_LEVEL - 1)
+    return (base << (level - 1),) * CONVS_PER_LEVEL
+
+
+def decoder_channels(schedule: str, base: int, level: int, c_in: int) -> tuple[int, int]:
+    """(up-convolution channels, 3x3 convolution channels) of expansive level ``level``.
+
+    The 2D paper's up-convolution halves the ``c_in`` channels coming up; the 3D
+    U-Net's keeps them and its convolutions then give twice the level's base
+    (256, 128, 64 for 32 base filters).
+    """
+    if schedule == "double_before_pool":
+        return c_in, base << level
+    return base << (level - 1), base << (level - 1)
 
 
 def conv_macs(kernel: int, out_h: int, out_w: int, c_in: int, c_out: int) -> int:
     """Multiply-accumulates of a dense convolution: one kernel window per output value."""
-    return out_h * out_w * kernel * kernel * c_in * c_out
+    return conv_macs_nd(kernel, (out_h, out_w), c_in, c_out)
 
 
 def upconv_macs(out_h: int, out_w: int, c_in: int, c_out: int) -> int:
@@ -169,4 +226,4 @@ FLOAT32_BYTES = 4
 
 def tensor_bytes(h: int, w: int, c: int) -> int:
     """Bytes of one float32 feature map of ``h`` x ``w`` x ``c``."""
-    return h * w * c * FLOAT32_BYTES
+    return map_bytes((h, w), c)

@@ -19,6 +19,11 @@ refused with the estimate in the message, before anything is allocated:
 ``--base-filters 4096`` would otherwise ask for hundreds of GB and fail deep
 inside TensorFlow. Something that builds several models in one process (the
 docs site) passes ``models=N``: their weights add up.
+
+A volume (the 3D U-Net) is checked once more: the float32 activations of one
+forward pass over one tile (the spec's ``activation_bytes``) must fit the
+budget too, since a 3D tile's maps grow with the cube of its side and a tile
+that cannot run once is of no use. This is why 3D tiles are small.
 """
 
 from __future__ import annotations
@@ -121,11 +126,35 @@ def memory_budget(limit: int | None) -> Iterator[None]:
         _budget = previous
 
 
+def _budget_flag(n: float) -> str:
+    return human_bytes(n * 1.1).replace(" ", "").replace(".0", "")
+
+
+def check_volume_memory(config: UNetConfig, limit: int | None = None) -> int:
+    """Refuse a volume whose one-tile forward pass needs more float32 activations than ``limit``; return the bytes."""
+    from unet_explain.config import format_size
+    from unet_explain.core.spec import build_spec
+
+    limit = current_budget() if limit is None else limit
+    needed = build_spec(config).totals.activation_bytes
+    if config.dims == 3 and needed > limit:
+        raise ConfigError(
+            "input_size",
+            f"{format_size(config.input_size)} is a volume whose forward pass needs about {human_bytes(needed)} of "
+            f"float32 activations per tile, above the memory budget of {human_bytes(limit)} (3D maps grow with the "
+            f"cube of the side); use a smaller volume tile such as 132x132x116 and tile the volume with "
+            f"'tile --image', or raise the budget with --max-memory {_budget_flag(needed)}",
+        )
+    return needed
+
+
 def check_memory(config: UNetConfig, limit: int | None = None, *, models: int = 1, what: str = "") -> MemoryEstimate:
     """Refuse, with the estimate, a model whose building would exceed ``limit`` (default: the budget in force).
 
     ``models`` counts the models built in one process (their weights add up); ``what`` names them in the message
     (default: "building the model").
+
+    A volume's tile must also fit: see :func:`check_volume_memory`.
     """
     limit = current_budget() if limit is None else limit
     found = estimate(config, models)
@@ -137,6 +166,7 @@ def check_memory(config: UNetConfig, limit: int | None = None, *, models: int = 
             f"about {human_bytes(found.bytes)} ({human_bytes(found.weights_bytes)} of float32 weights, twice while "
             f"initialised, and TensorFlow), above the memory budget of {human_bytes(limit)}; use fewer "
             f"--base-filters or a smaller --depth, or raise the budget with "
-            f"--max-memory {human_bytes(found.bytes * 1.1).replace(' ', '').replace('.0', '')}",
+            f"--max-memory {_budget_flag(found.bytes)}",
         )
+    check_volume_memory(config, limit)
     return found

@@ -57,6 +57,8 @@ INT32 = 4
 INT64 = 8
 
 MODES = ("train", "infer")
+#: Largest batch accepted: a bound that keeps every answer instant.
+MAX_BATCH = 1_000_000
 DTYPES = ("float32", "mixed")
 #: Slots per weight each optimizer keeps: SGD with momentum (the paper's) one velocity; Adam two moments.
 OPTIMIZER_SLOTS = {"sgd": 1, "adam": 2}
@@ -65,6 +67,7 @@ OPTIMIZER_SCALARS = INT64 + FLOAT32
 #: The loss-scale optimizer of mixed precision adds a scale (float32) and its own step counter (int64).
 LOSS_SCALE_SCALARS = FLOAT32 + INT64
 
+BATCHNORM = "batchnorm"  # the 3D U-Net's layer kind (a new output; the ReLU after it works in place)
 DATA = "images"
 LABELS = "labels"
 LOSS = "loss"
@@ -142,8 +145,8 @@ def check_options(mode: str, batch: int, optimizer: str, dtype: str) -> None:
     """Raise :class:`ConfigError` for a mode, batch, optimizer or dtype outside the rules."""
     if mode not in MODES:
         raise ConfigError("mode", f"must be 'train' or 'infer'; got {mode!r}")
-    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 1_000_000:
-        raise ConfigError("batch", f"must be a whole number of tiles per step, 1 or more; got {batch!r}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise ConfigError("batch", f"must be a whole number of tiles per step, from 1 to {MAX_BATCH:,}; got {batch!r}")
     if optimizer not in OPTIMIZER_SLOTS:
         raise ConfigError("optimizer", f"must be 'sgd' (the paper's, with momentum) or 'adam'; got {optimizer!r}")
     if dtype not in DTYPES:
@@ -214,7 +217,7 @@ def _kept(node: Node) -> tuple[str, ...]:
     """The tensors an op's gradient reads: they stay alive until its backward step."""
     if node.kind == sp.CONV3X3 or node.kind == sp.MAXPOOL:
         return (*node.inputs, node.name)
-    if node.kind in (sp.UPCONV, sp.CONV1X1):
+    if node.kind in (sp.UPCONV, sp.CONV1X1, BATCHNORM):  # batch normalisation's gradient reads its input
         return node.inputs
     if node.kind == "loss":
         return (node.name, LABELS)
@@ -233,6 +236,8 @@ class Replay:
     """Bytes kept for the backward pass when the forward pass ends."""
     peak: int
     """Largest live set (activations and activation gradients) at any moment."""
+    kept_tensors: dict[str, int]
+    """The tensors alive when the forward pass ends, with their bytes."""
 
 
 def replay(nodes: list[Node], train: bool) -> Replay:
@@ -262,8 +267,9 @@ def replay(nodes: list[Node], train: bool) -> Replay:
         peak = max(peak, sum(live.values()))
         free_after_forward(i, (*node.inputs, node.name))
     kept = sum(live.values())
+    kept_tensors = dict(live)
     if not train:
-        return Replay(kept=kept, peak=peak)
+        return Replay(kept=kept, peak=peak, kept_tensors=kept_tensors)
 
     grads: dict[str, int] = {}  # partial gradients waiting for their tensor's backward step
     consumers = {n.name: [m for m in nodes if n.name in m.inputs] for n in nodes}
@@ -283,7 +289,20 @@ def replay(nodes: list[Node], train: bool) -> Replay:
             if first == i and name in live and name not in held:
                 del live[name]
                 del kept_until[name]
-    return Replay(kept=kept, peak=peak)
+    return Replay(kept=kept, peak=peak, kept_tensors=kept_tensors)
+
+
+def kept_by_stage(spec: UNetSpec) -> dict[str, int]:
+    """Bytes a training step (batch 1, float32) keeps for the backward pass, by the stage that made them.
+
+    The batch of images counts to the first stage, the labels and the loss's gradient to the output.
+    """
+    stage_of = {layer.name: stage.name for stage in spec.stages for layer in stage.layers}
+    first, last = spec.stages[0].name, spec.stages[-1].name
+    found = dict.fromkeys((stage.name for stage in spec.stages), 0)
+    for name, nbytes in replay(graph(spec), train=True).kept_tensors.items():
+        found[stage_of.get(name, first if name == DATA else last)] += nbytes
+    return found
 
 
 def views_lower_bound(nodes: list[Node]) -> int:

@@ -20,7 +20,8 @@ We answer exactly: for every position along an axis, we carry the interval
   which we check is still an interval).
 
 Every operation is separable, so the 2D field of output pixel (i, j) is the
-rectangle of the row interval of i and the column interval of j.
+rectangle of the row interval of i and the column interval of j; in a volume
+(the 3D U-Net) it is the box of the three axes' intervals.
 """
 
 from __future__ import annotations
@@ -142,12 +143,12 @@ def textbook_field(stages: tuple[Stage, ...] | list[Stage]) -> int:
     return int(r)
 
 
-def stage_fields(stages: list[Stage], input_size: tuple[int, int], padding: str) -> dict[str, StageField]:
+def stage_fields(stages: list[Stage], input_size: tuple[int, ...], padding: str) -> dict[str, StageField]:
     """The receptive field of a unit of every stage's main output map."""
     per_axis: list[dict[str, tuple[int, int]]] = []
-    for axis in (0, 1):
-        if axis == 1 and input_size[0] == input_size[1]:
-            per_axis.append(per_axis[0])
+    for axis in range(len(input_size)):
+        if input_size[axis] in input_size[:axis]:  # the same side gives the same fields
+            per_axis.append(per_axis[input_size.index(input_size[axis])])
             continue
         maps = propagate(stages, input_size[axis], axis, padding)
         fields = {}
@@ -159,8 +160,8 @@ def stage_fields(stages: list[Stage], input_size: tuple[int, int], padding: str)
         per_axis.append(fields)
     return {
         stage.name: StageField(
-            smallest=(per_axis[0][stage.name][0], per_axis[1][stage.name][0]),
-            largest=(per_axis[0][stage.name][1], per_axis[1][stage.name][1]),
+            smallest=tuple(fields[stage.name][0] for fields in per_axis),
+            largest=tuple(fields[stage.name][1] for fields in per_axis),
         )
         for stage in stages
     }
@@ -182,9 +183,16 @@ class FieldReport:
     cols: AxisField
     """Along the columns (width)."""
     textbook: int
-    """What the textbook recursion says (the same on both axes)."""
+    """What the textbook recursion says (the same on every axis)."""
     stages: dict[str, StageField]
     """Per stage: the field of a unit of its main output."""
+    slices: AxisField | None = None
+    """Along the third axis of a volume; ``None`` for an image."""
+
+    @property
+    def axes(self) -> tuple[AxisField, ...]:
+        """The field along each axis: (rows, columns) or (rows, columns, slices)."""
+        return (self.rows, self.cols) if self.slices is None else (self.rows, self.cols, self.slices)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -197,8 +205,11 @@ class FieldReport:
                 "offset": [field.offset_min, field.offset_max],
             }
 
+        output = {"rows": axis(self.rows), "cols": axis(self.cols)}
+        if self.slices is not None:
+            output["slices"] = axis(self.slices)
         return {
-            "output": {"rows": axis(self.rows), "cols": axis(self.cols)},
+            "output": output,
             "textbook": self.textbook,
             "stages": {name: field.as_dict() for name, field in self.stages.items()},
         }
@@ -209,8 +220,9 @@ def analyse(spec: UNetSpec) -> FieldReport:
     stages, config = spec.stages, spec.config
     out = stages[-1]
     axes = []
-    for axis in (0, 1):
+    for axis in range(len(config.input_size)):
         maps = propagate(stages, config.input_size[axis], axis, config.padding)
         axes.append(axis_field(maps[_main_layer(out)], spec.totals.context_margin[axis]))
     fields = {s.name: s.receptive_field for s in stages if s.receptive_field is not None}
-    return FieldReport(rows=axes[0], cols=axes[1], textbook=textbook_field(stages), stages=fields)
+    third = axes[2] if len(axes) == 3 else None
+    return FieldReport(rows=axes[0], cols=axes[1], textbook=textbook_field(stages), stages=fields, slices=third)

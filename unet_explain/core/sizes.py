@@ -82,3 +82,44 @@ def valid_size_table(minimum: int, maximum: int, *, depth: int = 4, padding: str
         entering = trace.sizes[names.layer(names.encoder(depth), "pool")]
         rows.append(ValidSize(input=n, output=trace.output, bottleneck=entering, margin=trace.margin))
     return ValidSizes(minimum, maximum, depth, padding, tuple(rows))
+
+
+@dataclass(frozen=True)
+class AxisCheck:
+    """One axis of a given input size: whether the network accepts it, and the nearest valid sides."""
+
+    axis: str
+    """``rows``, ``columns`` or (a volume's third axis) ``slices``."""
+    side: int
+    """The side given along this axis."""
+    valid: bool
+    """Whether the network accepts it."""
+    below: int | None
+    """The nearest valid side below (``None`` if there is none)."""
+    above: int | None
+    """The nearest valid side above (``None`` if there is none)."""
+    output: int | None
+    """The output side, for a valid side."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "axis": self.axis,
+            "side": self.side,
+            "valid": self.valid,
+            "nearest": [self.below, self.above],
+            "output": self.output,
+        }
+
+
+def check_axes(size: tuple[int, ...], *, depth: int = 4, padding: str = "valid") -> tuple[AxisCheck, ...]:
+    """Each axis of ``size`` checked on its own: the rules hold per axis, so 572x572x60 may fail on one axis only."""
+    from unet_explain.config import axis_names
+
+    checks = []
+    for axis, side in zip(axis_names(len(size)), size, strict=True):
+        valid = ar.is_valid_side(side, depth, padding)
+        below, above = ar.nearest_valid_sides(side, depth, padding)
+        output = ar.trace_side(side, depth, padding).output if valid else None
+        checks.append(AxisCheck(axis, side, valid, below, above, output))
+    return tuple(checks)

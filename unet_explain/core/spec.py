@@ -18,7 +18,17 @@ Counting conventions (the same as ``../shared``'s reference and the paper):
   and a lower bound, not a paper fact: Keras's ``Cropping2D`` and
   ``Concatenate`` do allocate (232 MB more for the paper's tile), and what a
   training step or inference really holds is counted by
-  :mod:`unet_explain.core.memory`.
+  :mod:`unet_explain.core.memory`;
+* with batch normalisation (``norm="batch"``, the 3D U-Net), each 3x3 convolution
+  is followed by a ``<conv>_bn`` layer: its output is materialised (the
+  convolution's output is still needed), it costs no MACs in this count, and its
+  parameters are what Keras counts: 2 trainable values per channel (gamma, beta)
+  and 2 moving statistics (mean, variance).
+
+Every size is a tuple with one entry per spatial axis: (rows, columns) for an
+image, (rows, columns, slices) for a volume; the layers of a volume are the 3D
+forms (3x3x3 convolutions, 2x2x2 pooling and up-convolutions), and the kinds
+keep their 2D names.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from unet_explain.core import arithmetic as ar
 from unet_explain.core import names
 from unet_explain.core.receptive_field import stage_fields
 from unet_explain.core.stages import (
+    BATCHNORM,
     CONCAT,
     CONV1X1,
     CONV3X3,
@@ -49,6 +60,7 @@ if TYPE_CHECKING:
     from unet_explain.config import UNetConfig
 
 __all__ = [
+    "BATCHNORM",
     "CONCAT",
     "CONV1X1",
     "CONV3X3",
@@ -76,7 +88,7 @@ def _layer(
         channels=channels,
         params=params,
         macs=macs,
-        activation_bytes=ar.tensor_bytes(size[0], size[1], channels) if stored else 0,
+        activation_bytes=ar.map_bytes(size, channels) if stored else 0,
     )
 
 
@@ -86,35 +98,37 @@ def _conv3x3(name: str, size: Size, c_in: int, c_out: int) -> LayerSpec:
         CONV3X3,
         size,
         c_out,
-        params=ar.conv_params(ar.KERNEL, c_in, c_out),
-        macs=ar.conv_macs(ar.KERNEL, size[0], size[1], c_in, c_out),
+        params=ar.conv_params(ar.KERNEL, c_in, c_out, len(size)),
+        macs=ar.conv_macs_nd(ar.KERNEL, size, c_in, c_out),
     )
 
 
 def build_spec(config: UNetConfig) -> UNetSpec:
     """Compute every stage of the U-Net described by ``config``."""
-    depth = config.depth
-    rows = ar.trace_side(config.input_size[0], depth, config.padding)
-    cols = ar.trace_side(config.input_size[1], depth, config.padding)
+    depth, dims = config.depth, len(config.input_size)
+    traces = [ar.trace_side(n, depth, config.padding, dims) for n in config.input_size]
+    schedule, base = config.channel_schedule, config.base_filters
 
     def size(layer_name: str) -> Size:
-        return (rows.sizes[layer_name], cols.sizes[layer_name])
-
-    def filters(level: int) -> int:
-        return config.base_filters << (level - 1)  # doubling per level
+        return tuple(trace.sizes[layer_name] for trace in traces)
 
     stages: list[Stage] = []
     in_size: Size = config.input_size
     c_in = config.in_channels
 
-    def conv_stack(stage: str, c_first: int, c_out: int) -> list[LayerSpec]:
-        layers = []
+    def conv_stack(stage: str, c_first: int, outs: tuple[int, ...]) -> tuple[list[LayerSpec], list[LayerSpec]]:
+        """The stage's 3x3 convolutions, and all its layers (with a batch norm after each if asked)."""
+        convs, layers = [], []
         c = c_first
-        for i in range(1, ar.CONVS_PER_LEVEL + 1):
+        for i, c_out in enumerate(outs, start=1):
             name = names.conv(stage, i)
-            layers.append(_conv3x3(name, size(name), c, c_out))
+            conv = _conv3x3(name, size(name), c, c_out)
+            convs.append(conv)
+            layers.append(conv)
+            if config.norm == "batch":
+                layers.append(_layer(f"{name}_bn", BATCHNORM, conv.out_size, c_out, ar.batchnorm_params(c_out)))
             c = c_out
-        return layers
+        return convs, layers
 
     def make_stage(name: str, path: str, level: int, convs: list[LayerSpec], **extra: Any) -> Stage:
         """A stage whose sizes and channels follow from its convolutions."""
@@ -132,23 +146,22 @@ def build_spec(config: UNetConfig) -> UNetSpec:
 
     for level in range(1, depth + 1):
         stage = names.encoder(level)
-        c_out = filters(level)
-        convs = conv_stack(stage, c_in, c_out)
+        convs, layers = conv_stack(stage, c_in, ar.encoder_channels(schedule, base, level))
+        c_out = convs[-1].channels
         pool_name = names.layer(stage, "pool")
         pool = _layer(pool_name, MAXPOOL, size(pool_name), c_out)
         stages.append(
-            make_stage(stage, names.CONTRACTING, level, convs, layers=(*convs, pool), pool_size=pool.out_size)
+            make_stage(stage, names.CONTRACTING, level, convs, layers=(*layers, pool), pool_size=pool.out_size)
         )
         in_size, c_in = pool.out_size, c_out
 
-    c_out = filters(depth + 1)
-    convs = conv_stack(names.BOTTLENECK, c_in, c_out)
-    stages.append(make_stage(names.BOTTLENECK, names.BOTTLENECK, depth + 1, convs, layers=tuple(convs)))
-    in_size, c_in = convs[-1].out_size, c_out
+    convs, layers = conv_stack(names.BOTTLENECK, c_in, ar.encoder_channels(schedule, base, depth + 1))
+    stages.append(make_stage(names.BOTTLENECK, names.BOTTLENECK, depth + 1, convs, layers=tuple(layers)))
+    in_size, c_in = convs[-1].out_size, convs[-1].channels
 
     for level in range(depth, 0, -1):
         stage = names.decoder(level)
-        c_out = filters(level)
+        c_up, c_out = ar.decoder_channels(schedule, base, level, c_in)
         skip = stages[level - 1]
         up_name = names.layer(stage, "upconv")
         up_size = size(up_name)
@@ -156,26 +169,27 @@ def build_spec(config: UNetConfig) -> UNetSpec:
             up_name,
             UPCONV,
             up_size,
-            c_out,
-            params=ar.conv_params(ar.SCALE, c_in, c_out),
-            macs=ar.upconv_macs(up_size[0], up_size[1], c_in, c_out),
+            c_up,
+            params=ar.conv_params(ar.SCALE, c_in, c_up, dims),
+            # 2x2 stride 2: the windows do not overlap, one tap per input channel for each output value.
+            macs=ar.voxels(up_size) * c_in * c_up,
         )
         crop_name, concat_name = names.layer(stage, "crop"), names.layer(stage, "concat")
         crop = _layer(crop_name, CROP, size(crop_name), skip.channels, stored=False)
-        concat = _layer(concat_name, CONCAT, size(concat_name), skip.channels + c_out, stored=False)
-        convs = conv_stack(stage, concat.channels, c_out)
+        concat = _layer(concat_name, CONCAT, size(concat_name), skip.channels + c_up, stored=False)
+        convs, layers = conv_stack(stage, concat.channels, (c_out,) * ar.CONVS_PER_LEVEL)
         stages.append(
             make_stage(
                 stage,
                 names.EXPANSIVE,
                 level,
                 convs,
-                layers=(up, crop, concat, *convs),
+                layers=(up, crop, concat, *layers),
                 up_size=up_size,
-                up_channels=c_out,
+                up_channels=c_up,
                 skip_from=skip.name,
                 skip_size=skip.out_size,
-                crop=(rows.crops[stage], cols.crops[stage]),
+                crop=tuple(trace.crops[stage] for trace in traces),
                 concat_channels=concat.channels,
             )
         )
@@ -188,8 +202,8 @@ def build_spec(config: UNetConfig) -> UNetSpec:
         CONV1X1,
         out_size,
         config.num_classes,
-        params=ar.conv_params(1, c_in, config.num_classes),
-        macs=ar.conv_macs(1, out_size[0], out_size[1], c_in, config.num_classes),
+        params=ar.conv_params(1, c_in, config.num_classes, dims),
+        macs=ar.conv_macs_nd(1, out_size, c_in, config.num_classes),
     )
     softmax = _layer(names.layer(names.OUTPUT, "softmax"), SOFTMAX, out_size, config.num_classes, stored=False)
     stages.append(
@@ -215,7 +229,7 @@ def build_spec(config: UNetConfig) -> UNetSpec:
         macs=sum(layer.macs for layer in all_layers),
         activation_bytes=sum(layer.activation_bytes for layer in all_layers),
         output_size=out_size,
-        context_margin=(rows.margin, cols.margin),
+        context_margin=tuple(trace.margin for trace in traces),
         conv_layers=sum(layer.kind in (CONV3X3, UPCONV, CONV1X1) for layer in all_layers),
     )
     return UNetSpec(config=config, stages=tuple(stages), totals=totals)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from unet_explain.config import UNetConfig
 
-Size = tuple[int, int]
+Size = tuple[int, ...]
+"""A spatial size: (rows, columns) for an image, (rows, columns, slices) for a volume."""
 
 # Layer kinds, shared by the spec, the Keras builder and the diagram.
 CONV3X3 = "conv3x3"
@@ -24,19 +25,20 @@ CROP = "crop"
 CONCAT = "concat"
 CONV1X1 = "conv1x1"
 SOFTMAX = "softmax"
+BATCHNORM = "batchnorm"
 
 
 @dataclass(frozen=True)
 class StageField:
-    """Smallest and largest receptive field of the units of one stage's output, (rows, columns)."""
+    """Smallest and largest receptive field of the units of one stage's output, per axis (rows, columns[, slices])."""
 
-    smallest: tuple[int, int]
+    smallest: tuple[int, ...]
     """Smallest field over positions, per axis."""
-    largest: tuple[int, int]
+    largest: tuple[int, ...]
     """Largest field over positions, per axis."""
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON form: ``{"min": [rows, cols], "max": [rows, cols]}``."""
+        """JSON form: ``{"min": [rows, cols], "max": [rows, cols]}`` (three entries for a volume)."""
         return {"min": list(self.smallest), "max": list(self.largest)}
 
 
@@ -47,9 +49,9 @@ class LayerSpec:
     name: str
     """Keras layer name, ``<stage>_<op>`` (``enc1_conv1``)."""
     kind: str
-    """One of ``conv3x3``, ``maxpool``, ``upconv``, ``crop``, ``concat``, ``conv1x1``, ``softmax``."""
+    """One of ``conv3x3``, ``batchnorm``, ``maxpool``, ``upconv``, ``crop``, ``concat``, ``conv1x1``, ``softmax``."""
     out_size: Size
-    """Spatial size (H, W) of the output."""
+    """Spatial size (H, W) of the output; (H, W, D) for a volume."""
     channels: int
     """Channels of the output."""
     params: int
@@ -93,7 +95,7 @@ class Stage:
     skip_size: Size | None = None
     """Decoders: size of the copied map before cropping."""
     crop: Size | None = None
-    """Decoders: pixels cropped from each border of the copied map, (rows, columns)."""
+    """Decoders: pixels cropped from each border of the copied map, per axis (rows, columns[, slices])."""
     concat_channels: int | None = None
     """Decoders: channels after concatenating the cropped copy and the up-sampled map."""
     receptive_field: StageField | None = None
@@ -170,7 +172,7 @@ class Totals:
     output_size: Size
     """Spatial size of the output map."""
     context_margin: Size
-    """Context pixels on each border of the input tile that the output does not cover, (rows, columns)."""
+    """Context pixels on each border of the input tile that the output does not cover, per axis."""
     conv_layers: int
     """Convolutional layers, counted as the paper does (3x3, up-convolutions and the 1x1)."""
 

@@ -6,11 +6,13 @@ reads an input tile that reaches one context margin further on every side.
 Where that reaches past the image, the paper mirrors the image ("the missing
 context is extrapolated by mirroring the input image"). The last row and
 column of output tiles may also stick out past the image; mirroring fills
-those too, and the surplus output is cut away.
+those too, and the surplus output is cut away. A volume (the 3D U-Net) is tiled
+the same way along its third axis too.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,7 +24,7 @@ from unet_explain.errors import ConfigError
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
 
-Size = tuple[int, int]
+Size = tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -30,59 +32,64 @@ class TilePlan:
     """How to cover an image with tiles of one network."""
 
     image_size: Size
-    """The image (height, width)."""
+    """The image (height, width), or the volume (height, width, depth)."""
     input_tile: Size
     """The network's input tile."""
     output_tile: Size
     """The network's output tile."""
     grid: Size
-    """Tiles along the rows and along the columns."""
+    """Tiles along the rows and along the columns (and the slices of a volume)."""
     margin: Size
-    """Context pixels on each side of an output tile, (rows, columns)."""
+    """Context pixels on each side of an output tile, per axis."""
     pad_before: Size
-    """Mirrored pixels added above and to the left of the image."""
+    """Mirrored pixels added above and to the left of the image (and in front of a volume)."""
     pad_after: Size
-    """Mirrored pixels added below and to the right (margin plus what fills the last tiles)."""
+    """Mirrored pixels added below and to the right (and behind): margin plus what fills the last tiles."""
     macs_per_tile: int
     """Multiply-accumulates of one tile."""
 
     @property
     def tiles(self) -> int:
         """Number of tiles."""
-        return self.grid[0] * self.grid[1]
+        return ar.voxels(self.grid)
 
     @property
     def computed_size(self) -> Size:
-        """Output pixels computed, (rows, columns): the grid of output tiles."""
-        return (self.grid[0] * self.output_tile[0], self.grid[1] * self.output_tile[1])
+        """Output pixels computed, per axis: the grid of output tiles."""
+        return tuple(g * m for g, m in zip(self.grid, self.output_tile, strict=True))
 
     @property
     def padded_size(self) -> Size:
         """The mirror-padded image the input tiles are cut from."""
-        return (
-            self.image_size[0] + self.pad_before[0] + self.pad_after[0],
-            self.image_size[1] + self.pad_before[1] + self.pad_after[1],
-        )
+        return tuple(n + b + a for n, b, a in zip(self.image_size, self.pad_before, self.pad_after, strict=True))
 
     @property
     def useful_fraction(self) -> float:
         """Share of the computed output pixels that lie inside the image."""
-        computed = self.computed_size
-        return (self.image_size[0] * self.image_size[1]) / (computed[0] * computed[1])
+        return ar.voxels(self.image_size) / ar.voxels(self.computed_size)
 
     @property
     def total_macs(self) -> int:
         """Multiply-accumulates for the whole image."""
         return self.tiles * self.macs_per_tile
 
-    def input_origins(self) -> list[tuple[int, int]]:
-        """Top-left corner of every input tile in the padded image, row by row."""
+    def input_origins(self) -> list[tuple[int, ...]]:
+        """Top-left (front) corner of every input tile in the padded image, row by row."""
         return [
-            (r * self.output_tile[0], c * self.output_tile[1]) for r in range(self.grid[0]) for c in range(self.grid[1])
+            tuple(i * m for i, m in zip(index, self.output_tile, strict=True))
+            for index in itertools.product(*(range(g) for g in self.grid))
         ]
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+        """JSON-ready form (a volume's plan also pads ``front`` and ``back``)."""
+        pad = {
+            "top": self.pad_before[0],
+            "bottom": self.pad_after[0],
+            "left": self.pad_before[1],
+            "right": self.pad_after[1],
+        }
+        if len(self.grid) == 3:
+            pad |= {"front": self.pad_before[2], "back": self.pad_after[2]}
         return {
             "image_size": list(self.image_size),
             "input_tile": list(self.input_tile),
@@ -90,12 +97,7 @@ class TilePlan:
             "grid": list(self.grid),
             "tiles": self.tiles,
             "margin": list(self.margin),
-            "pad": {
-                "top": self.pad_before[0],
-                "bottom": self.pad_after[0],
-                "left": self.pad_before[1],
-                "right": self.pad_after[1],
-            },
+            "pad": pad,
             "padded_size": list(self.padded_size),
             "computed_size": list(self.computed_size),
             "useful_fraction": round(self.useful_fraction, 6),
@@ -107,10 +109,10 @@ class TilePlan:
 MIN_IMAGE_SIDE = 2  # mirroring without repeating the edge pixel needs two pixels
 
 
-def check_image_size(size: Any) -> Size:
-    """Validate an image size: two whole numbers from 2 to MAX_SIDE."""
-    if not (isinstance(size, tuple) and len(size) == 2):
-        raise ConfigError("image", f"must be (height, width); got {size!r}")
+def check_image_size(size: Any, dims: int = 2) -> Size:
+    """Validate an image size: ``dims`` whole numbers (2: an image, 3: a volume) from 2 to MAX_SIDE."""
+    if not (isinstance(size, tuple) and len(size) in (2, 3)):
+        raise ConfigError("image", f"must be (height, width) or a volume (height, width, depth); got {size!r}")
     for side in size:
         if isinstance(side, bool) or not isinstance(side, int):
             raise ConfigError("image", f"must be whole numbers; got {size!r}")
@@ -120,16 +122,23 @@ def check_image_size(size: Any) -> Size:
                 f"sides must be between {MIN_IMAGE_SIDE} (mirroring needs two pixels) and {ar.MAX_SIDE}; "
                 f"got {format_size(size)}",
             )
+    if len(size) != dims:
+        kind = ("an image", "a volume")[dims - 2]
+        raise ConfigError(
+            "image",
+            f"{format_size(size)} has {len(size)} sides, but the network takes {kind} ({dims} sides): give "
+            + ("--image HxWxD, or a 2D --input-size" if dims == 3 else "--image HxW, or a volume --input-size HxWxD"),
+        )
     return size
 
 
 def plan_tiles(image_size: Size, spec: UNetSpec) -> TilePlan:
     """Cover ``image_size`` with the tiles of ``spec``'s network, as in the paper's Figure 2."""
-    image_size = check_image_size(image_size)
     n, m = spec.config.input_size, spec.totals.output_size
+    image_size = check_image_size(image_size, len(n))
     margin = spec.totals.context_margin
-    grid = (math.ceil(image_size[0] / m[0]), math.ceil(image_size[1] / m[1]))
-    extra = (grid[0] * m[0] - image_size[0], grid[1] * m[1] - image_size[1])
+    grid = tuple(math.ceil(i / o) for i, o in zip(image_size, m, strict=True))
+    extra = tuple(g * o - i for g, o, i in zip(grid, m, image_size, strict=True))
     return TilePlan(
         image_size=image_size,
         input_tile=n,
@@ -139,6 +148,6 @@ def plan_tiles(image_size: Size, spec: UNetSpec) -> TilePlan:
         pad_before=margin,
         # The input tile is one margin larger than its output tile on both sides, so the far side
         # needs the margin plus what the last output tile sticks out; any odd split of n - m goes there.
-        pad_after=(n[0] - m[0] - margin[0] + extra[0], n[1] - m[1] - margin[1] + extra[1]),
+        pad_after=tuple(a - b - c + e for a, b, c, e in zip(n, m, margin, extra, strict=True)),
         macs_per_tile=spec.totals.macs,
     )

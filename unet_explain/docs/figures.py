@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from unet_explain.config import format_size
-from unet_explain.core.spec import UNetSpec
+from unet_explain.core.spec import UNetSpec, build_spec
 from unet_explain.docs.assets import ASSET_DIR, Asset
 from unet_explain.docs.cache import Cache
 from unet_explain.docs.site_config import PlaceholderError, Site, spec_for, split_option, stage_alias
@@ -66,7 +66,7 @@ def highlight_names(text: str, spec: UNetSpec) -> list[str]:
     return names
 
 
-def _tiling_args(words: list[str]) -> tuple[tuple[int, int], list[str]]:
+def _tiling_args(words: list[str]) -> tuple[tuple[int, ...], list[str]]:
     from unet_explain.config import parse_size
 
     parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
@@ -81,7 +81,28 @@ def _tiling_svg(words: list[str], site: Site, theme: str) -> bytes:
 
     image, rest = _tiling_args(words)
     with page_style(theme):
-        return figure_bytes(plan_tiles(image, spec_for(rest, site)), "svg", theme)
+        return figure_bytes(plan_tiles(image, _planar_spec(rest, site)), "svg", theme)
+
+
+def _planar_spec(words: list[str], site: Site, name: str = "") -> UNetSpec:
+    """The spec to draw: a volume's in-plane network for a 2D figure (the figure then shows its rows and columns)."""
+    from unet_explain.config import in_plane
+    from unet_explain.render.figures.registry import VOLUME_FIGURES
+
+    spec = spec_for(words, site)
+    if spec.config.dims == 3 and name not in VOLUME_FIGURES:
+        return build_spec(in_plane(spec.config))
+    return spec
+
+
+def _plane_note(words: list[str], site: Site, name: str = "") -> str:
+    from unet_explain.render.figures.registry import VOLUME_FIGURES
+
+    volume = spec_for(words, site).config
+    if volume.dims == 3 and name not in VOLUME_FIGURES:
+        size = format_size(volume.input_size)
+        return f" (drawn for the rows and columns of the {size} volume; its slices follow the same rules)"
+    return ""
 
 
 def _weight_map_svg(words: list[str], site: Site, theme: str) -> bytes:
@@ -115,12 +136,13 @@ def _lesson_figure(words: list[str]) -> LessonFigure:
 
 
 def _lesson_svg(words: list[str], site: Site, theme: str) -> bytes:
-    return _lesson_figure(words)(spec_for(words[1:], site), theme)
+    return _lesson_figure(words)(_planar_spec(words[1:], site, words[0]), theme)
 
 
 def _lesson_alt(words: list[str], site: Site) -> str:
     """The lesson figure's own description, with the numbers of the site's network."""
-    return _lesson_figure(words).alt(spec_for(words[1:], site))
+    alt = _lesson_figure(words).alt(_planar_spec(words[1:], site, words[0]))
+    return alt + _plane_note(words[1:], site, words[0])
 
 
 def _diagram_alt(words: list[str], site: Site) -> str:
@@ -151,7 +173,9 @@ FIGURE_KINDS: dict[str, FigureKind] = {
     "tiling": FigureKind(
         ".svg",
         _tiling_svg,
-        lambda w, s: f"Overlap-tile plan for a {format_size(_tiling_args(w)[0])} image",
+        lambda w, s: (
+            f"Overlap-tile plan for a {format_size(_tiling_args(w)[0])} image" + _plane_note(_tiling_args(w)[1], s)
+        ),
     ),
     "figure": FigureKind(".svg", _lesson_svg, _lesson_alt),
 }

@@ -18,6 +18,26 @@ from unet_explain.docs.site_config import PlaceholderError, Site, config_from_fl
 from unet_explain.render.formatting import count
 
 
+def _variants_config(words: list[str], site: Site) -> tuple[UNetConfig, str]:
+    """The config the 2D variants are built for, and a note when it is not the site's own network.
+
+    The variants are 2D U-Nets in the 2D paper's form; on a site built for a volume they are compared
+    on the rows and columns of its network, with the 2D paper's channels and no normalisation.
+    """
+    config = config_from_flags(with_site(words, site))
+    if config.dims == 2 and config.channel_schedule == "double_per_level" and config.norm is None:
+        return config, ""
+    from unet_explain.config import format_size, in_plane
+
+    plane = UNetConfig(**(in_plane(config).as_dict() | {"channel_schedule": "double_per_level", "norm": None}))
+    note = (
+        f"The variants are 2D U-Nets in the 2D paper's form: this site's network ({format_size(config.input_size)}, "
+        f"{config.channel_schedule.replace('_', ' ')}{', batch norm' if config.norm else ''}) is compared here as "
+        f"{plane.describe()}."
+    )
+    return plane, note
+
+
 def summary(words: list[str], site: Site) -> str:
     """Keras's own ``model.summary()``, at the width that shows every column, in a scrolling block."""
     from unet_explain.model.keras_unet import build_model
@@ -56,7 +76,8 @@ def compare(words: list[str], site: Site) -> str:
     from unet_explain.model.audit import COMPARE_LEGEND, row_kinds, summarise
     from unet_explain.model.variants import VARIANTS, compare_variants
 
-    reports, notes = compare_variants(list(VARIANTS), config_from_flags(with_site(words, site)))
+    config, plane_note = _variants_config(words, site)
+    reports, notes = compare_variants(list(VARIANTS), config)
     rows = {name: summarise(report) for name, report in reports.items()}
     kinds = {name: row_kinds(report, rows["paper"]) for name, report in reports.items()}
     mark = {"deviation": "**{}**", "note": "*{}*", "": "{}"}
@@ -66,6 +87,8 @@ def compare(words: list[str], site: Site) -> str:
         lines.append(md_row([aspect, *cells]))
     legend = COMPARE_LEGEND.replace("bold", "**Bold**", 1).replace("italic", "*italic*", 1)
     lines += ["", f"{legend}.", "", *(f"*{name}: {note}.*" for name, note in notes.items() if note)]
+    if plane_note:
+        lines += ["", f"*{plane_note}*"]
     return "\n".join(lines) + "\n"
 
 
@@ -84,7 +107,7 @@ def variant_gap(words: list[str], site: Site) -> str:
     if not words:
         raise PlaceholderError("variant-gap takes a VARIANT name, then config flags")
     name, rest = words[0], words[1:]
-    config = config_from_flags(with_site(rest, site))
+    config, _ = _variants_config(rest, site)
     paper = build_spec(UNetConfig()).totals.params
     own = build_spec(config).totals.params
     model, _, _ = build_variant(name, config)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from unet_explain.config import UNetConfig, format_size
 from unet_explain.core import arithmetic as ar
-from unet_explain.core.spec import CONCAT, CONV1X1, CONV3X3, UPCONV, Stage, UNetSpec, build_spec
+from unet_explain.core.spec import BATCHNORM, CONCAT, CONV1X1, CONV3X3, UPCONV, Stage, UNetSpec, build_spec
 from unet_explain.docs.site_config import PlaceholderError, Site, spec_for, stage_alias
 from unet_explain.errors import ConfigError
 from unet_explain.render.formatting import count
@@ -132,13 +132,14 @@ def _layer_inputs(stage: Stage) -> list[tuple[str, str, int, int, int]]:
         if layer.kind in (CONV3X3, UPCONV, CONV1X1):
             rows.append((layer.name, layer.kind, channels, layer.channels, layer.params))
             channels = layer.channels
+        elif layer.kind == BATCHNORM:
+            rows.append((layer.name, layer.kind, layer.channels, layer.channels, layer.params))
         elif layer.kind == CONCAT:
             channels = layer.channels
     return rows
 
 
-_TAPS = {CONV3X3: ar.KERNEL * ar.KERNEL, UPCONV: ar.SCALE * ar.SCALE, CONV1X1: 1}
-_KERNEL_TEXT = {CONV3X3: "3 × 3", UPCONV: "2 × 2", CONV1X1: "1 × 1"}
+_SIDE = {CONV3X3: ar.KERNEL, UPCONV: ar.SCALE, CONV1X1: 1}
 
 
 def stage_params(words: list[str], site: Site) -> str:
@@ -156,13 +157,20 @@ def stage_params(words: list[str], site: Site) -> str:
         "|:---|:---|---:|:---|---:|",
     ]
     total = 0
+    dims = len(spec.config.input_size)
     for layer, kind, c_in, c_out, params in _layer_inputs(stage):
-        taps = _TAPS[kind]
+        if kind == BATCHNORM:  # gamma and beta (trained), moving mean and variance (kept): Keras counts all four
+            formula = 4 * c_out
+            _check(f"parameters of {layer}", formula, params)
+            lines.append(f"| `{layer}` | batch norm | {c_in} → {c_out} | 4 · {c_out} | {count(formula)} |")
+            total += formula
+            continue
+        taps = _SIDE[kind] ** dims
         formula = taps * c_in * c_out + c_out
         _check(f"parameters of {layer}", formula, params)
+        kernel = " × ".join([str(_SIDE[kind])] * dims)
         lines.append(
-            f"| `{layer}` | {_KERNEL_TEXT[kind]} | {c_in} → {c_out} | {taps} · {c_in} · {c_out} + {c_out} "
-            f"| {count(formula)} |"
+            f"| `{layer}` | {kernel} | {c_in} → {c_out} | {taps} · {c_in} · {c_out} + {c_out} | {count(formula)} |"
         )
         total += formula
     _check(f"parameters of {name}", total, stage.params)

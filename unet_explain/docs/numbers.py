@@ -149,24 +149,15 @@ def value(words: list[str], site: Site) -> str:
 
 def size_break(words: list[str], site: Site) -> str:
     """``size-break N [flags]``: where a side of N pixels breaks (``enc2_pool receives 279 pixels``), or "valid"."""
-    from unet_explain.config import parse_size
     from unet_explain.core.arithmetic import nearest_valid_sides, side_break
-    from unet_explain.errors import ConfigError
 
-    words = size_tokens(words, site)
-    try:
-        h, w = parse_size(words[0]) if words else (0, 0)
-    except ConfigError:
-        h = w = 0
-    if not h:
-        raise PlaceholderError("size-break takes a side N (or a tile HxW), then config flags")
+    words = size_tokens(words, site, first_is_side=True)
+    if not words or not words[0].isdigit():
+        raise PlaceholderError("size-break takes a side N, then config flags")
     config = config_from_flags(with_site(words[1:], site))
-
-    def one(side: int) -> str:
-        found = side_break(side, config.depth, config.padding)
-        if found is None:
-            return f"{side} is valid"
-        near = [str(n) for n in nearest_valid_sides(side, config.depth, config.padding) if n is not None]
-        return f"{side}: `{found.layer}` receives {found.size} pixels ({found.rule}); nearest valid: {and_list(near)}"
-
-    return one(h) if h == w else f"rows {one(h)}; columns {one(w)}"
+    side = int(words[0])
+    found = side_break(side, config.depth, config.padding)
+    if found is None:
+        return f"{side} is valid"
+    near = [str(n) for n in nearest_valid_sides(side, config.depth, config.padding) if n is not None]
+    return f"{side}: `{found.layer}` receives {found.size} pixels ({found.rule}); nearest valid: {and_list(near)}"

@@ -21,9 +21,13 @@ placeholders, expanded while the site builds (see :mod:`.hooks`); this module is
 ``{{ audit MODEL }}``                       the audit of a Keras U-Net, as markdown
 ``{{ source FILE:NAME }}``                  a section (``# --8<-- [start:NAME]``) or function of the package
 ``{{ cli-reference }}``                     every command and flag, from the CLI's own parser
+``{{ memory-table [flags] }}``              a training step's and a forward pass's bytes, broken down
+``{{ memory-check }}``                      the recorded predicted-against-measured run of the benchmark
+``{{ nnunet-compare [flags] }}``            our count of a training step beside nnU-Net's rule, per tile
 ==========================================  ===============================================
 
-plus ``size-break N`` (where a side of N pixels breaks), ``config-commands`` (which
+plus ``volume PART`` (the page "From 2D to 3D": ``table``, ``trace``, ``crops``, ``rules``,
+``memory``, ``small``, ``params``), ``size-break N`` (where a side of N pixels breaks), ``config-commands`` (which
 commands take the config flags, from the parser), ``variant-gap VARIANT`` (a
 ``compare`` column's parameters against the paper's, broken down) and the derivations of
 :mod:`.lesson` (``crop-derivation``, ``size-backwards``, ``stage-params``,
@@ -58,9 +62,11 @@ from unet_explain.docs.cache import Cache
 from unet_explain.docs.capture import cli_reference, config_commands, console
 from unet_explain.docs.figures import FIGURE_KINDS, figure
 from unet_explain.docs.keras_pages import audit, compare, summary, variant_gap, verify
+from unet_explain.docs.memory_pages import memory_check, memory_table, nnunet_compare
 from unet_explain.docs.numbers import crops, size_break, sizes, table, trace, value
 from unet_explain.docs.site_config import PlaceholderError, Site
 from unet_explain.docs.source import source
+from unet_explain.docs.volume_page import volume
 from unet_explain.errors import UNetExplainError
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z-]*)\b(.*?)\}\}", re.S)
@@ -96,6 +102,10 @@ TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
     "cli-reference": cli_reference,
     "config-commands": config_commands,
     "size-break": size_break,
+    "memory-table": memory_table,
+    "memory-check": memory_check,
+    "nnunet-compare": nnunet_compare,
+    "volume": volume,
     **{
         name: _lesson(name)
         for name in (

@@ -15,6 +15,7 @@ The flags are read by the command line's own :func:`~unet_explain.cli.options.ad
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from unet_explain.errors import UNetExplainError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 PAPER_MARK = "--paper"
+VOLUME_MARK = "--volume"
+"""In a placeholder: the site's network if it is a volume, else the 3D U-Net paper's (the page "From 2D to 3D")."""
 
 
 class PlaceholderError(UNetExplainError):
@@ -75,11 +78,15 @@ NOT_INHERITED = {"sizes": frozenset({"--input-size", "--in-channels", "--num-cla
 
 
 def with_site(words: list[str], site: Site, command: str = "") -> list[str]:
-    """A placeholder's flags on top of the site's; ``--paper`` drops the site's flags.
+    """A placeholder's flags on top of the site's; ``--paper`` drops the site's flags; ``--volume`` see VOLUME_MARK.
 
     ``command`` names the CLI command the flags are for; the site flags it does not
     inherit (:data:`NOT_INHERITED`) are left out.
     """
+    if VOLUME_MARK in words:  # the site's network if it is a volume, else the paper's 3D U-Net
+        words = [w for w in words if w != VOLUME_MARK]
+        if site.config.dims == 2:
+            return ["--preset", "3d-unet", *words]
     words = size_tokens(words, site)
     if PAPER_MARK in words:
         return [w for w in words if w != PAPER_MARK]
@@ -109,12 +116,11 @@ def split_option(words: list[str], option: str) -> tuple[str | None, list[str]]:
     return words[i + 1], words[:i] + words[i + 2 :]
 
 
-SIZE_TOKEN = re.compile(r"@(input|next|rows)([+-]\d+)?")
+SIZE_TOKEN = re.compile(r"@(input|next)([+-]\d+)?")
 
 
-def size_tokens(words: list[str], site: Site) -> list[str]:
-    """``@input-2``: the site's input size minus 2; ``@next``: the next valid size above it; ``@rows``: the
-    input's height alone (a side for ``--min``/``--max``, also on a rectangular tile).
+def size_tokens(words: list[str], site: Site, first_is_side: bool = False) -> list[str]:
+    """``@input-2``: the site's input size minus 2; ``@next``: the next valid size above it.
 
     So an example of a bad size stays bad, and of the next size stays valid, on a site built for any network.
     """
@@ -123,13 +129,18 @@ def size_tokens(words: list[str], site: Site) -> list[str]:
     config = site.config
 
     def side(n: int, which: str) -> int:
-        if which in ("input", "rows"):
+        if which == "input":
             return n
         return valid_sides(n + 1, n + 2 ** (config.depth + 1), config.depth, config.padding)[0]
 
-    def sub(match: re.Match[str]) -> str:
+    def sub(match: re.Match[str], one_side: bool) -> str:
         delta = int(match.group(2) or 0)
-        h, w = (side(n, match.group(1)) + delta for n in config.input_size)
-        return str(h) if match.group(1) == "rows" else format_size_arg((h, w))
+        sides = tuple(side(n, match.group(1)) + delta for n in config.input_size)
+        return str(sides[0]) if one_side else format_size_arg(sides)
 
-    return [SIZE_TOKEN.sub(sub, w) for w in words]
+    # After --min or --max (and first, with ``first_is_side``) a token is one side, a volume's first.
+    out = []
+    for i, word in enumerate(words):
+        one = (i == 0 and first_is_side) or (i > 0 and words[i - 1] in ("--min", "--max"))
+        out.append(SIZE_TOKEN.sub(functools.partial(sub, one_side=one), word))
+    return out

@@ -18,7 +18,12 @@ follows the paper text:
 * optional dropout "at the end of the contracting path", placed after the
   bottleneck's second convolution (the Caffe release drops out after the last
   two contracting levels);
-* no batch normalisation (neither has any).
+* no batch normalisation (neither has any), unless the config asks for it
+  (``norm="batch"``, as the 3D U-Net of Cicek et al. does: BN before each ReLU).
+
+A volume (a three-number ``input_size``) gives the 3D U-Net: the same layers in
+their 3D form (Conv3D, MaxPooling3D, Conv3DTranspose, Cropping3D), with the
+channel schedule and normalisation the config names.
 
 Each layer is named after its stage (``enc1_conv1``, ``enc1_pool``,
 ``dec4_upconv``, ``dec4_crop``, ``dec4_concat``, ``output_conv``), so the
@@ -126,7 +131,7 @@ class Recipe:
     skip: str = "crop"
     """"crop" (copy before pooling, centre crop) or "resize-after-pool" (copy after pooling, resize)."""
     batchnorm: bool = False
-    """Batch normalisation between each 3x3 convolution and its ReLU."""
+    """Batch normalisation between each 3x3 convolution and its ReLU (also set by the config's ``norm``)."""
     zero_crops: bool = True
     """Keep a Cropping2D layer even where the crop is 0 (so the model matches the spec layer for layer)."""
     last_upconv_keeps_channels: bool = False
@@ -153,12 +158,23 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
     """Build a U-Net for ``config`` with the construction choices of ``recipe``."""
     from unet_explain.config import UNetConfig
     from unet_explain.core.budget import check_memory
+    from unet_explain.errors import UNetExplainError
 
     config = config or UNetConfig()
+    dims = len(config.input_size)
+    if dims == 3 and recipe.skip == "resize-after-pool":
+        raise UNetExplainError("the resize-after-pool skip is 2D only (Keras has no 3D Resizing layer); use a 2D size")
     check_memory(config)  # before TensorFlow is imported: refuse what would not fit
     spec = sp.build_spec(config)
     keras = load_keras()
     layers = keras.layers
+    conv_layer, pool_layer = (layers.Conv2D, layers.MaxPooling2D) if dims == 2 else (layers.Conv3D, layers.MaxPooling3D)
+    upconv_layer, crop_layer = (
+        (layers.Conv2DTranspose, layers.Cropping2D) if dims == 2 else (layers.Conv3DTranspose, layers.Cropping3D)
+    )
+    # The config's BN comes as spec layers (<conv>_bn); a recipe's BN (a variant) is added here.
+    recipe_bn = recipe.batchnorm and config.norm is None
+    normed = recipe_bn or config.norm == "batch"
     if seed is not None:
         keras.utils.set_random_seed(seed)
     dropout = dict(recipe.dropout)
@@ -168,8 +184,7 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
             return keras.initializers.VarianceScaling(1.0, mode="fan_in", distribution="uniform")
         return paper_initializer(keras, fan_in)
 
-    h, w = config.input_size
-    inputs = keras.Input(shape=(h, w, config.in_channels), name=names.INPUT)
+    inputs = keras.Input(shape=(*config.input_size, config.in_channels), name=names.INPUT)
     x = inputs
     c_in = config.in_channels
     skips: dict[str, Any] = {}
@@ -178,35 +193,40 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
     for stage in spec.stages:
         for layer in stage.layers:
             # --8<-- [start:conv3x3]
-            if layer.kind == sp.CONV3X3:
-                # Unpadded in the paper: each conv trims a border pixel, hence the crops later.
-                conv = layers.Conv2D(
-                    layer.channels,
-                    3,
-                    padding=config.padding,
-                    activation=None if recipe.batchnorm else "relu",
-                    kernel_initializer=init(9 * c_in),
-                    name=layer.name,
-                )
-                x = conv(x)
-                if recipe.batchnorm:
-                    x = layers.BatchNormalization(name=f"{layer.name}_bn")(x)
-                    x = layers.Activation("relu", name=f"{layer.name}_relu")(x)
-                if layer.name == names.conv(stage.name, len(stage.conv_sizes)) and stage.name in dropout:
+            if layer.kind in (sp.CONV3X3, sp.BATCHNORM):
+                if layer.kind == sp.CONV3X3:
+                    # Unpadded in the paper: each conv trims a border pixel, hence the crops later.
+                    # conv_layer is layers.Conv2D (layers.Conv3D, 3x3x3, for a volume).
+                    conv = conv_layer(
+                        layer.channels,
+                        3,
+                        padding=config.padding,
+                        activation=None if normed else "relu",
+                        kernel_initializer=init(3**dims * c_in),
+                        name=layer.name,
+                    )
+                    x = conv(x)
+                conv_name = layer.name.removesuffix("_bn")
+                if layer.kind == sp.BATCHNORM or recipe_bn:
+                    x = layers.BatchNormalization(name=f"{conv_name}_bn")(x)
+                    x = layers.Activation("relu", name=f"{conv_name}_relu")(x)
+                last = names.conv(stage.name, len(stage.conv_sizes))
+                if layer.name == (f"{last}_bn" if config.norm == "batch" else last) and stage.name in dropout:
                     x = layers.Dropout(dropout[stage.name], name=names.layer(stage.name, "dropout"))(x)
             # --8<-- [end:conv3x3]
             # --8<-- [start:maxpool]
             elif layer.kind == sp.MAXPOOL:
                 skips[stage.name] = x  # copied *before* pooling, at full resolution of its level
-                x = layers.MaxPooling2D(pool_size=2, strides=2, name=layer.name)(x)
+                x = pool_layer(pool_size=2, strides=2, name=layer.name)(x)
                 if recipe.skip == "resize-after-pool":
                     skips[stage.name] = x
             # --8<-- [end:maxpool]
             # --8<-- [start:upconv]
             elif layer.kind == sp.UPCONV:
                 # A 2x2 stride-2 up-conv: each output pixel gets one tap per input channel.
+                # upconv_layer is layers.Conv2DTranspose (layers.Conv3DTranspose, 2x2x2, for a volume).
                 keep = recipe.last_upconv_keeps_channels and stage.name == names.decoder(1)
-                x = layers.Conv2DTranspose(
+                x = upconv_layer(
                     c_in if keep else layer.channels,
                     2,
                     strides=2,
@@ -221,9 +241,8 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
                 source = skips[stage.skip_from]
                 if recipe.skip == "resize-after-pool":
                     copy = layers.Resizing(*layer.out_size, name=names.layer(stage.name, "resize"))(source)
-                elif recipe.zero_crops or stage.crop != (0, 0):
-                    dy, dx = stage.crop
-                    copy = layers.Cropping2D(((dy, dy), (dx, dx)), name=layer.name)(source)
+                elif recipe.zero_crops or any(stage.crop):
+                    copy = crop_layer(tuple((c, c) for c in stage.crop), name=layer.name)(source)
                 else:
                     copy = source
                 continue
@@ -233,7 +252,7 @@ def build_from_recipe(config: UNetConfig | None, recipe: Recipe, *, seed: int | 
             # --8<-- [end:crop-concat]
             # --8<-- [start:output]
             elif layer.kind == sp.CONV1X1:
-                x = layers.Conv2D(layer.channels, 1, kernel_initializer=init(c_in), name=layer.name)(x)
+                x = conv_layer(layer.channels, 1, kernel_initializer=init(c_in), name=layer.name)(x)
             elif layer.kind == sp.SOFTMAX:
                 x = layers.Softmax(axis=-1, name=layer.name)(x)
             # --8<-- [end:output]

@@ -17,11 +17,15 @@ from section 2 of the paper and Figure 1:
   the two are concatenated before two more 3x3 convolutions;
 * a 1x1 convolution maps the last features to the classes, then a softmax.
 
-Nothing here imports the spec, the arithmetic or the name helpers; the layer
-names are spelled out so that a test can compare the two layer by layer.
+The 3D U-Net (Cicek et al. 2016) is the same recipe over volumes, with two
+changes the config names: the channels double inside a level, in the
+convolution before the pooling (32, 64 | 64, 128 | ... for 32 base filters),
+with the up-convolution keeping its channels and the synthesis convolutions
+giving twice the level's base; and batch normalisation before each ReLU.
 
-The layer classes are picked by the number of spatial axes of the input tile,
-so a volume (three axes) needs only its entries in ``_LAYERS``.
+Nothing here imports the spec, the arithmetic or the name helpers; the layer
+names are spelled out so that a test can compare the two layer by layer. The
+layer classes are picked by the number of spatial axes of the input tile.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 # Spatial axes -> (convolution, pooling, up-convolution, cropping) class names in keras.layers.
 _LAYERS = {
     2: ("Conv2D", "MaxPooling2D", "Conv2DTranspose", "Cropping2D"),
+    3: ("Conv3D", "MaxPooling3D", "Conv3DTranspose", "Cropping3D"),
 }
 
 
@@ -41,34 +46,46 @@ def build_reference(config: UNetConfig) -> Any:
     """The U-Net of ``config`` as a learner would write it: a Keras model with the spec's layer names."""
     from unet_explain.model.keras_unet import load_keras
 
-    layers = load_keras().layers
     keras = load_keras()
+    layers = keras.layers
     tile = tuple(config.input_size)
-    conv_name, pool_name, up_name, crop_name = _LAYERS[len(tile)]
-    Conv, Pool, UpConv, Crop = (getattr(layers, n) for n in (conv_name, pool_name, up_name, crop_name))
+    Conv, Pool, UpConv, Crop = (getattr(layers, name) for name in _LAYERS[len(tile)])
+    base, depth = config.base_filters, config.depth
+    three_d = config.channel_schedule == "double_before_pool"  # the 3D U-Net's channels
 
-    def two_convs(x: Any, filters: int, stage: str) -> Any:
-        x = Conv(filters, 3, padding=config.padding, activation="relu", name=f"{stage}_conv1")(x)
-        return Conv(filters, 3, padding=config.padding, activation="relu", name=f"{stage}_conv2")(x)
+    def conv(x: Any, filters: int, name: str) -> Any:
+        if config.norm != "batch":
+            return Conv(filters, 3, padding=config.padding, activation="relu", name=name)(x)
+        x = Conv(filters, 3, padding=config.padding, name=name)(x)  # BN before the ReLU
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        return layers.Activation("relu", name=f"{name}_relu")(x)
+
+    def two_convs(x: Any, first: int, second: int, stage: str) -> Any:
+        return conv(conv(x, first, f"{stage}_conv1"), second, f"{stage}_conv2")
+
+    def down_filters(level: int) -> tuple[int, int]:  # level 1 .. depth + 1 (the bottom)
+        width = base * 2 ** (level - 1)
+        return (width, 2 * width) if three_d else (width, width)
 
     inputs = keras.Input(shape=(*tile, config.in_channels))
     x = inputs
     copies = []
-    for level in range(1, config.depth + 1):  # the contracting path
-        x = two_convs(x, config.base_filters * 2 ** (level - 1), f"enc{level}")
+    for level in range(1, depth + 1):  # the contracting path
+        x = two_convs(x, *down_filters(level), f"enc{level}")
         copies.append(x)  # copied before pooling
         x = Pool(2, strides=2, name=f"enc{level}_pool")(x)
 
-    x = two_convs(x, config.base_filters * 2**config.depth, "bottleneck")
+    x = two_convs(x, *down_filters(depth + 1), "bottleneck")
 
-    for level in range(config.depth, 0, -1):  # the expansive path
-        filters = config.base_filters * 2 ** (level - 1)
-        x = UpConv(filters, 2, strides=2, name=f"dec{level}_upconv")(x)
+    for level in range(depth, 0, -1):  # the expansive path
+        filters = base * 2**level if three_d else base * 2 ** (level - 1)
+        up = x.shape[-1] if three_d else filters  # the 3D U-Net's up-convolution keeps its channels
+        x = UpConv(up, 2, strides=2, name=f"dec{level}_upconv")(x)
         copy = copies[level - 1]
         spare = [big - small for big, small in zip(copy.shape[1:-1], x.shape[1:-1], strict=True)]
         copy = Crop(tuple((s // 2, s - s // 2) for s in spare), name=f"dec{level}_crop")(copy)
         x = layers.Concatenate(name=f"dec{level}_concat")([copy, x])
-        x = two_convs(x, filters, f"dec{level}")
+        x = two_convs(x, filters, filters, f"dec{level}")
 
     x = Conv(config.num_classes, 1, name="output_conv")(x)
     outputs = layers.Softmax(name="output_softmax")(x)

@@ -37,7 +37,7 @@ class LayerCheck:
     name: str
     """Layer name shared by spec and models."""
     spec_shape: Shape | None
-    """(H, W, C) by the spec; ``None`` if the spec has no such layer."""
+    """(H, W, C) by the spec ((H, W, D, C) for a volume); ``None`` if the spec has no such layer."""
     keras_shape: Shape | None
     """(H, W, C) by the package's Keras model; ``None`` if it has no such layer."""
     spec_params: int | None
@@ -91,6 +91,11 @@ class VerifyReport:
 
 # Layers the model may carry that change neither shape nor parameters.
 _SHAPE_NEUTRAL = {names.INPUT, names.layer(names.BOTTLENECK, "dropout")}
+
+
+def _shape_neutral(name: str) -> bool:
+    """The input, a dropout, or the ReLU after a batch normalisation (``enc1_conv1_relu``)."""
+    return name in _SHAPE_NEUTRAL or name.endswith("_relu")
 
 
 def _shape_and_params(layer: Any) -> tuple[Shape, int]:
@@ -150,10 +155,10 @@ def compare_model(config: UNetConfig, model: Any, reference: Any = None) -> Veri
             )
         )
     for name in keras_layers:
-        if name not in _SHAPE_NEUTRAL:
+        if not _shape_neutral(name):
             checks.append(LayerCheck(name, None, None, None, int(keras_layers[name].count_params())))
     for name, layer in ref_layers.items():
-        if type(layer).__name__ != "InputLayer":
+        if type(layer).__name__ != "InputLayer" and not _shape_neutral(name):
             checks.append(LayerCheck(name, None, None, None, None, *_shape_and_params(layer), checked_reference=True))
     return VerifyReport(
         config=config,
@@ -167,7 +172,9 @@ def compare_model(config: UNetConfig, model: Any, reference: Any = None) -> Veri
 
 def verify(config: UNetConfig) -> VerifyReport:
     """Build the package's Keras model and the independent one for ``config``; compare both with the spec."""
+    from unet_explain.core.budget import check_memory
     from unet_explain.model.keras_unet import build_model
     from unet_explain.model.reference_unet import build_reference
 
+    check_memory(config, models=2, what="building the model and the independent one")  # before TensorFlow
     return compare_model(config, build_model(config), build_reference(config))

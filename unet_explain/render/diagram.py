@@ -49,6 +49,7 @@ from unet_explain.config import UNetConfig, format_size
 from unet_explain.core import names
 from unet_explain.core.spec import UNetSpec, build_spec
 from unet_explain.errors import ConfigError
+from unet_explain.render.formatting import title
 from unet_explain.render.u_layout import CROP_PT, LINE, Arrow, Box, Figure, Label, crop_label, layout, text_width
 
 __all__ = [
@@ -100,6 +101,16 @@ OPERATIONS = {
     UPCONV: Operation("up-conv 2x2", "#1e9e4a"),
     HEAD: Operation("conv 1x1, softmax", "#0e8c8c"),
 }
+
+def operation_label(op: str, spec: UNetSpec) -> str:
+    """The legend's name of an operation for this network: a volume's kernels read 3x3x3, BN is named."""
+    text = OPERATIONS[op].label
+    if len(spec.config.input_size) == 3:
+        text = text.replace("3x3", "3x3x3").replace("2x2", "2x2x2").replace("1x1", "1x1x1")
+    if spec.config.norm == "batch" and op == CONV:
+        text = text.replace(", ReLU", ", BN, ReLU")
+    return text
+
 
 MAP_FILL = "#dbe7f7"
 COPY_FILL = "#ffffff"
@@ -222,7 +233,7 @@ class _Builder:
             fontsize=f"{TITLE_PT:g}",
             fontcolor=theme.text,
             labelloc="t",
-            label=f"U-Net (Ronneberger et al. 2015): {html.escape(spec.config.describe())}",
+            label=html.escape(title(spec)),
             bgcolor=theme.background,
             pad="0.25",
             size=f"{MAX_INCHES:g},{MAX_INCHES:g}",
@@ -239,7 +250,7 @@ class _Builder:
         lit = self.lit(box.stage)
         stroke = t.stroke if lit else t.muted_stroke
         fill = {"input": t.copy_fill, "output": t.output_fill}.get(box.role, t.map_fill) if lit else t.muted_fill
-        channels = f"{box.channels}+{box.channels}" if box.role == "concat" else str(box.channels)
+        channels = box.channel_text
         common: dict[str, Any] = {
             "pos": f"{_pt(box.x)},{_pt(box.y)}",
             "tooltip": f"{box.node}: {channels} channels, {format_size(box.size)}",
@@ -316,7 +327,8 @@ class _Builder:
     def legend(self, figure: Figure) -> None:
         """One row under the U: each operation drawn as the figure draws it, with its name."""
         y = figure.bottom - LEGEND_GAP
-        entries = [(op, text_width(style.label, LEGEND_PT)) for op, style in OPERATIONS.items()]
+        labels = {op: operation_label(op, self.spec) for op in OPERATIONS}
+        entries = [(op, text_width(labels[op], LEGEND_PT)) for op in OPERATIONS]
         total = sum(LEGEND_ARROW + 6 + width for _, width in entries) + LEGEND_SPACING * (len(entries) - 1)
         x = -total / 2
         for op, width in entries:
@@ -333,7 +345,7 @@ class _Builder:
             }
             self.graph.add_edge(pydot.Edge(tail, head, **attrs))
             self.text(
-                Label(f"legend_{op}", "", OPERATIONS[op].label, "legend", x + LEGEND_ARROW + 6, y, "l", LEGEND_PT)
+                Label(f"legend_{op}", "", labels[op], "legend", x + LEGEND_ARROW + 6, y, "l", LEGEND_PT)
             )
             x += LEGEND_ARROW + 6 + width + LEGEND_SPACING
 

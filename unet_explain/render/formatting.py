@@ -33,6 +33,16 @@ class Column(StrEnum):
 
 NUMERIC = {Column.PARAMS, Column.MACS, Column.MEMORY}
 
+
+def header(column: Column, spec: UNetSpec) -> str:
+    """A column's title for this network: a volume's kernels read 2x2x2 and 3x3x3, and BN is named."""
+    text = column.value
+    if len(spec.config.input_size) == 3:
+        text = text.replace("2x2", "2x2x2").replace("3x3", "3x3x3")
+    if spec.config.norm == "batch":
+        text = text.replace("+ ReLU", "+ BN + ReLU")
+    return text
+
 PATH_TITLES = {
     names.CONTRACTING: "contracting",
     names.BOTTLENECK: "bottleneck",
@@ -81,10 +91,9 @@ def mebibytes(n: int) -> str:
 
 
 def crop_text(stage: Stage, arrow: str = ARROW) -> str:
-    """``"568x568 → 392x392 (crop 88)"``; a non-square crop shows both axes."""
+    """``"568x568 → 392x392 (crop 88)"``; a crop that differs between axes shows each axis."""
     assert stage.skip_size is not None and stage.up_size is not None and stage.crop is not None
-    dy, dx = stage.crop
-    amount = f"crop {dy}" if dy == dx else f"crop {dy}x{dx}"
+    amount = f"crop {stage.crop[0]}" if len(set(stage.crop)) == 1 else f"crop {format_size(stage.crop)}"
     return f"{format_size(stage.skip_size)} {arrow} {format_size(stage.up_size)} ({amount})"
 
 
@@ -127,10 +136,9 @@ def rows(spec: UNetSpec, arrow: str = ARROW) -> list[Row]:
 
 def totals_cells(spec: UNetSpec, arrow: str = ARROW) -> dict[Column, str]:
     """The footer: output map and whole-network totals."""
-    h, w = spec.totals.output_size
     return {
         Column.STAGE: "total",
-        Column.CONVS: f"output {h}x{w}x{spec.config.num_classes}",
+        Column.CONVS: f"output {format_size(spec.totals.output_size)}x{spec.config.num_classes}",
         Column.PARAMS: count(spec.totals.params),
         Column.MACS: si(spec.totals.macs),
         Column.MEMORY: megabytes(spec.totals.activation_bytes),
@@ -139,4 +147,6 @@ def totals_cells(spec: UNetSpec, arrow: str = ARROW) -> dict[Column, str]:
 
 def title(spec: UNetSpec) -> str:
     """Caption naming the configuration."""
+    if len(spec.config.input_size) == 3:
+        return f"3D U-Net (Cicek et al. 2016): {spec.config.describe()}"
     return f"U-Net (Ronneberger et al. 2015): {spec.config.describe()}"

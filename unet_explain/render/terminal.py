@@ -13,13 +13,14 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from unet_explain.config import axis_names, format_size
 from unet_explain.core import names
 from unet_explain.core.spec import UNetSpec
 from unet_explain.render import formatting as fmt
 
 if TYPE_CHECKING:
     from unet_explain.core.receptive_field import AxisField, FieldReport
-    from unet_explain.core.sizes import ValidSizes
+    from unet_explain.core.sizes import AxisCheck, ValidSizes
     from unet_explain.core.tiling import TilePlan
     from unet_explain.model.audit import AuditReport
     from unet_explain.model.verify import VerifyReport
@@ -39,17 +40,26 @@ PATH_STYLES = {
 }
 
 
-def stage_table(spec: UNetSpec) -> Table:
-    """The per-stage table, grouped by path, with totals in the footer."""
+TRAIN_COLUMN = "Kept for\ntraining"
+
+
+def stage_table(spec: UNetSpec, kept: dict[str, int] | None = None) -> Table:
+    """The per-stage table, grouped by path, with totals in the footer.
+
+    ``kept`` (bytes by stage, from :func:`unet_explain.core.memory.kept_by_stage`) adds a column: what a
+    training step keeps for the backward pass.
+    """
     footer = fmt.totals_cells(spec)
     table = _table(fmt.title(spec), show_footer=True, pad_edge=False, collapse_padding=True)
     for column in fmt.Column:
         table.add_column(
-            column.value,
+            fmt.header(column, spec),
             footer=footer.get(column, ""),
             justify="right" if column in fmt.NUMERIC else "left",
             no_wrap=True,
         )
+    if kept is not None:
+        table.add_column(TRAIN_COLUMN, footer=fmt.megabytes(sum(kept.values())), justify="right", no_wrap=True)
     previous_path = None
     for row in fmt.rows(spec):
         path = row.stage.path
@@ -60,6 +70,8 @@ def stage_table(spec: UNetSpec) -> Table:
                 table.add_row(Text(fmt.PATH_TITLES[path], style=f"italic {PATH_STYLES[path]}"))
             previous_path = path
         cells = [row.cells[column] for column in fmt.Column]
+        if kept is not None:
+            cells.append(fmt.megabytes(kept[row.stage.name]))
         table.add_row(Text(cells[0], style=f"bold {PATH_STYLES[path]}"), *cells[1:])
     return table
 
@@ -116,46 +128,54 @@ def sizes_table(sizes: ValidSizes) -> Table:
     return table
 
 
+def axes_table(axes: tuple[AxisCheck, ...]) -> Table:
+    """A volume's tile, axis by axis: each side's validity, its nearest valid sides and its output."""
+    table = _table("The tile, axis by axis (the rules hold on each axis on its own)", pad_edge=False)
+    for heading in ("Axis", "Side", "Valid", "Nearest below", "Nearest above", "Output"):
+        table.add_column(heading, justify="left" if heading == "Axis" else "right")
+    for a in axes:
+        table.add_row(
+            a.axis, str(a.side), "yes" if a.valid else "no",
+            *("-" if n is None else str(n) for n in (a.below, a.above, a.output)),
+        )  # fmt: skip
+    return table
+
+
 def field_tables(report: FieldReport, spec: UNetSpec) -> Group:
     """The exact receptive field of the output map, the textbook number, and each stage's field."""
-    rows, cols = report.rows, report.cols
-    summary = _table(f"Receptive field of one output pixel: {spec.config.describe()}", pad_edge=False)
+    axes = report.axes
+    titles = [name.capitalize() for name in axis_names(len(axes))]
+    unit = "voxel" if len(axes) == 3 else "pixel"
+    summary = _table(f"Receptive field of one output {unit}: {spec.config.describe()}", pad_edge=False)
     summary.add_column("")
-    summary.add_column("Rows", justify="right")
-    summary.add_column("Columns", justify="right")
+    for heading in titles:
+        summary.add_column(heading, justify="right")
 
     def spread(field: AxisField) -> str:
         return ", ".join(f"{size} px: {n}" for size, n in field.sizes.items())
 
-    summary.add_row("exact, smallest", str(rows.smallest), str(cols.smallest))
-    summary.add_row("exact, largest", str(rows.largest), str(cols.largest))
-    summary.add_row("output positions by field size", spread(rows), spread(cols))
+    summary.add_row("exact, smallest", *(str(a.smallest) for a in axes))
+    summary.add_row("exact, largest", *(str(a.largest) for a in axes))
+    summary.add_row("output positions by field size", *(spread(a) for a in axes))
     summary.add_row(
         "farthest reach before .. after, over all positions (no one pixel reaches both)",
-        f"{rows.offset_min:+d} .. {rows.offset_max:+d}",
-        f"{cols.offset_min:+d} .. {cols.offset_max:+d}",
+        *(f"{a.offset_min:+d} .. {a.offset_max:+d}" for a in axes),
     )
     margin = spec.totals.context_margin
     summary.add_row(
         "context margin per side: input beyond the output tile (table, tile)",
-        str(margin[0]),
-        str(margin[1]),
+        *(str(m) for m in margin),
     )
-    summary.add_row("textbook recursion", str(report.textbook), str(report.textbook), style="dim")
+    summary.add_row("textbook recursion", *(str(report.textbook) for _ in axes), style="dim")
 
     stages = _table("Receptive field of one unit, per stage")
     stages.add_column("Stage")
-    stages.add_column("Rows (min-max)", justify="right")
-    stages.add_column("Columns (min-max)", justify="right")
+    for heading in titles:
+        stages.add_column(f"{heading} (min-max)", justify="right")
     for name, field in report.stages.items():
-        r = [field.smallest[0], field.largest[0]]
-        c = [field.smallest[1], field.largest[1]]
-        stages.add_row(
-            name,
-            str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]}",
-            str(c[0]) if c[0] == c[1] else f"{c[0]}-{c[1]}",
-        )
-    exact = {rows.smallest, rows.largest, cols.smallest, cols.largest}
+        spans = zip(field.smallest, field.largest, strict=True)
+        stages.add_row(name, *(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in spans))
+    exact = {a.smallest for a in axes} | {a.largest for a in axes}
     why = Text(
         "Why the textbook number differs: the recursion follows one path and gives every unit of a layer the "
         "same field. Here 2x2 pooling windows start at even positions, each up-convolution copies one unit "
@@ -172,27 +192,35 @@ def field_tables(report: FieldReport, spec: UNetSpec) -> Group:
 
 def tile_table(plan: TilePlan, spec: UNetSpec) -> Table:
     """An overlap-tile plan as a two-column table."""
-    (h, w), (nh, nw), (mh, mw) = plan.image_size, plan.input_tile, plan.output_tile
+    volume = len(plan.image_size) == 3
+    image = format_size(plan.image_size)
     table = _table(
-        f"Overlap-tile plan for a {h}x{w} image: {spec.config.describe()}", show_header=False, pad_edge=False
+        f"Overlap-tile plan for a {image} {'volume' if volume else 'image'}: {spec.config.describe()}",
+        show_header=False,
+        pad_edge=False,
     )
     table.add_column(style="bold")
     table.add_column()
-    ch, cw = plan.computed_size
-    table.add_row("input tile -> output tile", f"{nh}x{nw} -> {mh}x{mw}")
-    table.add_row("context margin", f"{plan.margin[0]} px above and below, {plan.margin[1]} px left and right")
-    rows, columns, tiles = plan.grid[0], plan.grid[1], plan.tiles
+    table.add_row("input tile -> output tile", f"{format_size(plan.input_tile)} -> {format_size(plan.output_tile)}")
+    margin = f"{plan.margin[0]} px above and below, {plan.margin[1]} px left and right"
+    table.add_row("context margin", margin + (f", {plan.margin[2]} in front and behind" if volume else ""))
+    tiles = plan.tiles
     table.add_row(
         "grid",
-        f"{rows:,} row{'s' * (rows != 1)} x {columns:,} column{'s' * (columns != 1)} = "
-        f"{tiles:,} tile{'s' * (tiles != 1)}",
+        " x ".join(
+            f"{n:,} {axis[:-1]}{'s' * (n != 1)}" for n, axis in zip(plan.grid, axis_names(len(plan.grid)), strict=True)
+        )
+        + f" = {tiles:,} tile{'s' * (tiles != 1)}",
     )
+    pads = f"top {plan.pad_before[0]}, bottom {plan.pad_after[0]}, left {plan.pad_before[1]}, right {plan.pad_after[1]}"
+    if volume:
+        pads += f", front {plan.pad_before[2]}, back {plan.pad_after[2]}"
+    table.add_row("mirror padding", pads)
+    table.add_row("padded image", format_size(plan.padded_size))
     table.add_row(
-        "mirror padding",
-        f"top {plan.pad_before[0]}, bottom {plan.pad_after[0]}, left {plan.pad_before[1]}, right {plan.pad_after[1]}",
+        "output computed",
+        f"{format_size(plan.computed_size)}, of which {image} inside the image ({plan.useful_fraction:.1%})",
     )
-    table.add_row("padded image", f"{plan.padded_size[0]}x{plan.padded_size[1]}")
-    table.add_row("output computed", f"{ch}x{cw}, of which {h}x{w} inside the image ({plan.useful_fraction:.1%})")
     table.add_row(
         "compute",
         f"{tiles:,} tile{'s' * (tiles != 1)} x {fmt.si(plan.macs_per_tile)} = "

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from rich.console import Group
 from rich.text import Text
 
-from unet_explain.config import format_size
+from unet_explain.config import format_size_arg
 from unet_explain.core import names
 from unet_explain.core.spec import UNetSpec
 from unet_explain.render import diagram as d
@@ -39,9 +39,9 @@ class _Cell:
     size: str
 
 
-def _size(size: tuple[int, int]) -> str:
-    """``572`` for a square map (Figure 1 writes one number), ``572x636`` otherwise."""
-    return str(size[0]) if size[0] == size[1] else format_size(size)
+def _size(size: tuple[int, ...]) -> str:
+    """``572`` for a square map (Figure 1 writes one number), ``572x636`` or a volume's three sides otherwise."""
+    return format_size_arg(size)
 
 
 class _Canvas:
@@ -85,14 +85,16 @@ def u_text(spec: UNetSpec, highlight: Iterable[str] | str | None = None) -> Grou
     for stage in spec.stages:
         k = stage.level
         if stage.path in (names.CONTRACTING, names.BOTTLENECK):
-            for i, size in enumerate(stage.conv_sizes, start=1):
-                grid[(k, 2 * (k - 1) + i)] = _Cell(stage.name, str(stage.channels), _size(size))
+            convs = [layer for layer in stage.layers if layer.kind == "conv3x3"]
+            for i, conv in enumerate(convs, start=1):
+                grid[(k, 2 * (k - 1) + i)] = _Cell(stage.name, str(conv.channels), _size(conv.out_size))
             if stage.pool_size is not None:
                 grid[(k + 1, 2 * k)] = _Cell(stage.name, str(stage.channels), _size(stage.pool_size))
         elif stage.path == names.EXPANSIVE:
             assert stage.up_size is not None and stage.up_channels is not None
             up = 4 * depth + 2 - 2 * k
-            grid[(k, up)] = _Cell(stage.name, f"{stage.channels}+{stage.up_channels}", _size(stage.up_size))
+            copied = spec.stage(stage.skip_from or "").channels
+            grid[(k, up)] = _Cell(stage.name, f"{copied}+{stage.up_channels}", _size(stage.up_size))
             for i, size in enumerate(stage.conv_sizes, start=1):
                 grid[(k, up + i)] = _Cell(stage.name, str(stage.channels), _size(size))
         else:
@@ -160,7 +162,9 @@ def u_text(spec: UNetSpec, highlight: Iterable[str] | str | None = None) -> Grou
     legend = Text(no_wrap=True, overflow="ignore")
     for glyph, op in (("→", d.CONV), ("╌▶", d.COPY), ("↓", d.POOL), ("↑", d.UPCONV), ("⇒", d.HEAD)):
         legend.append(f"{glyph} ", style=colours[op])
-        legend.append(d.OPERATIONS[op].label + "   ")
+        legend.append(d.operation_label(op, spec) + "   ")
     heading = Text(title(spec), style="bold", no_wrap=True, overflow="ignore")
     sizes = "sizes in pixels, one number for a square map; channels above"
+    if len(config.input_size) == 3:
+        sizes = "sizes in voxels, rows x columns x slices; channels above (copy + up-sampled where joined)"
     return Group(heading, Text(), *canvas.render(), Text(), legend, Text(sizes, style="dim"))

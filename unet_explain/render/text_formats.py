@@ -28,14 +28,33 @@ CSV_FIELDS = (
 )  # fmt: skip
 
 
+def csv_fields(dims: int) -> tuple[str, ...]:
+    """The CSV columns: a volume adds a ``_d`` (``crop_slices``) column after each ``_w`` (``crop_cols``)."""
+    if dims == 2:
+        return CSV_FIELDS
+    fields: list[str] = []
+    for name in CSV_FIELDS:
+        fields.append(name)
+        if name.endswith("_w"):
+            fields.append(name[:-2] + "_d")
+        elif name == "crop_cols":
+            fields.append("crop_slices")
+    return tuple(fields)
+
+
 def to_csv(spec: UNetSpec) -> str:
     """One row per stage with raw numbers, then a ``total`` row."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=csv_fields(len(spec.config.input_size)), lineterminator="\n")
     writer.writeheader()
 
-    def pair(prefix_h: str, prefix_w: str, size: tuple[int, int] | None) -> dict[str, object]:
-        return {prefix_h: size[0], prefix_w: size[1]} if size else {}
+    def pair(prefix_h: str, prefix_w: str, size: tuple[int, ...] | None) -> dict[str, object]:
+        if not size:
+            return {}
+        row: dict[str, object] = {prefix_h: size[0], prefix_w: size[1]}
+        if len(size) == 3:
+            row["crop_slices" if prefix_w == "crop_cols" else prefix_w[:-2] + "_d"] = size[2]
+        return row
 
     for s in spec.stages:
         row: dict[str, object] = {
@@ -59,14 +78,14 @@ def to_csv(spec: UNetSpec) -> str:
         writer.writerow(row)
     t = spec.totals
     writer.writerow(
-        {"name": "total", "out_h": t.output_size[0], "out_w": t.output_size[1], "channels": spec.config.num_classes,
+        {"name": "total", **pair("out_h", "out_w", t.output_size), "channels": spec.config.num_classes,
          "params": t.params, "macs": t.macs, "activation_bytes": t.activation_bytes}
     )  # fmt: skip
     return out.getvalue()
 
 
 def _grid(spec: UNetSpec, arrow: str, escape: Callable[[str], str]) -> tuple[list[str], list[list[str]], list[str]]:
-    header = [escape(c.value.replace("\n", " ")) for c in fmt.Column]
+    header = [escape(fmt.header(c, spec).replace("\n", " ")) for c in fmt.Column]
     body = [[escape(row.cells[c]) for c in fmt.Column] for row in fmt.rows(spec, arrow)]
     totals = fmt.totals_cells(spec, arrow)
     footer = [escape(totals.get(c, "")) for c in fmt.Column]

@@ -3,7 +3,8 @@
 Figure 1 of the paper is a precise drawing, not a graph layout. Its rules,
 which this module turns into numbers computed from the spec:
 
-* every feature map is a box; its height grows with the map's spatial size and
+* every feature map is a box; its height grows with the map's spatial size (for
+  a volume, its in-plane size: rows and columns; the labels give all three) and
   its width with its channels (both on a log scale here, so that a 1276-pixel
   tile and a 4x4 bottleneck, or 1 and 4096 channels, share one readable
   figure);
@@ -37,13 +38,13 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from unet_explain.config import format_size
+from unet_explain.config import format_size, format_size_arg
 from unet_explain.core import names
-from unet_explain.core.spec import Stage, UNetSpec
+from unet_explain.core.spec import CONV3X3, LayerSpec, Stage, UNetSpec
 
-Size = tuple[int, int]
+Size = tuple[int, ...]
 
 # Font sizes (points). At Graphviz's 96 dpi for PNG a point is 4/3 pixel, so the
 # smallest text (10 pt) is 13.3 px high in the default PNG.
@@ -88,9 +89,9 @@ class Box:
     role: str
     """``input``, ``map``, ``concat`` or ``output``."""
     channels: int
-    """Channels; for a concatenated map, those of each half."""
+    """Channels; for a concatenated map, those of the cropped copy (its left half)."""
     size: Size
-    """Spatial size (H, W)."""
+    """Spatial size (H, W), or (H, W, D) for a volume."""
     x: float
     """Centre of the box (for a concatenated map, of both halves together)."""
     y: float
@@ -99,6 +100,13 @@ class Box:
     """Width of the whole box (both halves of a concatenated map)."""
     height: float
     """Height."""
+    up_channels: int | None = None
+    """For a concatenated map, the channels of the up-sampled half (its right half)."""
+
+    @property
+    def channel_text(self) -> str:
+        """``"64+64"`` for a concatenated map (copy + up-sampled), else the channels."""
+        return f"{self.channels}+{self.up_channels}" if self.role == "concat" else str(self.channels)
 
     @property
     def half_width(self) -> float:
@@ -202,20 +210,14 @@ class Figure:
 def crop_label(stage: Stage) -> str:
     """``crop 88: 568 → 392``; with padding "same", ``copy, no crop (crop 0): 64``."""
     assert stage.crop is not None and stage.skip_size is not None and stage.up_size is not None
-    dy, dx = stage.crop
-    if dy == dx == 0:
-        return f"copy, no crop (crop 0): {_side(stage.skip_size)}"
-    amount = str(dy) if dy == dx else f"{dy}x{dx}"
-    return f"crop {amount}: {_side(stage.skip_size)} → {_side(stage.up_size)}"
-
-
-def _side(size: Size) -> str:
-    """``568`` for a square map, ``568x632`` otherwise (Figure 1 writes one number)."""
-    return str(size[0]) if size[0] == size[1] else format_size(size)
+    if not any(stage.crop):
+        return f"copy, no crop (crop 0): {format_size_arg(stage.skip_size)}"
+    amount = str(stage.crop[0]) if len(set(stage.crop)) == 1 else format_size(stage.crop)
+    return f"crop {amount}: {format_size_arg(stage.skip_size)} → {format_size_arg(stage.up_size)}"
 
 
 def _scale(size: Size) -> float:
-    """The side a box's height follows: the geometric mean of H and W."""
+    """The side a box's height follows: the geometric mean of H and W (in-plane, for a volume)."""
     return math.sqrt(size[0] * size[1])
 
 
@@ -228,6 +230,12 @@ class _Map:
     role: str
     channels: int
     size: Size
+    up_channels: int | None = None
+
+
+def _convs(stage: Stage) -> list[LayerSpec]:
+    """The stage's 3x3 convolutions (a batch normalisation after one draws no box of its own)."""
+    return [layer for layer in stage.layers if layer.kind == CONV3X3]
 
 
 def _maps(spec: UNetSpec) -> tuple[dict[int, list[_Map]], dict[int, list[_Map]], _Map]:
@@ -240,7 +248,7 @@ def _maps(spec: UNetSpec) -> tuple[dict[int, list[_Map]], dict[int, list[_Map]],
     output = None
     for stage in spec.stages:
         if stage.path in (names.CONTRACTING, names.BOTTLENECK):
-            for layer in stage.layers[: len(stage.conv_sizes)]:
+            for layer in _convs(stage):
                 left[stage.level].append(_Map(layer.name, stage.name, "map", layer.channels, layer.out_size))
             if stage.pool_size is not None:
                 pool = names.layer(stage.name, "pool")
@@ -248,8 +256,9 @@ def _maps(spec: UNetSpec) -> tuple[dict[int, list[_Map]], dict[int, list[_Map]],
         elif stage.path == names.EXPANSIVE:
             assert stage.up_size is not None
             concat = names.layer(stage.name, "concat")
-            row = [_Map(concat, stage.name, "concat", stage.channels, stage.up_size)]
-            row += [_Map(layer.name, stage.name, "map", layer.channels, layer.out_size) for layer in stage.layers[3:]]
+            skip = spec.stage(stage.skip_from or "")
+            row = [_Map(concat, stage.name, "concat", skip.channels, stage.up_size, stage.up_channels)]
+            row += [_Map(layer.name, stage.name, "map", layer.channels, layer.out_size) for layer in _convs(stage)]
             right[stage.level] = row
         else:
             head = stage.layers[0]
@@ -279,7 +288,7 @@ def layout(spec: UNetSpec) -> Figure:
         return float(2 * one if m.role == "concat" else one)
 
     def channel_text(m: _Map) -> str:
-        return f"{m.channels}+{m.channels}" if m.role == "concat" else str(m.channels)
+        return f"{m.channels}+{m.up_channels}" if m.role == "concat" else str(m.channels)
 
     # The distance between neighbouring maps: room for the widest box and an
     # arrow, and for two neighbours' centred labels side by side. A concatenated
@@ -334,7 +343,7 @@ def layout(spec: UNetSpec) -> Figure:
         for i, m in enumerate(right.get(k, [])):
             w = width(m)
             x = right_x(k, i) - (w / 4 if m.role == "concat" else 0.0)
-            boxes.append(Box(m.node, m.stage, m.role, m.channels, m.size, x, 0.0, w, height(m)))
+            boxes.append(Box(m.node, m.stage, m.role, m.channels, m.size, x, 0.0, w, height(m), m.up_channels))
         if k == 1:
             m = output
             boxes.append(Box(m.node, m.stage, m.role, m.channels, m.size, right_x(1, 3), 0.0, width(m), height(m)))
@@ -356,7 +365,7 @@ def layout(spec: UNetSpec) -> Figure:
 
 
 def _moved(box: Box, dy: float) -> Box:
-    return Box(box.node, box.stage, box.role, box.channels, box.size, box.x, box.y + dy, box.width, box.height)
+    return replace(box, y=box.y + dy)
 
 
 def _moved_label(label: Label, dy: float) -> Label:
@@ -393,8 +402,7 @@ def _labels(boxes: list[Box], level: int, depth: int) -> list[Label]:
             size_x, size_align = b.up_x - ARROW_SIDE, "r"
         if is_last_right and level > 1:  # the up-convolution arrow leaves its top
             ch_x, ch_align = b.x + ARROW_SIDE, "l"
-        channels = b.channels
-        text = f"{channels}+{channels}" if b.role == "concat" else str(channels)
+        text = b.channel_text
         out.append(Label(f"{b.node}__channels", b.stage, text, "channels", ch_x, ch_y, ch_align, CHANNEL_PT, True))
         out.append(Label(f"{b.node}__size", b.stage, format_size(b.size), "size", size_x, size_y, size_align, SIZE_PT))
     # The stage's name under its middle map (the input tile and output map get theirs too).

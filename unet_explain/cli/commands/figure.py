@@ -12,13 +12,20 @@ def cmd_figure(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from unet_explain.core.spec import build_spec
-    from unet_explain.render.figures.registry import FIGURE_FORMATS, render
+    from unet_explain.errors import UNetExplainError
+    from unet_explain.render.figures.registry import FIGURE_FORMATS, VOLUME_FIGURES, render
     from unet_explain.render.output import atomic_write, check_output_path, output_format
 
+    config = config_from_args(args)
+    if config.dims == 3 and args.name not in VOLUME_FIGURES:
+        raise UNetExplainError(
+            f"figure {args.name} draws 2D maps and cannot show a volume ({'x'.join(map(str, config.input_size))}); "
+            f"for a volume draw {' or '.join(sorted(VOLUME_FIGURES))}, or 'unet-explain diagram' for its U"
+        )
     example = f"{args.name}.{args.format or 'svg'}"
     path = Path(example) if args.output is None else check_output_path(args.output, example)
     fmt = output_format(path, args.format, FIGURE_FORMATS)
-    spec = build_spec(config_from_args(args))
+    spec = build_spec(config)
     written = atomic_write(path, render(args.name, spec, args.theme, fmt))
     print(f"Wrote the {args.name} figure ({args.theme}) to {written}")
     return 0

@@ -32,6 +32,12 @@ def cmd_tile(args: argparse.Namespace) -> int:
                 raise
             # On tile the input size is spelled --tile.
             raise ConfigError("tile", err.detail.replace("pass --input-size", "pass --tile")) from None
+    if args.output is not None and config.dims == 3:
+        raise ConfigError(
+            "output",
+            f"draws a 2D tiling picture, but {'x'.join(map(str, config.input_size))} is a volume; "
+            "leave out -o for a volume's plan, or plan a 2D image",
+        )
     spec = build_spec(config)
     plan = plan_tiles(args.image, spec)
     if args.format == "json":
@@ -52,11 +58,17 @@ def cmd_tile(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = add_command(sub, "tile", cmd_tile, "Plan the overlap-tile strategy for a large image (the paper's Figure 2).")
-    p.add_argument("--image", type=image_arg, required=True, metavar="HxW", help="the image to segment, e.g. 2000x1500")
+    p.add_argument(
+        "--image",
+        type=image_arg,
+        required=True,
+        metavar="HxW|HxWxD",
+        help="the image to segment, e.g. 2000x1500, or a volume, e.g. 512x512x200",
+    )
     p.add_argument(
         "--tile",
         type=size_arg,
-        metavar="N|HxW",
+        metavar="N|HxW|HxWxD",
         help="input tile (default: the paper's 572); an alias of --input-size",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="also draw the plan to FILE (.png, .svg or .pdf)")

@@ -40,7 +40,9 @@ ASPECTS: dict[str, Aspect] = {
                 "cover": "the smallest tile whose output covers all {out} pixels in one pass is {tile} "
                 "(output {tile_out}); else several tiles with mirrored borders",
                 "tiles": "a large image is predicted tile by tile, with mirrored borders",
-                "mixed": "some convolutions pad and some do not; sizes shrink unevenly",
+                "mixed": "some convolutions pad and some do not: the maps shrink only at the valid ones, so the "
+                "output ({out}) is neither the input's size nor the paper's valid-padding size",
+                "zero": "(a ZeroPadding2D before a valid conv is the same as padding 'same')",
             },
         ),
         Aspect(
@@ -66,6 +68,8 @@ ASPECTS: dict[str, Aspect] = {
                 "gated": "an attention gate weights the copy, pixel by pixel, with a map computed from both paths "
                 "(Attention U-Net); the paper copies it unchanged",
                 "extra": "the concatenation joins more than one copy",
+                "pooled": "the copy is the map right after the pooling, before this level's convolutions: the "
+                "decoder gets a less processed map than the level's last conv",
             },
         ),
         Aspect(
@@ -124,8 +128,11 @@ ASPECTS: dict[str, Aspect] = {
             "depth",
             "4 down-samplings (5 levels)",
             {
-                "depth": "a different number of levels: the receptive field and the context margin change",
+                "depth": "a different number of levels: the deepest map is 1/{deep} of the input's side instead "
+                "of the paper's 1/16, so the receptive field and the context margin change",
                 "skips": "not every level has a skip connection, so the decoder gets no copy at some resolutions",
+                "stops": "the decoder stops at 1/{scale} of the input's side: no convolutions and no copy at the "
+                "finer levels, so the output is interpolated from a coarser map",
             },
         ),
         Aspect(
@@ -164,6 +171,12 @@ ASPECTS: dict[str, Aspect] = {
                 "extra": "layers the paper does not have; each adds parameters and changes the receptive field",
                 "fewer": "fewer convolutions than the paper at some levels",
                 "residual": "residual (element-wise) connections the paper does not have",
+                "kernel": "convolutions of another size or kind than the paper's 3x3: another receptive field "
+                "and parameter count",
+                "gate": "a gate computed from both paths (Attention U-Net) weights the copy: layers the paper does "
+                "not have",
+                "conditioning": "a second input joins the network through layers of its own (a conditioning, as "
+                "in diffusion U-Nets); the paper has one input, the image",
             },
         ),
         Aspect(
@@ -180,6 +193,8 @@ ASPECTS: dict[str, Aspect] = {
                 "kernel": "the head is not a 1x1 conv, so it also looks at neighbouring pixels",
                 "up": "the head itself up-samples: the last level has no skip connection and no convolutions of "
                 "its own, so the full-resolution output is interpolated from a coarser map",
+                "up_after": "the head's scores are up-sampled to the output size: the output is interpolated from "
+                "a coarser map",
                 "other": "another output activation",
             },
         ),
@@ -213,6 +228,8 @@ NOTE_TEXT = {
     "(Keras rescales it so the variance stays 2/N), so not a deviation",
     "no_dropout": "no dropout; the paper adds Dropout at the end of the contracting path while training. It changes "
     "no size and no parameter",
+    "training_only": "custom layers ({blocks}) behave differently while training (their code tests a training "
+    "flag): what they do then (dropout, noise) is not in the traced graph, so the audit cannot say; read their code",
 }
 """Wording of the notes: differences that change nothing."""
 

@@ -1,8 +1,8 @@
 """Comparing the recognised parts with the paper: the report, its deviations, notes, settings and parameter account.
 
-The paper network compared with is computed by the spec: the model's depth,
-the reference's filters (the paper's 64 unless told), and the model's own
-input channels and classes (task settings, reported under ``config``). Its
+The paper network compared with is computed by the spec: always the paper's
+depth 4, the reference's filters (the paper's 64 unless told), and the model's
+own input channels and classes (task settings, reported under ``config``). Its
 tile is the model's when the paper network accepts it, else the nearest valid
 one (halfway between two, the larger); a same-padding model is not compared size for size with it, the padding
 deviation says what the paper network would need instead
@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 
 from unet_explain.core import arithmetic as ar
 from unet_explain.core import names
+from unet_explain.model.audit import describe
 from unet_explain.model.audit import parts as pt
 from unet_explain.model.audit.deviations import CHECKS, Context
+from unet_explain.model.audit.graph import Node
 from unet_explain.model.audit.params import account
 from unet_explain.model.audit.report import AuditReport, SkipAudit
 
@@ -28,31 +30,30 @@ if TYPE_CHECKING:
 
 
 def _match(skip: pt.Skip) -> str:
-    kinds = [op.kind for op in skip.matched]
-    if "Cropping2D" in kinds:
-        crop = skip.matched[kinds.index("Cropping2D")].config.get("cropping", ((0, 0), (0, 0)))
-        (top, bottom), (left, right) = crop
+    crops = [n for n in skip.matched if n.kind == "crop"]
+    if crops:
+        cropping = crops[0].attr("cropping")
+        if cropping is None:
+            return "centre crop"
+        (top, bottom), (left, right) = cropping
         return f"crop {top}" if top == bottom == left == right else f"crop {top},{bottom},{left},{right}"
-    if "CenterCrop" in kinds:
-        return "centre crop"
-    if any(pt.is_up(op) or op.kind in ("Resizing", "Resize") for op in skip.matched):
+    if any(n.kind in ("resize", "upsample") or pt.scale(n) != 0 for n in skip.matched):
         return "resize"
-    if "Lambda" in kinds:
+    if any(n.type == "Lambda" for n in skip.matched):
         return "Lambda (resize or other)"
-    if "ZeroPadding2D" in kinds or any(op.kind == "ZeroPadding2D" for op in skip.up_between):
+    if any(n.kind == "pad" for n in [*skip.matched, *skip.up_between]):
         return "pad"
     return "none"
 
 
 def _skip_audit(parts: pt.Parts, skip: pt.Skip) -> SkipAudit:
-    convs = [op for op in skip.up_between if op.kind in pt.CONV]
-    upsampling = pt.describe_up(skip.up)
+    convs = [n for n in skip.up_between if n.kind == "conv"]
+    upsampling = describe.up(skip.up)
     if convs:
         k = pt.kernel(convs[0])
         upsampling += f", then conv {k}x{k}"
     after = [a for a in (pt.activation_of(skip.up), *(pt.activation_of(b) for b in skip.up_between)) if a]
-    up_in = next((p.channels for p in skip.up.parents if p.spatial is not None), skip.up.channels)
-    up_branch = skip.up_between[-1] if skip.up_between else skip.up
+    up_in = next((p.channels for p in pt.main_parents(skip.up)), skip.up.channels)
     return SkipAudit(
         level=skip.level + 1,
         concat=skip.concat.name,
@@ -62,8 +63,8 @@ def _skip_audit(parts: pt.Parts, skip: pt.Skip) -> SkipAudit:
         upsampling=upsampling,
         after_upsampling=", ".join(dict.fromkeys(after)) or "none",
         copy_first=skip.copy_first,
-        up_channels=(up_in, up_branch.channels),
-        copy_channels=skip.concat.channels - up_branch.channels,
+        up_channels=(up_in, skip.up_input.channels),
+        copy_channels=skip.copy_channels,
     )
 
 
@@ -91,9 +92,8 @@ def _paper_for(report: AuditReport, reference: UNetConfig | None) -> tuple[UNetS
     from unet_explain.config import UNetConfig
     from unet_explain.core.spec import build_spec
 
-    depth = report.depth
-    if not 1 <= depth <= 6:
-        return None, f"no paper network to compare with (depth {depth})"
+    base = reference or UNetConfig()
+    depth = base.depth
     sides, reasons = [], []
     for side in report.input_size:
         choice, reason = nearest_paper_side(side, depth)
@@ -102,8 +102,7 @@ def _paper_for(report: AuditReport, reference: UNetConfig | None) -> tuple[UNetS
         sides.append(choice)
         if reason and reason not in reasons:
             reasons.append(reason)
-    base = reference or UNetConfig()
-    settings = base.as_dict() | {"input_size": (sides[0], sides[1]), "depth": depth, "padding": "valid"}
+    settings = base.as_dict() | {"input_size": (sides[0], sides[1]), "padding": "valid"}
     if reference is None:
         settings |= {"in_channels": report.in_channels, "num_classes": max(report.num_classes, 2)}
     config = UNetConfig(**settings)
@@ -124,53 +123,40 @@ def compare(parts: pt.Parts, reference: UNetConfig | None = None) -> AuditReport
     """The audit report of ``parts``: what was found, every deviation from the paper, notes and settings."""
     graph = parts.graph
     skips = [_skip_audit(parts, s) for s in parts.skips]
-    main_convs = [op for ops in parts.convs.values() for op in ops]
-    sized = [op for op in [*main_convs, *parts.up_convs] if pt.kernel(op) > 1]
-    paddings = sorted({str(op.config.get("padding", "valid")) for op in sized})
-    depth = parts.depth
-    enc_channels = []
-    for level in range(depth):
-        downs = parts.downs.get(level, [])
-        parent = next((p for p in downs[0].parents if p.spatial is not None), None) if downs else None
-        enc_channels.append(parent.channels if parent is not None else 0)
-    bottleneck = parts.convs.get(names.BOTTLENECK, [])
-    deepest_up = next((s for s in parts.skips if s.level == depth - 1), None)
-    bottleneck_channels = (
-        bottleneck[-1].channels
-        if bottleneck
-        else next((p.channels for p in deepest_up.up.parents), 0)
-        if deepest_up
-        else 0
-    )
-    norm_counts = Counter(op.kind for op in graph.ops if op.kind in pt.NORM)
-    dropouts = [op for op in graph.ops if op.kind in pt.DROPOUT]
-    inits = [pt.describe_initialiser(op.layer) for op in main_convs]
+    main_convs = [n for ops in parts.convs.values() for n in ops]
+    up_convs = [n for s in parts.skips for n in s.up_between if n.kind == "conv"]
+    sized = [n for n in [*main_convs, *up_convs] if pt.kernel(n) > 1]
+    paddings = sorted({describe.padding(n) for n in sized})
+    norm_counts = Counter(n.type for n in graph.nodes if n.kind == "norm")
+    dropouts = [n for n in graph.nodes if n.kind == "dropout"]
+    inits = [n.attr("init") or ("unknown", "other") for n in main_convs]
     init_rules = list(dict.fromkeys(rule for rule, _ in inits))
-    in_shape, out_shape = graph.input.shape, graph.output.shape
     head = (
         parts.head_activation
         if parts.head_activation in ("softmax", "sigmoid")
         else ("logits" if parts.head_activation is None else str(parts.head_activation))
     )
+    in_shape = graph.input.shape
+    stage = parts.stage_of
+
+    def place(n: Node) -> str:
+        return stage.get(id(n), "outside the U")
+
     report = AuditReport(
         name=graph.name,
         input_size=(int(in_shape[1] or 0), int(in_shape[2] or 0)),
         in_channels=int(in_shape[3] or 0),
-        output_size=(int(out_shape[1] or 0), int(out_shape[2] or 0)),
-        num_classes=int(out_shape[-1] or 0),
+        output_size=graph.output_size,
+        num_classes=graph.num_classes,
         params=graph.params,
-        depth=depth,
+        depth=parts.depth,
         paddings=paddings,
-        level_channels=[*enc_channels, bottleneck_channels],
+        level_channels=list(parts.enc_widths),
         skips=skips,
         normalisation=dict(sorted(norm_counts.items())),
-        dropout=[
-            f"{op.name} ({op.kind} {op.config.get('rate', '')}, {parts.stage_of[id(op)]})".replace(" ,", ",")
-            for op in dropouts
-        ],
+        dropout=[f"{n.name} ({n.type} {n.attr('rate', '')}, {place(n)})".replace(" ,", ",") for n in dropouts],
         dropout_places=[
-            (op.kind, "" if op.config.get("rate") is None else f"{float(op.config['rate']):g}", parts.stage_of[id(op)])
-            for op in dropouts
+            (n.type, "" if n.attr("rate") is None else f"{float(n.attr('rate')):g}", place(n)) for n in dropouts
         ],
         initialiser="; ".join(init_rules) or "unknown",
         head=head,
@@ -181,7 +167,7 @@ def compare(parts: pt.Parts, reference: UNetConfig | None = None) -> AuditReport
     context = Context(report, parts, spec, main_convs, inits, dropouts)
     for check in CHECKS:
         check(context)
-    account(report, parts, spec, main_convs)
+    account(report, parts, spec)
     report.details = summarise(report)
     return report
 

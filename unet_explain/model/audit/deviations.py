@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 
 from unet_explain.core import arithmetic as ar
 from unet_explain.core import names
+from unet_explain.model.audit import describe
 from unet_explain.model.audit import parts as pt
 from unet_explain.model.audit.aspects import ASPECTS, NOTE_TEXT, meaning
-from unet_explain.model.audit.graph import Op
+from unet_explain.model.audit.graph import Node
+from unet_explain.model.audit.params import unplaced
 from unet_explain.model.audit.report import AuditReport, Deviation, Note
 
 if TYPE_CHECKING:
@@ -46,16 +48,20 @@ def covering_side(side: int, depth: int) -> int | None:
     return None
 
 
-def _padding_deviation(report: AuditReport, spec: UNetSpec | None) -> Deviation | None:
+def _padding_deviation(
+    report: AuditReport, spec: UNetSpec | None, counts: Counter[str], zero: bool
+) -> Deviation | None:
     aspect = ASPECTS["padding"]
     if report.paddings == ["valid"] or not report.paddings:
         return None
-    if "valid" in report.paddings:
-        return Deviation("padding", "/".join(report.paddings), aspect.paper, meaning("padding", "mixed"))
     (oh, ow) = report.output_size
+    if "valid" in report.paddings:
+        total = sum(counts.values())
+        found = f"same in {counts['same']} of {total} convs, valid in the others"
+        return Deviation("padding", found, aspect.paper, meaning("padding", "mixed", out=f"{oh}x{ow}"))
+    found = "/".join(report.paddings) + (" " + meaning("padding", "zero") if zero else "")
     if spec is None:
-        text = f"the maps keep their size ({oh}x{ow} out)"
-        return Deviation("padding", "/".join(report.paddings), aspect.paper, text)
+        return Deviation("padding", found, aspect.paper, f"the maps keep their size ({oh}x{ow} out)")
     (ph, pw), (qh, qw) = spec.config.input_size, spec.totals.output_size
     trace = ar.trace_side(ph, spec.config.depth, "valid")
     cover_h, cover_w = covering_side(oh, spec.config.depth), covering_side(ow, spec.config.depth)
@@ -67,7 +73,7 @@ def _padding_deviation(report: AuditReport, spec: UNetSpec | None) -> Deviation 
         cover = meaning("padding", "tiles")
     return Deviation(
         "padding",
-        f"{'/'.join(report.paddings)}: {report.input_size[0]}x{report.input_size[1]} in, {oh}x{ow} out",
+        f"{found}: {report.input_size[0]}x{report.input_size[1]} in, {oh}x{ow} out",
         aspect.paper,
         meaning(
             "padding",
@@ -83,10 +89,13 @@ def _padding_deviation(report: AuditReport, spec: UNetSpec | None) -> Deviation 
 
 def _per_level(report: AuditReport) -> list[tuple[int, Deviation]]:
     out: list[tuple[int, Deviation]] = []
+    widths_of = {lv + 1: w for lv, w in enumerate(report.level_channels)}
     for skip in report.skips:
         level = skip.level
         if skip.taken != "before down-sampling":
             case = {"after down-sampling": "after", "the input image": "input"}.get(skip.taken, "elsewhere")
+            if skip.taken.startswith("the pooled map"):
+                case = "pooled"
             if skip.taken.startswith("gated"):
                 case = "gated"
             out.append(
@@ -94,7 +103,7 @@ def _per_level(report: AuditReport) -> list[tuple[int, Deviation]]:
                     level,
                     Deviation(
                         "skip_source",
-                        f"the map {skip.taken}",
+                        skip.taken if skip.taken.startswith("the ") else f"the map {skip.taken}",
                         ASPECTS["skip_source"].paper,
                         meaning("skip_source", case),
                     ),
@@ -132,9 +141,9 @@ def _per_level(report: AuditReport) -> list[tuple[int, Deviation]]:
                     ),
                 )
             )
-        # The paper's up-convolution halves the channels, so the up-sampled map is as wide as the copy.
+        # The paper's up-convolution halves the channels, so the up-sampled map is as wide as the level.
         c_in, c_out = skip.up_channels
-        if c_out != skip.copy_channels:
+        if c_out != widths_of[level]:
             found = "channels kept" if c_out == c_in else "channels changed"
             out.append((level, Deviation("up_channels", found, ASPECTS["up_channels"].paper, "")))
     return out
@@ -155,12 +164,17 @@ def _merge(report: AuditReport, per_level: list[tuple[int, Deviation]], widths: 
         report.deviations.append(Deviation(deviation.aspect, f"{found} ({where})", deviation.paper, text))
 
 
-def _conv_text(op: Op) -> str:
+def _conv_text(op: Node) -> str:
     k = pt.kernel(op)
-    return f"{op.kind.replace('2D', '').lower()} {k}x{k}"
+    kind = {"separable": "separable conv", "depthwise": "depthwise conv"}.get(op.attr("conv_type"), "conv")
+    if op.kind == "conv_transpose":
+        kind = "transposed conv"
+    elif op.kind != "conv":
+        return op.type
+    return f"{kind} {k}x{k}"
 
 
-def _describe_convs(ops: list[Op]) -> str:
+def _describe_convs(ops: list[Node]) -> str:
     """Many convolutions in short: their kinds and kernels."""
     return ", ".join(f"{n} {kind}" for kind, n in Counter(_conv_text(op) for op in ops).items())
 
@@ -172,16 +186,17 @@ class Context:
     report: AuditReport
     parts: pt.Parts
     spec: UNetSpec | None
-    main_convs: list[Op]
+    main_convs: list[Node]
     inits: list[tuple[str, str]]
-    dropouts: list[Op]
+    dropouts: list[Node]
 
 
 def _check_padding(c: Context) -> None:
-    report = c.report
-    spec = c.spec
+    sized = [n for n in c.main_convs if pt.kernel(n) > 1]
+    counts = Counter(describe.padding(n) for n in sized)
+    zero = any(describe.padding(n) != n.attr("padding", "valid") for n in sized)
     add = c.report.deviations.append
-    padding = _padding_deviation(report, spec)
+    padding = _padding_deviation(c.report, c.spec, counts, zero)
     if padding is not None:
         add(padding)
 
@@ -191,7 +206,7 @@ def _check_downsampling(c: Context) -> None:
     add = c.report.deviations.append
     # Down-sampling, per level.
     down_text = {
-        level: " + ".join(dict.fromkeys(pt.describe_down(op) for op in ops)) for level, ops in parts.downs.items()
+        level: " + ".join(dict.fromkeys(describe.down(parts, op) for op in ops)) for level, ops in parts.downs.items()
     }
     odd = {lv: text for lv, text in down_text.items() if text != PAPER_DOWN}
     if odd:
@@ -219,7 +234,7 @@ def _check_skips(c: Context) -> None:
     parts = c.parts
     add = c.report.deviations.append
     widths = {
-        skip.level: f"{skip.up_channels[1] + skip.copy_channels} instead of {2 * skip.copy_channels}"
+        skip.level: f"{skip.up_channels[1] + skip.copy_channels} instead of {2 * report.level_channels[skip.level - 1]}"
         for skip in report.skips
     }
     _merge(report, _per_level(report), widths)
@@ -236,46 +251,49 @@ def _check_skips(c: Context) -> None:
 
 
 def _check_channels_and_depth(c: Context) -> None:
-    report = c.report
-    parts = c.parts
-    spec = c.spec
-    add = c.report.deviations.append
-    # Channels and depth.
+    report, parts, spec = c.report, c.parts, c.spec
+    add = report.deviations.append
+    depth = parts.depth
     if spec is not None:
-        paper_channels = [spec.stage(names.encoder(k)).channels for k in range(1, spec.config.depth + 1)]
-        paper_channels.append(spec.stage(names.BOTTLENECK).channels)
-        if report.level_channels != paper_channels:
-            add(
-                Deviation(
-                    "channels",
-                    ", ".join(map(str, report.level_channels)),
-                    ", ".join(map(str, paper_channels)),
-                    meaning("channels", "width"),
-                )
-            )
-    dec_channels = []
-    for level in range(parts.depth):
-        convs = parts.convs.get(names.decoder(level + 1), [])[:2]
-        if convs:
-            dec_channels.append((level, convs[-1].channels))
-    mismatched = [
-        lv for lv, c in dec_channels if lv < len(report.level_channels) - 1 and c != report.level_channels[lv]
-    ]
+        base, paper_depth = spec.config.base_filters, spec.config.depth
+        # Levels one network has and the other lacks are the depth's; the channels compare the levels both have.
+        if depth >= paper_depth:
+            mine = [*report.level_channels[:paper_depth], report.level_channels[-1]]
+            paper = [base * 2**k for k in range(paper_depth + 1)]
+        else:
+            mine = list(report.level_channels)
+            paper = [base * 2**k for k in range(depth)] + [base * 2**paper_depth]
+        if mine != paper:
+            found = ", ".join(map(str, report.level_channels))
+            shown = ", ".join(map(str, paper)) + ("" if depth == paper_depth else " (the levels both have)")
+            add(Deviation("channels", found, shown, meaning("channels", "width")))
+    dec = sorted(parts.dec_widths.items(), reverse=True)
+    mismatched = [lv for lv, w in dec if w != report.level_channels[lv]]
     if mismatched:
-        found = ", ".join(f"dec{lv + 1} {c}" for lv, c in dec_channels)
+        found = ", ".join(f"dec{lv + 1} {w}" for lv, w in dec)
         add(
             Deviation(
                 "channels", found, "each decoder level as wide as its encoder level", meaning("channels", "decoder")
             )
         )
-    if report.depth != 4:
+    if depth != 4:
+        found = f"{_plural(depth, 'down-sampling')} ({depth + 1} levels)"
+        add(Deviation("depth", found, ASPECTS["depth"].paper, meaning("depth", "depth", deep=2**depth)))
+    skip_levels = {s.level for s in parts.skips}
+    with_convs = {lv for lv in range(depth) if parts.convs.get(names.decoder(lv + 1))}
+    present = skip_levels | with_convs
+    finest = min(present) if present else depth
+    if finest > 0:
         add(
             Deviation(
-                "depth", _plural(report.depth, "down-sampling"), ASPECTS["depth"].paper, meaning("depth", "depth")
+                "depth",
+                f"the decoder stops at level {finest + 1} (1/{2**finest} of the input's side); "
+                f"its output is up-sampled x{2**finest}",
+                "a decoder level at every resolution, down to the input's",
+                meaning("depth", "stops", scale=2**finest),
             )
         )
-    skip_levels = {s.level for s in parts.skips}
-    missing = [lv + 1 for lv in range(parts.depth) if lv not in skip_levels]
+    missing = [lv + 1 for lv in range(finest, depth) if lv not in skip_levels]
     if missing:
         add(
             Deviation(
@@ -290,11 +308,7 @@ def _check_channels_and_depth(c: Context) -> None:
 def _check_activations(c: Context) -> None:
     main_convs = c.main_convs
     add = c.report.deviations.append
-    # Activations of the main convolutions.
-    activations: Counter[str] = Counter()
-    for op in main_convs:
-        act = pt.activation_of(op) or next((a for a in map(pt.activation_of, pt.follow(op)) if a), None)
-        activations[act or "none"] += 1
+    activations: Counter[str] = Counter(pt.activation_after(op) or "none" for op in main_convs)
     if activations and set(activations) != {"relu"}:
         found = ", ".join(
             f"{name} after {'every conv' if n == len(main_convs) else _plural(n, 'conv')}"
@@ -313,11 +327,11 @@ def _check_normalisation(c: Context) -> None:
         normed = before = 0
         for op in main_convs:
             chain = pt.follow(op)
-            chain_kinds = [c.kind for c in chain]
-            if any(k in pt.NORM for k in chain_kinds):
+            chain_kinds = [n.kind for n in chain]
+            if "norm" in chain_kinds:
                 normed += 1
-                first_norm = next(i for i, k in enumerate(chain_kinds) if k in pt.NORM)
-                acts = [i for i, c in enumerate(chain) if pt.activation_of(c)]
+                first_norm = chain_kinds.index("norm")
+                acts = [i for i, n in enumerate(chain) if pt.activation_of(n)]
                 if pt.activation_of(op) is None and (not acts or first_norm < acts[0]):
                     before += 1
         kinds_text = ", ".join(f"{n} {k}" for k, n in report.normalisation.items())
@@ -332,19 +346,17 @@ def _check_normalisation(c: Context) -> None:
 
 
 def _check_dropout(c: Context) -> None:
-    report = c.report
-    parts = c.parts
-    dropouts = c.dropouts
-    add = c.report.deviations.append
-    # Dropout: type and place.
+    report, parts, dropouts = c.report, c.parts, c.dropouts
+    add = report.deviations.append
     paper_places = {names.encoder(parts.depth), names.BOTTLENECK}
     if dropouts:
-        spatial = [op for op in dropouts if op.kind != "Dropout"]
-        misplaced = [op for op in dropouts if parts.stage_of[id(op)] not in paper_places]
+        stage = parts.stage_of
+        spatial = [op for op in dropouts if op.type != "Dropout"]
+        misplaced = [op for op in dropouts if stage.get(id(op)) not in paper_places]
         if spatial or misplaced:
-            stages = list(dict.fromkeys(parts.stage_of[id(op)] for op in dropouts))
-            drop_kinds = ", ".join(f"{n} {k}" for k, n in Counter(op.kind for op in dropouts).items())
-            rates = sorted({float(op.config["rate"]) for op in dropouts if op.config.get("rate") is not None})
+            stages = list(dict.fromkeys(stage.get(id(op), "outside the U") for op in dropouts))
+            drop_kinds = ", ".join(f"{n} {k}" for k, n in Counter(op.type for op in dropouts).items())
+            rates = sorted({float(op.attr("rate")) for op in dropouts if op.attr("rate") is not None})
             rate = f", rate {'/'.join(f'{r:g}' for r in rates)}" if rates else ""
             where = "every stage" if len(stages) >= 2 * parts.depth else ", ".join(stages)
             add(
@@ -355,80 +367,105 @@ def _check_dropout(c: Context) -> None:
                     meaning("dropout", "spatial" if spatial else "placement"),
                 )
             )
-    else:
+    elif not parts.graph.training_only:
         report.notes.append(Note("dropout", NOTE_TEXT["no_dropout"]))
+    if parts.graph.training_only:
+        blocks = ", ".join(parts.graph.training_only)
+        report.notes.append(Note("dropout", NOTE_TEXT["training_only"].format(blocks=blocks)))
 
 
 def _check_extra_layers(c: Context) -> None:
     parts = c.parts
     add = c.report.deviations.append
-    # Extra layers: convolutions beyond two per level, anything between the last decoder block and the head.
+    paper = ASPECTS["extra_layers"].paper
     extra_found = []
-    for stage, convs in parts.convs.items():
-        if len(convs) > 2:
-            extra = convs[2:]
-            label = "before the head" if stage == names.decoder(1) else f"in {stage}"
-            described = (
-                _describe_convs(extra)
-                if len(extra) > 2
-                else ", ".join(f"{_conv_text(op)} ({op.channels} filters)" for op in extra)
-            )
-            extra_found.append(f"{_plural(len(extra), 'more conv')} {label}: {described}")
-    skip_levels = {sk.level for sk in parts.skips}
-    expected = [names.encoder(k) for k in range(1, parts.depth + 1)] + [names.BOTTLENECK]
-    expected += [names.decoder(lv + 1) for lv in sorted(skip_levels, reverse=True)]
-    fewer = [stage for stage in expected if len(parts.convs.get(stage, [])) < 2]
-    after = [op for op in parts.after_head if pt.activation_of(op) is None and op.kind not in pt.DROPOUT]
+    before_head, current = set(), parts.head
+    while len(pt.main_parents(current)) == 1:
+        current = pt.main_parents(current)[0]
+        before_head.add(id(current))
+    for stage, convs in parts.extra_convs.items():
+        label = "before the head" if all(id(op) in before_head for op in convs) else f"in {stage}"
+        described = (
+            _describe_convs(convs)
+            if len(convs) > 2
+            else ", ".join(f"{_conv_text(op)} ({op.channels} filters)" for op in convs)
+        )
+        extra_found.append(f"{_plural(len(convs), 'more conv')} {label}: {described}")
+    after = [op for op in parts.after_head if op.params and op.kind not in ("activation", "norm")]
     if after:
-        extra_found.append("after the head: " + ", ".join(op.kind for op in after))
+        extra_found.append("after the head: " + ", ".join(op.type for op in after))
+    others = unplaced(parts)
+    if others:
+        extra_found.append(f"other layers with weights: {_describe_convs(others)}")
     if extra_found:
+        add(Deviation("extra_layers", "; ".join(extra_found), paper, meaning("extra_layers", "extra")))
+    odd = [op for op in c.main_convs if pt.kernel(op) != 3 or op.attr("conv_type", "conv") != "conv"]
+    if odd:
         add(
             Deviation(
-                "extra_layers", "; ".join(extra_found), ASPECTS["extra_layers"].paper, meaning("extra_layers", "extra")
+                "extra_layers",
+                f"{_describe_convs(odd)} among the levels' two convs",
+                paper,
+                meaning("extra_layers", "kernel"),
             )
         )
+    present = {s.level for s in parts.skips} | {
+        lv for lv in range(parts.depth) if parts.convs.get(names.decoder(lv + 1))
+    }
+    expected = [names.encoder(k) for k in range(1, parts.depth + 1)] + [names.BOTTLENECK]
+    expected += [names.decoder(lv + 1) for lv in sorted(present, reverse=True)]
+    fewer = [stage for stage in expected if len(parts.convs.get(stage, [])) < 2]
     if fewer:
-        add(
-            Deviation(
-                "extra_layers",
-                f"fewer than two convs in {', '.join(dict.fromkeys(fewer))}",
-                ASPECTS["extra_layers"].paper,
-                meaning("extra_layers", "fewer"),
-            )
-        )
-    gates = [op for skip in parts.skips for op in skip.side if op.kind in pt.CONV]
+        found = f"fewer than two convs in {', '.join(dict.fromkeys(fewer))}"
+        add(Deviation("extra_layers", found, paper, meaning("extra_layers", "fewer")))
+    gated = [skip for skip in parts.skips if skip.side]
+    gates = [op for skip in gated for op in skip.side if op.params and op.kind != "norm"]
     if gates:
-        gated = sum(1 for skip in parts.skips if skip.side)
+        multiplied = any(op.kind == "multiply" for skip in gated for op in skip.side)
         add(
             Deviation(
                 "extra_layers",
-                f"{_describe_convs(gates)} on the copy's way to the concatenation at {_plural(gated, 'level')} "
-                "(a gate computed from both paths, as in Attention U-Net)",
-                ASPECTS["extra_layers"].paper,
-                meaning("extra_layers", "extra"),
+                f"{_describe_convs(gates)} on the copy's way to the concatenation at {_plural(len(gated), 'level')}"
+                + (" (a gate computed from both paths, as in Attention U-Net)" if multiplied else ""),
+                paper,
+                meaning("extra_layers", "gate" if multiplied else "extra"),
             )
         )
-    if parts.additions:
+    if parts.conditioning:
+        inputs = [n for n in parts.graph.nodes if n.kind == "input" and n is not parts.graph.input]
+        shown = ", ".join(f"{n.name} {'x'.join(str(d) for d in n.shape[1:])}" for n in inputs) or "another input"
         add(
             Deviation(
                 "extra_layers",
-                _plural(len(parts.additions), "element-wise addition") + " or products of maps",
-                ASPECTS["extra_layers"].paper,
-                meaning("extra_layers", "residual"),
+                f"{shown} joins through {_describe_convs(parts.conditioning)}",
+                paper,
+                meaning("extra_layers", "conditioning"),
+            )
+        )
+    if parts.residual_adds:
+        adds = sum(n.kind == "add" for n in parts.residual_adds)
+        products = len(parts.residual_adds) - adds
+        found = " and ".join(
+            t for t in (adds and _plural(adds, "element-wise addition"), products and _plural(products, "product")) if t
+        )
+        add(
+            Deviation(
+                "extra_layers", f"{found} of maps (residual connections)", paper, meaning("extra_layers", "residual")
             )
         )
 
 
 def _check_head(c: Context) -> None:
-    report = c.report
-    parts = c.parts
-    add = c.report.deviations.append
-    # Head.
+    report, parts = c.report, c.parts
+    add = report.deviations.append
     k = pt.kernel(parts.head)
     head_paper = ASPECTS["head"].paper
+    ups = [n for n in parts.after_head if pt.scale(n) < 0]
     if pt.is_up(parts.head):
-        add(Deviation("head", pt.describe_up(parts.head), head_paper, meaning("head", "up")))
-    elif k != 1:
+        add(Deviation("head", describe.up(parts.head), head_paper, meaning("head", "up")))
+    elif ups:
+        add(Deviation("head", f"{describe.up(ups[0])} after the head", head_paper, meaning("head", "up_after")))
+    if parts.head.kind == "conv" and k != 1:
         add(Deviation("head", f"conv {k}x{k}", head_paper, meaning("head", "kernel")))
     if report.head == "logits":
         add(Deviation("head", "logits (no activation)", head_paper, meaning("head", "logits")))
@@ -448,10 +485,8 @@ def _check_head(c: Context) -> None:
 
 def _check_init(c: Context) -> None:
     report = c.report
-    inits = c.inits
-    add = c.report.deviations.append
-    # Initialisation: the rule, not a number.
-    classes = {c for _, c in inits}
+    add = report.deviations.append
+    classes = {cls for _, cls in c.inits}
     if "other" in classes:
         add(Deviation("init", report.initialiser, ASPECTS["init"].paper, meaning("init", "other")))
     elif "paper-truncated" in classes:
@@ -461,10 +496,9 @@ def _check_init(c: Context) -> None:
 def _check_bias(c: Context) -> None:
     main_convs = c.main_convs
     add = c.report.deviations.append
-    # Biases.
-    no_bias = [op for op in main_convs if op.config.get("use_bias") is False]
+    no_bias = [op for op in main_convs if op.attr("use_bias") is False]
     if no_bias:
-        normed = sum(any(c.kind in pt.NORM for c in pt.follow(op)) for op in no_bias)
+        normed = sum(any(n.kind == "norm" for n in pt.follow(op)) for op in no_bias)
         case = "missing" if normed == len(no_bias) else "missing-plain"
         add(
             Deviation(
@@ -478,7 +512,6 @@ def _check_bias(c: Context) -> None:
 
 def _check_notes(c: Context) -> None:
     report = c.report
-    # Notes: the concatenation order.
     flipped = [s.level for s in report.skips if not s.copy_first]
     if flipped:
         report.notes.append(

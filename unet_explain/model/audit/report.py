@@ -24,6 +24,12 @@ class ModelLoadError(AuditError):
     exit_code = 1
 
 
+class RecognitionError(AuditError):
+    """The audit itself failed on a model it loaded and traced (exit 1: a runtime failure, to be reported)."""
+
+    exit_code = 1
+
+
 @dataclass(frozen=True)
 class SkipAudit:
     """One skip connection, as found."""

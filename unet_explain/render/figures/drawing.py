@@ -83,16 +83,16 @@ def arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], colour:
     ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.8, **kwargs})
 
 
-def size(pair: tuple[int, int]) -> str:
-    """``572x572``."""
-    return format_size(pair)
+def size(sides: tuple[int, ...]) -> str:
+    """``572x572`` (``132x132x116`` for a volume)."""
+    return format_size(sides)
 
 
-def px(pair: tuple[int, int]) -> str:
-    """A per-axis amount: ``"88 px"`` when rows and columns agree, else ``"88 px (rows), 90 px (columns)"``."""
-    if pair[0] == pair[1]:
-        return f"{pair[0]} px"
-    return f"{pair[0]} px (rows), {pair[1]} px (columns)"
+def px(sides: tuple[int, ...]) -> str:
+    """A per-axis amount: ``"88 px"`` when the axes agree, else ``"88 px (rows), 90 px (columns)"``."""
+    if len(set(sides)) == 1:
+        return f"{sides[0]} px"
+    return ", ".join(f"{n} px ({axis})" for n, axis in zip(sides, ("rows", "columns", "slices"), strict=False))
 
 
 def stages(spec: UNetSpec, path: str) -> list[Stage]:

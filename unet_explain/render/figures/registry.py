@@ -27,6 +27,7 @@ from unet_explain.render.figures import (
     copy_crop,
     costs,
     drawing,
+    gpu_fit,
     levels,
     pooling,
     receptive_field,
@@ -87,9 +88,14 @@ LESSON_FIGURES: dict[str, LessonFigure] = {
     "levels": LessonFigure.of(levels),
     "costs": LessonFigure.of(costs),
     "augmentation": LessonFigure.of(augmentation),
+    "gpu_fit": LessonFigure.of(gpu_fit),
 }
+
+#: The figures that stay true for a volume (the 3D U-Net): the costs per stage, and the receptive field along one
+#: axis (the layers act on each axis alike). The others draw 2D toy maps and 2D tiles, and are refused for a volume.
+VOLUME_FIGURES = frozenset({"costs", "receptive_field"})
 
 #: Each figure's title, by name: a short alt text where the spec is not at hand (``LessonFigure.alt`` has the numbers).
 ALT: dict[str, str] = {name: figure.title for name, figure in LESSON_FIGURES.items()}
 
-__all__ = ["ALT", "FIGURE_FORMATS", "LESSON_FIGURES", "THEMES", "LessonFigure", "render"]
+__all__ = ["ALT", "FIGURE_FORMATS", "LESSON_FIGURES", "THEMES", "VOLUME_FIGURES", "LessonFigure", "render"]

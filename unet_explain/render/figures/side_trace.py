@@ -14,12 +14,12 @@ TITLE = "The side length through every layer: down to the bottleneck and up to t
 """One line naming the idea the figure teaches."""
 
 
-def _side_steps(spec: UNetSpec) -> list[tuple[str, str, tuple[int, int]]]:
+def _side_steps(spec: UNetSpec) -> list[tuple[str, str, tuple[int, ...]]]:
     """``(stage, kind, size)`` after every size-changing step, from the input tile to the output map.
 
     ``kind`` is ``input``, ``conv``, ``pool``, ``up`` or ``output``.
     """
-    steps: list[tuple[str, str, tuple[int, int]]] = [("input", "input", spec.config.input_size)]
+    steps: list[tuple[str, str, tuple[int, ...]]] = [("input", "input", spec.config.input_size)]
     for stage in spec.stages:
         if stage.path == names.OUTPUT:
             steps.append((stage.name, "output", stage.out_size))

@@ -123,8 +123,8 @@ def tiling_figure(plan: TilePlan, theme: str = "light") -> Any:
     return fig
 
 
-def _px(pair: tuple[int, int]) -> str:
-    return f"{pair[0]} px" if pair[0] == pair[1] else f"{pair[0]} px (rows), {pair[1]} px (columns)"
+def _px(sides: tuple[int, ...]) -> str:
+    return f"{sides[0]} px" if sides[0] == sides[1] else f"{sides[0]} px (rows), {sides[1]} px (columns)"
 
 
 def figure_bytes(plan: TilePlan, fmt: str, theme: str = "light") -> bytes:

@@ -1,0 +1,93 @@
+"""The generated parts of the "From 2D to 3D" page: numbers from the spec, checked against the papers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from unet_explain.config import preset
+from unet_explain.core.spec import build_spec
+from unet_explain.docs import volume_page as page
+from unet_explain.docs.cache import Cache
+from unet_explain.docs.placeholders import expand
+from unet_explain.docs.site import build_site, site_flags
+from unet_explain.docs.site_config import Site, with_site
+
+VOLUME, IMAGE = page.configs_for(preset("unet"))
+
+
+def test_the_page_compares_the_sites_network_with_the_other_paper():
+    assert (preset("3d-unet"), preset("unet")) == (VOLUME, IMAGE)
+    own = preset("3d-unet", input_size=(140, 140, 92))
+    assert page.configs_for(own) == (own, preset("unet"))
+
+
+def test_size_trace_and_crops_follow_the_paper():
+    trace = page.size_trace(VOLUME)
+    assert "| slices | 116 | → 114 → 112 ⇣ 56" in trace and "⇡ 32 → 30 → 28 | 28 |" in trace
+    crops = page.crop_rules(VOLUME)
+    assert "| dec1 | 128x128x112 | 48x48x32 | 40, 40, 40 |" in crops and "44, 44, 44 voxels" in crops
+
+
+def test_valid_size_rule_names_the_smallest_side():
+    text = page.valid_size_rules(preset("3d-unet", input_size=(572, 572, 92)))
+    assert "| slices | 92 | yes | - | 100 |" in text
+    assert "no axis can go below 92" in text and "output = side - 88" in text
+
+
+def test_memory_of_a_3d_tile_against_a_2d_tile():
+    text = page.memory_comparison(VOLUME, IMAGE)
+    assert "| 3D U-Net | 132x132x116 | 44x44x28 | 2,021,184 | 54,208 | 2.7% |" in text
+    assert "| 2D U-Net | 572x572 | 388x388 | 327,184 | 150,544 | 46.0% |" in text
+
+
+def test_the_largest_cube_that_fits_really_fits_and_the_next_does_not():
+    text = page.why_tiles_are_small(VOLUME, budgets=(4 * 2**30,))
+    side = int(re.search(r"\| (\d+)x\1x\1 \|", text).group(1))
+    cost = build_spec(preset("3d-unet", input_size=(side,) * 3)).totals.activation_bytes
+    bigger = build_spec(preset("3d-unet", input_size=(side + 8,) * 3)).totals.activation_bytes
+    assert cost <= 4 * 2**30 < bigger
+
+
+def test_parameter_derivation_reaches_the_papers_figure_and_keras():
+    text = page.parameter_derivation(VOLUME)
+    assert "512 + 256 + 128 = **896**" in text
+    assert "19,070,851 - 896 = **19,069,955**" in text and "The paper reports 19,069,955: equal to step 3" in text
+    assert "= **19,080,195**" in text and "| dec3_upconv | 2x2x2 x 512 x 512 + 512 | 2,097,664 |" in text
+    assert "paper reports" not in page.parameter_derivation(preset("3d-unet", base_filters=16))
+
+
+# --- the page in the site, and the whole site for the 3D network ------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_volume_placeholder_follows_the_site(tmp_path):
+    image_site = Cache(tmp_path / "a", Site())
+    assert "| 3D U-Net | 132x132x116 |" in expand("{{ volume memory }}", "i.md", image_site)
+    own = preset("3d-unet", input_size=(140, 140, 100))
+    volume_site = Cache(tmp_path / "b", Site(flags=site_flags(own)))
+    assert "| 3D U-Net | 140x140x100 | 52x52x12 |" in expand("{{ volume memory }}", "i.md", volume_site)
+    assert with_site(["--volume"], Site()) == ["--preset", "3d-unet"]
+    assert with_site(["--volume"], Site(flags=site_flags(own))) == list(site_flags(own))
+
+
+def test_a_volume_site_draws_2d_figures_for_its_rows_and_columns(tmp_path):
+    cache = Cache(tmp_path, Site(flags=site_flags(preset("3d-unet"))))
+    text = expand("{{ figure pooling }}", "walkthrough/contracting-path.md", cache)
+    assert "drawn for the rows and columns of the 132x132x116 volume" in text
+    params = expand("{{ stage-params bottleneck }}", "i.md", cache)
+    assert "| `bottleneck_conv2` | 3 × 3 × 3 | 256 → 512 | 27 · 256 · 512 + 512 | 3,539,456 |" in params
+    assert "| `bottleneck_conv2_bn` | batch norm | 512 → 512 | 4 · 512 | 2,048 |" in params
+
+
+@pytest.mark.slow
+@pytest.mark.keras
+def test_the_whole_site_builds_strict_for_the_3d_unet(tmp_path):
+    folder, _ = build_site(tmp_path / "site", ROOT / "mkdocs.yml", config=preset("3d-unet"))
+    page = (folder / "from-2d-to-3d" / "index.html").read_text(encoding="utf-8")
+    assert "19,069,955" in page and "19,080,195" in page and "{{" not in page
+    costs = (folder / "walkthrough" / "costs" / "index.html").read_text(encoding="utf-8")
+    assert "19,080,195" in costs
