@@ -33,10 +33,11 @@ const answers = cases.map((raw) => {
   const r = window.unetExplorer.explore(raw);
   if (!r.ok) return { error: r.message };
   const cells = r.rows.map((row) => row.cells.map(String));
-  const [oh, ow, classes] = r.output;
-  cells.push(["total", "", "", "", `output ${oh}x${ow}x${classes}`, "", "", cells.length ? String(r.total)
-    .replace(/\\B(?=(\\d{3})+(?!\\d))/g, ",") : "", r.macs, r.memory]);
-  return { rows: cells, output: `${oh}x${ow}x${classes}` };
+  const output = r.output.join("x");
+  const total = String(r.total).replace(/\\B(?=(\\d{3})+(?!\\d))/g, ",");  // the page's count()
+  cells.push(["total", "", "", "", `output ${output}`, "", "", total, r.macs, r.memory]);
+  const margin = r.margin.every((m) => m === r.margin[0]) ? String(r.margin[0]) : r.margin.join("x");
+  return { rows: cells, output, margin };
 });
 process.stdout.write(JSON.stringify(answers));
 """
