@@ -117,8 +117,8 @@ def compact_u(spec: UNetSpec, highlight: Iterable[str] | str | None = None, them
             source = boxes[stage.skip_from]
             mid_y = y + BOX_H / 2
             out.append(_arrow(source[0] + BOX_W, mid_y, x - 2, mid_y, colour(COPY, stage.name), dashed=True))
-            dy, dx = stage.crop
-            crop = f"crop {dy}" if dy == dx else f"crop {dy}x{dx}"
+            crops = stage.crop  # one per axis: 2 for an image, 3 for a volume
+            crop = f"crop {crops[0]}" if len(set(crops)) == 1 else "crop " + "x".join(map(str, crops))
             centre = (source[0] + BOX_W + x) / 2
             out.append(_text(centre, mid_y - 6, crop, SMALL_PX, colours.text if on(stage.name) else colours.muted_text))
             below = names.decoder(stage.level + 1) if stage.level < depth else names.BOTTLENECK
