@@ -69,6 +69,23 @@ def bench_table(repeat: int) -> None:
     report(ours, keras)
 
 
+def bench_volume(repeat: int) -> None:
+    """The 3D U-Net's table stays arithmetic: about the 2D table's time, far below building its Keras model."""
+    print("volume: `unet-explain table --preset 3d-unet` against the 2D table and the 3D Keras build + summary()")
+    table2d = measure("unet-explain table", [PY, "-m", "unet_explain", "table"], repeat)
+    argv = [PY, "-m", "unet_explain", "table", "--preset", "3d-unet"]
+    ours = measure("unet-explain table --preset 3d-unet", argv, repeat)
+    keras = measure(
+        "3D Keras build + model.summary()",
+        [PY, "-c", "from unet_explain import build_model\nfrom unet_explain.config import preset\n"
+         "build_model(preset('3d-unet')).summary()"],
+        repeat,
+    )  # fmt: skip
+    report(ours, keras)
+    share = ours.seconds / table2d.seconds
+    print(f"  ratio: the 3D table takes {share:.2f}x the 2D table's time ({table2d.seconds:.3f} s)")
+
+
 def bench_fit(repeat: int) -> None:
     """`fit` answers in about the table's time: both are arithmetic on the spec, without TensorFlow."""
     print("fit: `unet-explain fit --memory 11GiB --image 4096x4096` (a search over batch sizes) against `table`")
@@ -193,6 +210,7 @@ def many_cells(path: Path, side: int, count: int) -> int:
 GROUPS: dict[str, Callable[[int], None]] = {
     "table": bench_table,
     "fit": bench_fit,
+    "volume": bench_volume,
     "diagram": bench_diagram,
     "docs": bench_docs,
     "costs": bench_costs,

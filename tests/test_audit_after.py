@@ -268,3 +268,67 @@ def test_a_recognition_failure_is_one_line_exit_1(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "could not read this model's structure (IndexError" in err and "please report it" in err
+
+
+def test_a_decoder_stopping_early_without_up_sampling_says_so():
+    report = audit_model(load_model(f"{AFTER}:half_res_output"))
+    assert report.output_size == (32, 32)
+    stops = [d for d in report.deviations if d.aspect == "depth" and "stops" in d.found]
+    assert len(stops) == 1 and "stays at that resolution" in stops[0].found
+    assert "interpolated" not in stops[0].meaning and "up-sampled" not in stops[0].found
+
+
+def test_a_volume_unet_is_refused_in_one_true_line(tmp_path, capsys):
+    factory = tmp_path / "volume.py"
+    factory.write_text(
+        "import keras\nfrom keras import layers\n\ndef build():\n"
+        "    inputs = keras.Input((16, 16, 16, 1))\n"
+        "    c = layers.Conv3D(4, 3, padding='same')(inputs)\n"
+        "    u = layers.UpSampling3D(2)(layers.MaxPooling3D(2)(c))\n"
+        "    return keras.Model(inputs, layers.Conv3D(2, 1)(layers.concatenate([c, u])))\n"
+    )
+    assert main(["audit", f"{factory}:build"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "takes a volume" in err and "2-D U-Nets" in err
+
+
+def test_of_two_inputs_of_one_size_the_image_is_the_one_the_encoder_reads(tmp_path):
+    factory = tmp_path / "weighted.py"
+    factory.write_text(
+        "import keras\nfrom keras import layers\nimport sys\n"
+        f"sys.path.insert(0, {str(AFTER.parent)!r})\nimport audit_after\n\n"
+        "def build():\n"
+        "    weights = keras.Input((64, 64, 1), name='weight_map')\n"
+        "    net = audit_after.zeropad_valid()\n"
+        "    image = keras.Input((64, 64, 1), name='image')\n"
+        "    out = layers.multiply([net(image), weights])\n"
+        "    return keras.Model([weights, image], out)\n"
+    )
+    report = audit_model(load_model(f"{factory}:build"))
+    assert len(report.skips) == 4 and report.depth == 4
+    assert "extra_layers" not in {d.aspect for d in report.deviations}
+
+
+def test_a_lambda_slice_on_the_copy_is_read_as_its_crop(tmp_path):
+    factory = tmp_path / "sliced.py"
+    factory.write_text(
+        "import keras\nfrom keras import layers\n\n"
+        "def build():\n"
+        "    inputs = keras.Input((572, 572, 1))\n"
+        "    conv = lambda x, f: layers.Conv2D(f, 3, activation='relu', kernel_initializer='he_normal')(x)\n"
+        "    x, skips = inputs, []\n"
+        "    for level in range(4):\n"
+        "        x = conv(conv(x, 4 * 2**level), 4 * 2**level)\n"
+        "        skips.append(x)\n"
+        "        x = layers.MaxPooling2D(2)(x)\n"
+        "    x = conv(conv(x, 64), 64)\n"
+        "    for level in reversed(range(4)):\n"
+        "        up = layers.Conv2DTranspose(4 * 2**level, 2, strides=2, kernel_initializer='he_normal')(x)\n"
+        "        d = (skips[level].shape[1] - up.shape[1]) // 2\n"
+        "        copy = layers.Lambda(lambda t, d=d: t[:, d:-d, d:-d, :])(skips[level])\n"
+        "        x = conv(conv(layers.concatenate([copy, up]), 4 * 2**level), 4 * 2**level)\n"
+        "    return keras.Model(inputs, layers.Conv2D(2, 1, activation='softmax', kernel_initializer='he_normal')(x))\n"
+    )
+    report = audit_model(load_model(f"{factory}:build"))
+    assert [s.match for s in report.skips] == ["crop 4", "crop 16", "crop 40", "crop 88"]
+    assert {d.aspect for d in report.deviations} == {"channels"}

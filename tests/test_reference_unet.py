@@ -45,7 +45,7 @@ def small_configs(draw, max_depth: int = 6) -> UNetConfig:
         num_classes=draw(st.integers(2, 5)),
         base_filters=draw(st.integers(1, 3)),
         channel_schedule=draw(st.sampled_from(["double_per_level", "double_before_pool"])),
-        norm=draw(st.sampled_from([None, "batch"])),
+        norm=draw(st.sampled_from([None, None, None, "batch"])),  # BN in one draw of four: its layers cost time
     )
 
 
@@ -111,6 +111,6 @@ def test_the_verify_table_shows_the_independent_model():
     console = Console(width=160, color_system=None, record=True)
     console.print(verify_table(report))
     text = console.export_text()
-    assert "Independent" in text
+    assert "Independent shape" in text and "Independent params" in text
     row = next(line for line in text.splitlines() if line.lstrip().startswith("dec1_crop"))
     assert row.split()[1:4] == ["8x8x2", "8x8x2", "8x8x2"]  # 188 -> 4 at the bottom; each up-conv gives 8

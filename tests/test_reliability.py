@@ -366,7 +366,9 @@ CASES: list[Case] = [
     Case(["diagram", "-f", "dot", "-o", "keep.dot"], 130, "interrupted", fault="interrupt"),
     Case(["diagram", "-f", "text", "-o", "u.txt"], 0, "Wrote the U diagram (text)", ("u.txt",)),
     Case(["diagram", "-f", "text", "-o", "/dev/full"], 1, "No space left on device"),
-    Case(["diagram", "-f", "text", "-o", "keep.dot"], 1, "No space left on device", fault="enospc"),
+    Case(["diagram", "-f", "text", "-o", "file.txt"], 1, "No space left on device", fault="enospc"),
+    Case(["diagram", "-f", "text", "-o", "keep.dot"], 2, "has suffix '.dot' but --format is 'text'"),
+    Case(["diagram", "-o", "u.png", "-f", "text"], 2, "make them agree (e.g. 'u.txt', or --format png)"),
     Case(["diagram", "-f", "text"], 0, "bottleneck"),
     Case(["diagram", "-f", "text"], 1, "No space left on device", fault="stdout-full"),
     # diagram through Graphviz: real, missing, silent, failing, stuck
@@ -429,7 +431,7 @@ CASES: list[Case] = [
     Case(["weight-map", "--demo", "--w0", "inf"], 2, "--w0 must be a finite number"),
     Case(["weight-map", "--demo", "--w0", "nan"], 2, "--w0 must be a finite number"),
     Case(["weight-map", "--demo", "--w0", "-1"], 2, "--w0 must be a finite number of at least 0"),
-    Case(["weight-map", "--demo", "--w0", "ten"], 2, "invalid float value: 'ten'"),
+    Case(["weight-map", "--demo", "--w0", "ten"], 2, "--w0: must be a number such as 10 or 0.5; got 'ten'"),
     Case(["weight-map", "--demo", "--sigma", "0"], 2, "--sigma must be a finite number greater than 0"),
     Case(["weight-map", "--demo", "--sigma", "inf"], 2, "--sigma must be a finite number"),
     Case(["weight-map", "--demo", "--sigma", "nan"], 2, "--sigma must be a finite number"),
@@ -674,7 +676,7 @@ def test_a_refused_network_never_imports_tensorflow(tmp_path):
         env=os.environ | {"PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
-    assert "947.4 GiB" in result.stderr and "--max-memory" in result.stderr
+    assert "1.1 TiB" in result.stderr and "--max-memory" in result.stderr
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
@@ -803,7 +805,7 @@ def test_the_api_refuses_a_network_over_the_budget_before_tensorflow():
     from unet_explain.core.budget import current_budget, memory_budget
 
     had_tensorflow = "tensorflow" in sys.modules
-    with pytest.raises(ConfigError, match=r"947\.4 GiB .* memory budget of 4\.0 GiB"):
+    with pytest.raises(ConfigError, match=r"1\.1 TiB .* memory budget of 4\.0 GiB"):
         build_model(UNetConfig(base_filters=4096))
     with memory_budget(1024), pytest.raises(ConfigError, match=r"budget of 1\.0 KiB"):
         build_model()

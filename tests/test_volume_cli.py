@@ -102,6 +102,8 @@ def test_tile_a_volume(capsys):
         (("verify", *P, "--input-size", "516x516x516"), "float32 activations per tile, above the memory budget"),
         (("summary", *P, "--input-size", "516x516x516"), "--max-memory"),
         (("table", *P, "--norm", "layer"), "invalid choice: 'layer'"),
+        (("compare", *P), "the variants compared are 2D U-Nets"),
+        (("audit", "model.keras", "--input-size", "132x132x116"), "the audit reads 2D U-Nets"),
     ],
 )
 def test_bad_volume_input_is_one_line_exit_2(capsys, argv, fragment):

@@ -110,8 +110,17 @@ def audit(
     ``Lambda`` layer's stored code runs); ``file.py:function`` runs that file.
     ``input_size`` is used where the model leaves its size open.
     """
-    from unet_explain.model.audit import audit_model, load_model
+    import os
 
+    from unet_explain.errors import shown
+    from unet_explain.model.audit import AuditError, audit_model, load_model
+
+    if isinstance(model, os.PathLike):  # Path('m.keras') names a file, as 'm.keras' does
+        model = os.fspath(model)
+    if not isinstance(model, str) and not hasattr(model, "layers"):
+        raise AuditError(
+            f"model must be a Keras model, a saved model's path (model.keras) or 'file.py:function'; got {shown(model)}"
+        )
     loaded = load_model(model, unsafe=unsafe) if isinstance(model, str) else model
     return audit_model(loaded, reference, input_size=input_size)
 

@@ -11,12 +11,13 @@ axes. :func:`preset` names the two papers' networks (``unet``, ``3d-unet``).
 
 from __future__ import annotations
 
+import numbers
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 from unet_explain.core import arithmetic
-from unet_explain.errors import ConfigError
+from unet_explain.errors import ConfigError, shown
 
 Padding = Literal["valid", "same"]
 Size = tuple[int, ...]
@@ -36,7 +37,7 @@ MAX_CHANNELS = 4096
 # One rule for every whole number a user types, on the command line and in the explorer page: the ASCII
 # digits 0-9 (an optional sign for a count), nothing else. Python's int() would also take "1_0" and the digits
 # of other scripts ("٥٧٢", "５７２"); JavaScript's parsers do not, and a typo should not pass silently.
-_WHOLE_RE = re.compile(r"^\s*([+-]?[0-9]+)\s*$")
+_WHOLE_RE = re.compile(r"^\s*([+-]?[0-9]{1,18})\s*$")  # 18 digits: more is no network, and int() stays cheap
 WHOLE_RULE = "must be a whole number written with the digits 0-9, like 4"
 """What :func:`parse_whole` says when it refuses a value."""
 
@@ -63,10 +64,12 @@ class UNetConfig:
     """None (the 2D paper) or "batch": batch normalisation before each ReLU of the 3x3 convolutions (3D U-Net)."""
 
     def __post_init__(self) -> None:
+        for field in fields(self):  # what a NumPy user passes: np.int64(572) is a whole number
+            object.__setattr__(self, field.name, whole(getattr(self, field.name)))
         size: Any = self.input_size
-        if isinstance(size, list):
-            object.__setattr__(self, "input_size", tuple(size))
-        elif not isinstance(size, tuple):
+        if isinstance(size, (list, tuple)):
+            object.__setattr__(self, "input_size", tuple(whole(side) for side in size))
+        else:
             object.__setattr__(self, "input_size", (size, size))  # one number: a square tile
         validate(self)
 
@@ -137,12 +140,14 @@ def parse_size(text: str, argument: str = "input_size") -> Size:
     if not all(re.fullmatch(r"[0-9]+", part) for part in parts):
         raise ConfigError(
             argument,
-            f"must be a positive whole number like 572, or HxW like 572x636; got {text!r}",
+            f"must be a positive whole number like 572, or HxW like 572x636; got {shown(text)}",
         )
+    if max(len(part) for part in parts) > 18:  # int() of 5,000 digits would fail
+        raise ConfigError(argument, f"must be between 1 and {arithmetic.MAX_SIDE} pixels per side; got {shown(text)}")
     if len(parts) > 3:
         raise ConfigError(
             argument,
-            f"has {len(parts)} numbers ({text.strip()}), but a size has 1 or 2 (an image) or 3 (a volume); "
+            f"has {len(parts)} numbers ({shown(text.strip())}), but a size has 1 or 2 (an image) or 3 (a volume); "
             f"drop the extra numbers (the channels are set with --in-channels)",
         )
     sides = tuple(int(part) for part in parts)
@@ -153,13 +158,20 @@ def parse_whole(text: str, argument: str) -> int:
     """A whole number as a user types it (``"4"``, ``" -3 "``): ASCII digits only, no ``_``, no other scripts."""
     match = _WHOLE_RE.match(text)
     if not match:
-        raise ConfigError(argument, f"{WHOLE_RULE}; got {text!r}")
+        raise ConfigError(argument, f"{WHOLE_RULE}; got {shown(text)}")
     return int(match.group(1))
+
+
+def whole(value: Any) -> Any:
+    """A NumPy (or any registered) integer as a Python int; anything else unchanged, for the checks to judge."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)) and type(value).__name__ != "bool_":
+        return int(value)
+    return value
 
 
 def _check_int(argument: str, value: Any, low: int, high: int, why: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(argument, f"must be a whole number; got {value!r}")
+        raise ConfigError(argument, f"must be a whole number; got {shown(value)}")
     if not low <= value <= high:
         raise ConfigError(argument, f"must be between {low} and {high}{why}; got {value}")
 
@@ -190,15 +202,15 @@ def validate_settings(
     _check_int("num_classes", num_classes, 2, MAX_CHANNELS, " (a softmax over one class is always 1)")
     _check_int("base_filters", base_filters, 1, MAX_CHANNELS)
     if padding not in arithmetic.PADDINGS:
-        raise ConfigError("padding", f"must be 'valid' (the paper) or 'same'; got {padding!r}")
+        raise ConfigError("padding", f"must be 'valid' (the paper) or 'same'; got {shown(padding)}")
     if channel_schedule not in CHANNEL_SCHEDULES:
         raise ConfigError(
             "channel_schedule",
             "must be 'double_per_level' (the 2D paper) or 'double_before_pool' (the 3D U-Net); "
-            f"got {channel_schedule!r}",
+            f"got {shown(channel_schedule)}",
         )
     if norm not in NORMS:
-        raise ConfigError("norm", f"must be None (the 2D paper) or 'batch' (the 3D U-Net); got {norm!r}")
+        raise ConfigError("norm", f"must be None (the 2D paper) or 'batch' (the 3D U-Net); got {shown(norm)}")
 
 
 def validate_input_size(size: Any, depth: int, padding: str) -> None:
@@ -209,7 +221,7 @@ def validate_input_size(size: Any, depth: int, padding: str) -> None:
     """
     if not (isinstance(size, tuple) and len(size) in (2, 3)):
         raise ConfigError(
-            "input_size", f"must be one side, (height, width) or a volume (height, width, depth); got {size!r}"
+            "input_size", f"must be one side, (height, width) or a volume (height, width, depth); got {shown(size)}"
         )
     for side in size:
         _check_int("input_size", side, 1, arithmetic.MAX_SIDE, " pixels per side")

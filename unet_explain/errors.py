@@ -62,8 +62,12 @@ SHOWN_LIMIT = 80
 def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
     """A user's value as a message quotes it: like ``repr``, but control characters always escaped
     (a file name cannot drive the terminal) and a long value cut to its start and end, with its length.
+    Text is quoted; anything else is its ``repr``.
     """
-    text = value if isinstance(value, str) else str(value)
+    if not isinstance(value, str):  # not text: shown as Python spells it (np.int64(572), None, 1.5)
+        text = repr(value)
+        return text if len(text) <= limit and text.isprintable() else plain(text, limit)
+    text = value
     if len(text) <= limit and text.isprintable():
         return repr(text)
     cut = f" ({len(text):,} characters)" if len(text) > limit else ""

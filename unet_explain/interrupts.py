@@ -15,7 +15,9 @@ be cut in half (writing a hard-linked file in place, and restoring it).
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
@@ -37,8 +39,18 @@ class Terminated(KeyboardInterrupt):
         return 128 + self.signum
 
 
+_received: list[int] = []
+
+
 def _raise(signum: int, _: FrameType | None) -> None:
+    _received.append(signum)
     raise Terminated(signum)
+
+
+def raise_received() -> None:
+    """Raise :class:`Terminated` again for a signal some code caught as a Ctrl-C and returned from (MkDocs' serve)."""
+    if _received:
+        raise Terminated(_received[-1])
 
 
 def install() -> None:
@@ -86,3 +98,22 @@ def deferred() -> Iterator[None]:
                 signal.signal(signum, handler)
         if caught:
             signal.raise_signal(caught[0])
+
+
+def finish(code: int) -> None:
+    """The work is done and written: from now on a handled signal ends the process at once with ``code``.
+
+    The interpreter's teardown (TensorFlow's threads and caches) can take seconds; a Ctrl-C then must not turn
+    a finished command into a failure, nor wait.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def leave(signum: int, _: FrameType | None) -> None:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        os._exit(code)
+
+    for signum in HANDLED:
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, leave)

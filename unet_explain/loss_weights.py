@@ -140,7 +140,8 @@ def load_labels(path: str | os.PathLike[str]) -> np.ndarray:
             magic = handle.read(6)
             if magic.startswith(b"PK"):
                 raise ConfigError(
-                    "labels", f"{name} is a zip archive (.npz), not one array; save one array with np.save"
+                    "labels",
+                    f"{name} is a zip archive: it holds several arrays (.npz) or none; save one array with np.save",
                 )
             if magic != b"\x93NUMPY":
                 raise ConfigError("labels", f"{name} is not a .npy array file (no NumPy header); save it with np.save")
@@ -151,7 +152,9 @@ def load_labels(path: str | os.PathLike[str]) -> np.ndarray:
                 read_header = read_header or np.lib.format.read_array_header_2_0
                 shape, _, dtype = read_header(handle, max_header_size=10_000)
             except (ValueError, SyntaxError, TypeError) as err:
-                raise ConfigError("labels", f"{name} has a damaged .npy header ({_first_line(err)})") from None
+                raise ConfigError(
+                    "labels", f"{name} is not a readable .npy array of cell ids (damaged header: {_first_line(err)})"
+                ) from None
             _check_dtype(dtype)
             check_label_shape(_Shape(tuple(shape)))
             needed = handle.tell() + math.prod(shape) * dtype.itemsize
@@ -180,7 +183,7 @@ def _first_line(err: BaseException) -> str:
 def _number(name: str, value: Any, rule: str) -> float:
     """A real number as a float (Python or NumPy scalar; not a bool), or the one-line refusal."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ConfigError(name, f"{rule}; got {shown(repr(value))}")
+        raise ConfigError(name, f"{rule}; got {shown(value)}")
     number = float(value)
     if not math.isfinite(number):
         raise ConfigError(name, f"{rule}; got {number}")
@@ -225,9 +228,7 @@ def class_balance(labels: np.ndarray, class_weights: str | Mapping[int, float] |
         if min(weights.values()) < 0:
             raise ConfigError("class_weights", f"{rule}; got {weights}")
     else:
-        raise ConfigError(
-            "class_weights", f"must be 'balanced', None or {{0: w, 1: w}}; got {shown(repr(class_weights))}"
-        )
+        raise ConfigError("class_weights", f"must be 'balanced', None or {{0: w, 1: w}}; got {shown(class_weights)}")
     return np.asarray(np.where(cell, weights[1], weights[0]), dtype=np.float64)
 
 
@@ -263,7 +264,10 @@ def nearest_two_distances(labels: np.ndarray, sigma: float) -> tuple[np.ndarray,
     """``d1`` (exact) and ``d2`` (exact where at most ``CUTOFF * sigma``, else inf), by windowed transforms."""
     from scipy import ndimage
 
-    ids, dense = np.unique(labels, return_inverse=True)
+    # np.unique's return_inverse sorts with a stable argsort: 22 s on a 4096x4096 image; a plain unique and a
+    # binary search give the same dense ids in 2.5 s.
+    ids = np.unique(labels)
+    dense = np.searchsorted(ids, labels)
     cells = len(ids) - int(ids[0] == 0)
     if cells > MAX_CELLS:
         raise ConfigError(

@@ -68,7 +68,7 @@ const K = {
     "size_parse": "must be a positive whole number like 572, or HxW like 572x636; got {value}",
     "side_range": "must be between 1 and 100000 pixels per side; got {value}",
     "whole": "must be a whole number written with the digits 0-9, like 4; got {value}",
-    "size_count": "has {n} numbers ({value}), but a size has 1 or 2 (an image) or 3 (a volume); drop the extra numbers (the channels are set with --in-channels)",
+    "size_count": "has 4 numbers ('1x2x3x4'), but a size has 1 or 2 (an image) or 3 (a volume); drop the extra numbers (the channels are set with --in-channels)",
     "default_tile": "; {size} is the default tile, pass --input-size"
   },
   "arrow": "→",
@@ -157,7 +157,7 @@ const K = {
   const FLAGS = ["input-size", "depth", "base-filters", "in-channels", "num-classes", "padding"];
   const FIELD = { "input-size": "input_size", depth: "depth", "base-filters": "base_filters",
     "in-channels": "in_channels", "num-classes": "num_classes", padding: "padding" };
-  const WHOLE = /^\s*[+-]?[0-9]+\s*$/;                    // config.parse_whole: ASCII digits only, no "_"
+  const WHOLE = /^\s*[+-]?[0-9]{1,18}\s*$/;               // config.parse_whole: ASCII digits only, no "_"
   const SIZE_SEP = /\s*[xX×]\s*/;                        // config.parse_size: "572", "572x636", "132x132x116"
   const NEGATIVE = /^-\d+$|^-\d*\.\d+$/;                 // argparse: a value that looks like a negative number
 

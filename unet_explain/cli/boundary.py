@@ -1,25 +1,33 @@
 """The one error boundary: run a command and turn every expected failure into one line and an exit status.
 
-Exit status: 0 ok, 1 a runtime or I/O failure, 2 bad usage or input, 130 Ctrl-C.
-The library raises :class:`~unet_explain.errors.UNetExplainError` (with its own
-status); the system raises ``OSError``, ``MemoryError`` and TensorFlow's runtime
-errors. All become ``unet-explain: error: ...`` on stderr here, once. Anything
-else is a bug and keeps its traceback.
+Exit status: 0 ok, 1 a runtime or I/O failure, 2 bad usage or input, 130 Ctrl-C,
+143 SIGTERM, 129 SIGHUP (handled like Ctrl-C: the same clean-up first, see
+:mod:`unet_explain.interrupts`). Once a command has done its work and written
+it, a signal during the interpreter's teardown (TensorFlow's can take seconds)
+ends the process at once with the command's status. The library raises
+:class:`~unet_explain.errors.UNetExplainError` (with its own status); the system
+raises ``OSError``, ``MemoryError`` and TensorFlow's runtime errors. All become
+``unet-explain: error: ...`` on stderr here, once. Anything else is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
+from unet_explain import interrupts
 from unet_explain.cli.ascii import ascii_fallback
 from unet_explain.cli.console import say
 from unet_explain.cli.options import PROG, Handler
 from unet_explain.cli.parser import build_parser, command_names, command_parser
-from unet_explain.errors import ConfigError, UNetExplainError
+from unet_explain.errors import ConfigError, UNetExplainError, plain, shown
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,20 +39,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     standard output, running out of memory, TensorFlow's runtime errors and
     Ctrl-C. Anything else is a bug and keeps its traceback.
     """
+    _hold_closed_stderr()
     ascii_fallback()
+    _quiet_environment()
     if sys.stdout is None:  # started with stdout closed (``>&-``): Python leaves no stream at all
         say("error: cannot write to standard output: it is closed")
         return 1
+    interrupts.install()
     try:
         return _run_command(argv)
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
+    except KeyboardInterrupt as err:
+        say(interrupts.message(err))
+        return interrupts.exit_status(err)
 
 
 def run() -> NoReturn:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    interrupts.finish(code)
+    if "tensorflow" in sys.modules:
+        # TensorFlow's C++ teardown runs after Python has put the default signal handlers back, so a Ctrl-C
+        # there killed a finished command (status 130, no message). Python's own exit work runs, then the
+        # process ends with the command's status without that teardown.
+        import atexit
+
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _hold_closed_stderr() -> None:
+    """A closed stderr (``2>&-``) gets /dev/null on descriptor 2, so no file opened later lands there.
+
+    Python leaves ``sys.stderr`` as None then, and :func:`say` stays silent: a closed stderr only hides errors.
+    """
+    try:
+        os.fstat(2)
+    except OSError:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        if fd != 2:
+            os.dup2(fd, 2)
+            os.close(fd)
+
+
+def _quiet_environment() -> None:
+    """No noise on success: the CLI draws into files (matplotlib's Agg, whatever MPLBACKEND says), and Python's
+    warnings and matplotlib's notes (a read-only HOME) are for developers, not for a command's user."""
+    os.environ["MPLBACKEND"] = "Agg"
+    if not sys.warnoptions:  # python -W or PYTHONWARNINGS still show them
+        warnings.simplefilter("ignore")
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
 
 
 def _run_command(argv: Sequence[str] | None) -> int:
@@ -58,7 +105,8 @@ def _run_command(argv: Sequence[str] | None) -> int:
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:  # named by the command's own parser, so the advice is 'unet-explain table --help'
-            command_parser(parser, getattr(args, "command", None)).error(f"unrecognized arguments: {' '.join(extra)}")
+            listed = plain(" ".join(extra[:5]), 200) + (f" (and {len(extra) - 5:,} more)" if len(extra) > 5 else "")
+            command_parser(parser, getattr(args, "command", None)).error(f"unrecognized arguments: {listed}")
     except SystemExit as exit_:  # --help, --version, or a usage error already reported in one line
         status = exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 2
         return _flushed(status)
@@ -88,6 +136,9 @@ def _run_command(argv: Sequence[str] | None) -> int:
         _silence_stdout()
         return 0
     except OSError as err:
+        if _cwd_gone():
+            say("error: the current folder no longer exists (deleted?); cd to an existing folder and run it again")
+            return 2
         say(f"error: {_os_error_text(err)}")
         if err.filename is None:
             _silence_stdout()
@@ -98,7 +149,7 @@ def _run_command(argv: Sequence[str] | None) -> int:
     except Exception as err:
         if not type(err).__module__.startswith("tensorflow"):
             raise  # a bug: keep the traceback
-        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        first = plain(str(err).strip().splitlines()[0], 200) if str(err).strip() else ""
         say(f"error: TensorFlow failed: {type(err).__name__}: {first}")
         return 1
 
@@ -129,10 +180,20 @@ def _is_rich_broken_pipe(exit_: SystemExit) -> bool:
     return frame is not None and frame.tb_frame.f_code.co_name == "on_broken_pipe"
 
 
+def _cwd_gone() -> bool:
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _os_error_text(err: OSError) -> str:
-    reason = err.strerror or str(err)
+    reason = plain(err.strerror or str(err), 200)
     if err.filename is not None:
-        return f"cannot access {str(err.filename)!r}: {reason}"
+        return f"cannot access {shown(str(err.filename))}: {reason}"
     code = errno.errorcode.get(err.errno or 0, "")
     # File outputs carry their path (render/output.py); a nameless write failure is the standard output's.
     what = "cannot write to standard output" if err.errno in _WRITE_ERRORS else "system error"

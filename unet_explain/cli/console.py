@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from unet_explain.cli.options import PROG
+from unet_explain.errors import plain
 
 _receivers: list[Callable[[Any], None]] = []
 
@@ -62,6 +63,7 @@ def wrote(message: str, written: Any, *, to_stderr: bool = False) -> None:
 
     A closed stderr means silence: ``print(file=None)`` would put the note into the piped output.
     """
+    message = plain(message, 5000)  # a file name's escape sequence must not drive the terminal
     if str(written) == "-":
         message = message.removesuffix(" to -") + " to standard output"
     if str(written) == "-" or to_stderr:

@@ -22,7 +22,7 @@ from unet_explain.config import (
     parse_whole,
     preset,
 )
-from unet_explain.errors import ConfigError
+from unet_explain.errors import ConfigError, shown
 
 PROG = "unet-explain"
 
@@ -44,6 +44,16 @@ def add_command(sub: Any, name: str, handler: Handler, help: str, config: bool =
     if config:
         add_config_flags(parser)
     return parser
+
+
+def real_arg(text: str) -> float:
+    """A real number as typed (the library checks its range)."""
+    try:
+        if len(text) > 100:
+            raise ValueError
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number such as 10 or 0.5; got {shown(text)}") from None
 
 
 def size_arg(text: str) -> tuple[int, ...]:
@@ -134,7 +144,7 @@ def port_arg(text: str) -> int:
     """A TCP port, 1 to 65535."""
     port = _whole_or_none(text)
     if port is None or not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535; got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535; got {shown(text)}")
     return port
 
 
@@ -142,7 +152,7 @@ def channels_arg(text: str) -> int:
     """A number of channels, 1 to 65536."""
     channels = _whole_or_none(text)
     if channels is None or not 1 <= channels <= 65536:
-        raise argparse.ArgumentTypeError(f"must be a whole number of channels from 1 to 65536; got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a whole number of channels from 1 to 65536; got {shown(text)}")
     return channels
 
 

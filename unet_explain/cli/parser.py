@@ -24,6 +24,7 @@ from unet_explain.cli.commands import (
     weight_map,
 )
 from unet_explain.cli.options import PROG
+from unet_explain.errors import plain
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -33,7 +34,9 @@ exit status:
   0    success
   1    a runtime or I/O failure: a full disk, a permission, Graphviz, TensorFlow
   2    bad usage or input: an unknown flag, an invalid size, a missing folder, a file name too long
+  129  hung up (SIGHUP), after the same clean-up as Ctrl-C
   130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM), after the same clean-up as Ctrl-C
 Every failure is one line on stderr; nothing half-written is left behind."""
 
 # In the order ``--help`` lists them; each module's ``register`` adds its command(s).
@@ -44,12 +47,14 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line, not a usage block."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        # argparse quotes the value it rejects: a 100 kB argument or an escape sequence must not reach the terminal.
+        self.exit(2, f"{self.prog}: error: {plain(message, 300)} (see '{self.prog} --help')\n")
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         # argparse swallows a failed write; --help into a full disk must fail like any other output.
-        if message:
-            (file or sys.stderr).write(message)
+        target = file or sys.stderr
+        if message and target is not None:  # None: stderr closed (2>&-), errors are not shown
+            target.write(message)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,17 +2,18 @@
 
 Measured, not guessed: the peak resident memory of ``verify`` (build the model,
 compare it with the spec) for ``--base-filters`` 8, 64, 128 and 192 was 539,
-722, 1,430 and 2,206 MiB (tests/test_reliability_budget.py measures it again).
-Above TensorFlow's own start-up (about 540 MiB, whatever the network), the peak
-grows by 1.5 to 1.9 times the float32 weights: while each layer is initialised
-the initializer's random tensor and the variable exist side by side, and
-TensorFlow frees the tensors lazily. So the estimate is
+722, 1,430 and 2,206 MiB (tests/test_reliability_budget.py measures it again),
+and 6.2 GiB for 329; a saved model with one 400-million-parameter layer peaked
+at 4.8 GiB while Keras built it. Above TensorFlow's own start-up (about 540 MiB,
+whatever the network), the peak holds each float32 weight and the
+initializer's copy of it (TensorFlow frees the copies lazily), and the largest
+layer once more (the random generator's own temporary). So the estimate is
 
-    estimate = RUNTIME_BYTES + 8 bytes x total params   (twice the float32 weights)
+    estimate = RUNTIME_BYTES + 4 bytes x (2 x total params + largest layer's params)
 
 which is at or above every measured peak and within 1.4 times of it.
-``--base-filters 329`` (820 million parameters) is estimated at 6.7 GiB; its
-measured peak is 6.2 GiB (the weights alone, 3.1 GiB, are under the budget).
+``--base-filters 329`` (820 million parameters) is estimated at 7.7 GiB; its
+weights alone (3.1 GiB) are under the budget, its peak is not.
 
 A network above the budget (:data:`DEFAULT_BUDGET`, 4 GiB, unless raised) is
 refused with the estimate in the message, before anything is allocated:
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 DEFAULT_BUDGET = 4 * 2**30
 
 BYTES_PER_WEIGHT = 4  # float32
-#: Bytes per parameter at the peak of building a model: the weight and the initializer's copy of it.
-PEAK_BYTES_PER_PARAM = 2 * BYTES_PER_WEIGHT
 #: TensorFlow and Keras before the first weight (measured: 539 MiB for a 0.5-million-parameter network).
 RUNTIME_BYTES = 640 * 2**20
 
@@ -73,8 +72,13 @@ class MemoryEstimate:
 
     @property
     def bytes(self) -> int:
-        """The estimated peak: the runtime plus twice the float32 weights (see the module docstring)."""
-        return RUNTIME_BYTES + PEAK_BYTES_PER_PARAM * self.params * self.models
+        """The estimated peak (see the module docstring)."""
+        return peak_bytes(self.params * self.models, self.largest_layer)
+
+
+def peak_bytes(params: int, largest_layer: int) -> int:
+    """The peak memory of building Keras models with ``params`` parameters in all, the largest layer's given."""
+    return RUNTIME_BYTES + BYTES_PER_WEIGHT * (2 * params + largest_layer)
 
 
 def estimate(config: UNetConfig, models: int = 1) -> MemoryEstimate:
@@ -98,7 +102,7 @@ def human_bytes(n: float) -> str:
 def parse_bytes(text: str) -> int:
     """``"8GiB"``, ``"512M"``, ``"6 GB"`` or a plain number of bytes; K/M/G/T/P/E alone are binary units."""
     if not isinstance(text, str):
-        raise ConfigError("max_memory", f"must be a size such as 8GiB, 512MiB or 6GB; got {shown(repr(text))}")
+        raise ConfigError("max_memory", f"must be a size such as 8GiB, 512MiB or 6GB; got {shown(text)}")
     match = re.fullmatch(r"\s*(-?\d{1,30}(?:\.\d{1,30})?)\s*([kmgtpe]?i?b?)\s*", text.lower())
     if match is None or match.group(2) not in _UNITS:
         raise ConfigError("max_memory", f"must be a size such as 8GiB, 512MiB or 6GB; got {shown(text)}")
@@ -163,8 +167,8 @@ def check_memory(config: UNetConfig, limit: int | None = None, *, models: int = 
         raise ConfigError(
             "base_filters",
             f"{config.base_filters} with depth {config.depth} gives {found.params:,} parameters: {doing} needs "
-            f"about {human_bytes(found.bytes)} ({human_bytes(found.weights_bytes)} of float32 weights, twice while "
-            f"initialised, and TensorFlow), above the memory budget of {human_bytes(limit)}; use fewer "
+            f"about {human_bytes(found.bytes)} ({human_bytes(found.weights_bytes)} of float32 weights, with the "
+            f"initializers' copies and TensorFlow), above the memory budget of {human_bytes(limit)}; use fewer "
             f"--base-filters or a smaller --depth, or raise the budget with "
             f"--max-memory {_budget_flag(found.bytes)}",
         )

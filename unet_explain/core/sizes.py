@@ -14,7 +14,7 @@ from typing import Any
 
 from unet_explain.core import arithmetic as ar
 from unet_explain.core import names
-from unet_explain.errors import ConfigError
+from unet_explain.errors import ConfigError, shown
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,14 @@ class ValidSizes:
 
 def valid_sizes(minimum: int, maximum: int, *, depth: int = 4, padding: str = "valid") -> list[int]:
     """Valid side lengths in ``[minimum, maximum]``: ``valid_sizes(540, 604) == [540, 556, 572, 588, 604]``."""
+    from unet_explain.config import UNetConfig, validate_settings, whole
+
+    minimum, maximum, depth = whole(minimum), whole(maximum), whole(depth)
+    defaults = UNetConfig()
+    validate_settings(depth, defaults.in_channels, defaults.num_classes, defaults.base_filters, padding)
+    for argument, value in (("min", minimum), ("max", maximum)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(argument, f"must be a whole number; got {shown(value)}")
     return ar.valid_sides(minimum, maximum, depth, padding)
 
 

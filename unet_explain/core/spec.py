@@ -105,6 +105,12 @@ def _conv3x3(name: str, size: Size, c_in: int, c_out: int) -> LayerSpec:
 
 def build_spec(config: UNetConfig) -> UNetSpec:
     """Compute every stage of the U-Net described by ``config``."""
+    from unet_explain.config import UNetConfig
+
+    if not isinstance(config, UNetConfig):
+        from unet_explain.errors import ConfigError, shown
+
+        raise ConfigError("config", f"must be a UNetConfig, e.g. UNetConfig(input_size=572); got {shown(config)}")
     depth, dims = config.depth, len(config.input_size)
     traces = [ar.trace_side(n, depth, config.padding, dims) for n in config.input_size]
     schedule, base = config.channel_schedule, config.base_filters

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from unet_explain.config import format_size
 from unet_explain.core import arithmetic as ar
-from unet_explain.errors import ConfigError
+from unet_explain.errors import ConfigError, shown
 
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
@@ -111,11 +111,16 @@ MIN_IMAGE_SIDE = 2  # mirroring without repeating the edge pixel needs two pixel
 
 def check_image_size(size: Any, dims: int = 2) -> Size:
     """Validate an image size: ``dims`` whole numbers (2: an image, 3: a volume) from 2 to MAX_SIDE."""
+    from unet_explain.config import whole
+
+    if isinstance(size, list):  # what UNetConfig accepts for its input size
+        size = tuple(size)
     if not (isinstance(size, tuple) and len(size) in (2, 3)):
-        raise ConfigError("image", f"must be (height, width) or a volume (height, width, depth); got {size!r}")
+        raise ConfigError("image", f"must be (height, width) or a volume (height, width, depth); got {shown(size)}")
+    size = tuple(whole(side) for side in size)
     for side in size:
         if isinstance(side, bool) or not isinstance(side, int):
-            raise ConfigError("image", f"must be whole numbers; got {size!r}")
+            raise ConfigError("image", f"must be whole numbers; got {shown(size)}")
         if not MIN_IMAGE_SIDE <= side <= ar.MAX_SIDE:
             raise ConfigError(
                 "image",
@@ -129,7 +134,7 @@ def check_image_size(size: Any, dims: int = 2) -> Size:
             f"{format_size(size)} has {len(size)} sides, but the network takes {kind} ({dims} sides): give "
             + ("--image HxWxD, or a 2D --input-size" if dims == 3 else "--image HxW, or a volume --input-size HxWxD"),
         )
-    return size
+    return tuple(int(side) for side in size)
 
 
 def plan_tiles(image_size: Size, spec: UNetSpec) -> TilePlan:

@@ -14,6 +14,7 @@ the marker file :data:`MARKER`).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -22,11 +23,14 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from unet_explain import interrupts
 from unet_explain.config import UNetConfig, format_size_arg
 from unet_explain.errors import ConfigError, MissingToolError, UNetExplainError
+from unet_explain.errors import shown as shown_value
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BUNDLED = PACKAGE_DIR / "_site_src"
@@ -41,6 +45,21 @@ class DocsError(UNetExplainError):
     """The site could not be built or served (exit status 1)."""
 
     exit_code = 1
+
+
+#: Keras models of the site's network alive at once while the site builds (one freed while the next is built):
+#: the pages build several (summary, verify, four variants, two variant gaps), one after another.
+SITE_MODELS = 2
+
+#: Bytes of the site folder's name kept in its temporary siblings' names (``.NAME.building-XXXXXXXX``).
+_TEMP_NAME_BYTES = 100
+
+
+def _temp_prefix(name: str, kind: str) -> str:
+    """``.NAME.building-`` with NAME cut (on a character boundary) so that the name fits any file system."""
+    while len(name.encode("utf-8", "surrogateescape")) > _TEMP_NAME_BYTES:
+        name = name[:-1]
+    return f".{name}.{kind}-"
 
 
 class SiteDirError(UNetExplainError):
@@ -84,6 +103,43 @@ def _logging() -> None:
         logger.setLevel(logging.INFO)
 
 
+class _Collected(logging.Handler):
+    """MkDocs' warnings and errors kept for the one line, instead of printed as lines of their own."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage().strip()
+        if text and not text.startswith("Error reading page") and not text.startswith("Aborted with"):
+            self.messages.append(text)
+
+
+@contextlib.contextmanager
+def _collected() -> Iterator[_Collected]:
+    """While the site builds, MkDocs' log goes into a list (its own stream handler silenced)."""
+    logger = logging.getLogger("mkdocs")
+    ours = [h for h in logger.handlers if getattr(h, "_unet_explain", False)]
+    levels = [h.level for h in ours]
+    for handler in ours:
+        handler.setLevel(logging.CRITICAL + 1)
+    collected = _Collected()
+    logger.addHandler(collected)
+    try:
+        yield collected
+    finally:
+        logger.removeHandler(collected)
+        for handler, level in zip(ours, levels, strict=True):
+            handler.setLevel(level)
+
+
+def _first_problem(collected: _Collected) -> str:
+    from unet_explain.errors import plain
+
+    return plain(collected.messages[0].splitlines()[0], 300) if collected.messages else "MkDocs gave no reason"
+
+
 def _mkdocs() -> None:
     try:
         import mkdocs  # noqa: F401
@@ -109,6 +165,14 @@ def check_site_dir(target: Path) -> Path:
     shown = str(target)
     if not shown:
         raise SiteDirError("-d '': the path is empty; name a folder for the site, e.g. -d site")
+    limit = 255
+    with contextlib.suppress(OSError, ValueError):
+        limit = int(os.pathconf(target.parent if str(target.parent) else ".", "PC_NAME_MAX"))
+    if len(target.name.encode("utf-8", "surrogateescape")) > limit:
+        raise SiteDirError(
+            f"-d {shown_value(shown)}: the folder name is {len(target.name.encode('utf-8', 'surrogateescape'))} "
+            f"bytes long, above this file system's limit of {limit}; choose a shorter name"
+        )
     # A symlink is followed: the site is built into its target and the link stays a link.
     target = Path(os.path.realpath(os.path.abspath(target)))
     if not target.parent.is_dir():
@@ -137,7 +201,7 @@ def _swap_in(built: Path, target: Path) -> None:
     built.chmod(0o777 & ~mask)  # mkdtemp made it 0700: give it the mode any new folder gets
     old: Path | None = None
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        old = Path(tempfile.mkdtemp(prefix=_temp_prefix(target.name, "old"), dir=target.parent))
         old.rmdir()
         target.rename(old)
     try:
@@ -185,32 +249,37 @@ def build_site(
     config_path = (config_file or find_config()).resolve()
     target = check_site_dir(site_dir if site_dir is not None else Path("site"))
     start = time.perf_counter()
+    building: Path | None = None
+    collected = _Collected()
     try:
-        building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
-    except OSError as err:
-        raise DocsError(f"-d {site_dir or 'site'}: cannot write next to it: {err.strerror}") from None
-    try:
+        with interrupts.deferred():  # a signal now waits until the folder has a name to remove
+            try:
+                building = Path(tempfile.mkdtemp(prefix=_temp_prefix(target.name, "building"), dir=target.parent))
+            except OSError as err:
+                raise DocsError(f"-d {site_dir or 'site'}: cannot write next to it: {err.strerror}") from None
         overrides = _overrides(config_path, site_flags(config or UNetConfig()))
         if site_url is not None:
             overrides["site_url"] = site_url
         cfg = load_config(config_file=str(config_path), site_dir=str(building), **overrides)
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
-            build(cfg)
+            with _collected() as collected:
+                build(cfg)
         finally:
             cfg.plugins.on_shutdown()
         (building / MARKER).write_text(
             "Built by unet-explain: 'unet-explain docs build' may replace this folder.\n", encoding="utf-8"
         )
-        _swap_in(building, target)
+        with interrupts.deferred():  # never between the two renames: the old site or the new one is in place
+            _swap_in(building, target)
     except Abort:
-        raise DocsError("the site did not build; MkDocs names the cause in the ERROR lines above") from None
+        raise DocsError(f"the site did not build: {_first_problem(collected)}") from None
     except MkDocsException as err:
         raise DocsError(f"the site did not build: {err}") from None
     except OSError as err:
         raise DocsError(f"the site did not build: {err.strerror or err}: {err.filename or target}") from None
     finally:
-        if building.exists():
+        if building is not None and building.exists():
             shutil.rmtree(building, ignore_errors=True)
     return target, time.perf_counter() - start
 
@@ -247,10 +316,20 @@ def serve_site(
     _logging()
     logging.getLogger("mkdocs").handlers[-1].setLevel(logging.INFO)
     config_path = (config_file or find_config()).resolve()
-    serve(
-        config_file=str(config_path),
-        dev_addr=f"127.0.0.1:{port}",
-        livereload=True,
-        watch=[str(PACKAGE_DIR)],
-        **_overrides(config_path, site_flags(config)),
-    )
+    # MkDocs makes its site copy with tempfile before its own clean-up is armed: everything it makes in the
+    # temporary folder goes into one of ours, removed whatever happens.
+    with interrupts.deferred():
+        scratch = tempfile.mkdtemp(prefix="unet-explain-serve-")
+    saved, tempfile.tempdir = tempfile.tempdir, scratch
+    try:
+        serve(
+            config_file=str(config_path),
+            dev_addr=f"127.0.0.1:{port}",
+            livereload=True,
+            watch=[str(PACKAGE_DIR)],
+            **_overrides(config_path, site_flags(config)),
+        )
+    finally:
+        tempfile.tempdir = saved
+        shutil.rmtree(scratch, ignore_errors=True)
+    interrupts.raise_received()  # MkDocs takes SIGTERM for a Ctrl-C and returns: the status still says which

@@ -101,8 +101,13 @@ def spec_for(words: list[str], site: Site) -> UNetSpec:
 
 
 def stage_alias(name: str, spec: UNetSpec) -> str:
-    """``encD``/``decD`` name the deepest level, so pages work for any depth."""
+    """``encD``/``decD`` name the deepest level, and ``enc2|bottleneck`` the first of its names the network has
+    (the level below ``enc1`` is ``enc2``, or the bottleneck at depth 1), so pages work for any depth."""
     depth = str(spec.config.depth)
+    if "|" in name:
+        present = {stage.name for stage in spec.stages}
+        choices = [stage_alias(choice, spec) for choice in name.split("|")]
+        return next((choice for choice in choices if choice in present), choices[-1])
     return {"encD": "enc" + depth, "decD": "dec" + depth}.get(name, name)
 
 
@@ -135,7 +140,8 @@ def size_tokens(words: list[str], site: Site, first_is_side: bool = False) -> li
 
     def sub(match: re.Match[str], one_side: bool) -> str:
         delta = int(match.group(2) or 0)
-        sides = tuple(side(n, match.group(1)) + delta for n in config.input_size)
+        # A range around a small tile (@input-48 for a 16-pixel tile) starts at 1, the smallest side there is.
+        sides = tuple(max(side(n, match.group(1)) + delta, 1) for n in config.input_size)
         return str(sides[0]) if one_side else format_size_arg(sides)
 
     # After --min or --max (and first, with ``first_is_side``) a token is one side, a volume's first.

@@ -48,7 +48,7 @@ import pydot
 from unet_explain.config import UNetConfig, format_size
 from unet_explain.core import names
 from unet_explain.core.spec import UNetSpec, build_spec
-from unet_explain.errors import ConfigError
+from unet_explain.errors import ConfigError, shown
 from unet_explain.render.formatting import title
 from unet_explain.render.u_layout import CROP_PT, LINE, Arrow, Box, Figure, Label, crop_label, layout, text_width
 
@@ -101,6 +101,7 @@ OPERATIONS = {
     UPCONV: Operation("up-conv 2x2", "#1e9e4a"),
     HEAD: Operation("conv 1x1, softmax", "#0e8c8c"),
 }
+
 
 def operation_label(op: str, spec: UNetSpec) -> str:
     """The legend's name of an operation for this network: a volume's kernels read 3x3x3, BN is named."""
@@ -177,14 +178,19 @@ def check_highlight(spec: UNetSpec, highlight: Iterable[str] | str | None) -> fr
     """The stage names to highlight, checked against the spec's stages (a :class:`ConfigError` otherwise)."""
     if highlight is None:
         return frozenset()
-    wanted = [highlight] if isinstance(highlight, str) else list(highlight)
-    wanted = [w.strip() for item in wanted for w in item.split(",") if w.strip()]
+    items = [highlight] if isinstance(highlight, str) else highlight
+    if not isinstance(items, (list, tuple, set, frozenset)) or not all(isinstance(item, str) for item in items):
+        raise ConfigError(
+            "highlight", f"must be stage names such as 'enc2' or ['enc2', 'dec2']; got {shown(highlight)}"
+        )
+    wanted = [w.strip() for item in items for w in item.split(",") if w.strip()]
     valid = names.stage_order(spec.config.depth)
-    unknown = [w for w in wanted if w not in valid]
+    unknown = list(dict.fromkeys(w for w in wanted if w not in valid))
     if unknown:
+        more = f" and {len(unknown) - 3:,} more" if len(unknown) > 3 else ""
         raise ConfigError(
             "highlight",
-            f"got unknown stage {', '.join(repr(u) for u in unknown)}; "
+            f"got unknown stage {', '.join(shown(u, 40) for u in unknown[:3])}{more}; "
             f"for depth {spec.config.depth} the stages are {', '.join(valid)}",
         )
     return frozenset(wanted)
@@ -192,8 +198,8 @@ def check_highlight(spec: UNetSpec, highlight: Iterable[str] | str | None) -> fr
 
 def check_theme(theme: str) -> Theme:
     """The :class:`Theme` called ``theme`` (a :class:`ConfigError` naming the choices otherwise)."""
-    if theme not in THEMES:
-        raise ConfigError("theme", f"must be one of {', '.join(THEMES)}, got {theme!r}")
+    if not isinstance(theme, str) or theme not in THEMES:
+        raise ConfigError("theme", f"must be one of {', '.join(THEMES)}, got {shown(theme)}")
     return THEMES[theme]
 
 
@@ -344,9 +350,7 @@ class _Builder:
                 "class": f"legend {op}",
             }
             self.graph.add_edge(pydot.Edge(tail, head, **attrs))
-            self.text(
-                Label(f"legend_{op}", "", labels[op], "legend", x + LEGEND_ARROW + 6, y, "l", LEGEND_PT)
-            )
+            self.text(Label(f"legend_{op}", "", labels[op], "legend", x + LEGEND_ARROW + 6, y, "l", LEGEND_PT))
             x += LEGEND_ARROW + 6 + width + LEGEND_SPACING
 
 

@@ -153,6 +153,17 @@ def output_format(path: Path, explicit: str | None, allowed: tuple[str, ...], *,
     raise OutputError(f"output {_shown(path)}: cannot tell the format from {got}; {way}", exit_code=2)
 
 
+def check_text_suffix(path: Path) -> None:
+    """``--format text`` writes text: a name ending in another format's suffix (``u.png``) is a mistake."""
+    suffix = path.suffix.lower().lstrip(".")
+    if str(path) not in STREAMS and suffix in (*DIAGRAM_FORMATS, *IMAGE_FORMATS):
+        raise OutputError(
+            f"output {_shown(path)} has suffix {_shown(path.suffix)} but --format is 'text'; make them agree "
+            f"(e.g. {_shown(path.with_suffix('.txt').name)}, or --format {suffix})",
+            exit_code=2,
+        )
+
+
 def require_dot(prog: str = "dot") -> str:
     """Path of a Graphviz program (``dot``, ``neato``...), or a :class:`MissingToolError` saying how to install it."""
     found = shutil.which(prog)
@@ -280,6 +291,12 @@ def _write_stream(data: bytes, fd: int) -> None:
 
 def _write_through(path: Path, data: bytes) -> None:
     """Write into an existing device, FIFO or socket without replacing it."""
+    if stat.S_ISSOCK(os.stat(path).st_mode):
+        raise OutputError(
+            f"cannot write output {_shown(path)}: it is a socket, which cannot be opened as a file; "
+            "give a file name, a pipe or a device",
+            exit_code=2,
+        )
     try:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
     except OSError as err:

@@ -94,11 +94,11 @@ def verify_table(report: VerifyReport) -> Table:
     table.add_column("Spec shape")
     table.add_column("Keras shape")
     if independent:
-        table.add_column("Independent")
+        table.add_column("Independent shape")
     table.add_column("Spec params", justify="right", footer=fmt.count(report.spec_total))
     table.add_column("Keras params", justify="right", footer=fmt.count(report.keras_total))
     if independent:
-        table.add_column("Independent", justify="right", footer=_params(report.reference_total))
+        table.add_column("Independent params", justify="right", footer=_params(report.reference_total))
     verdict = "agree" if report.ok else f"{len(report.mismatches) + len(report.wiring)} differ"
     table.add_column("", footer=verdict)
     for check in report.layers:

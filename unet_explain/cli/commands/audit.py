@@ -8,13 +8,23 @@ from typing import Any
 
 from unet_explain.cli import console
 from unet_explain.cli.options import add_command, add_memory_flag, channels_arg, keras_config, size_arg
+from unet_explain.errors import ConfigError
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from unet_explain.core.budget import memory_budget
     from unet_explain.model.audit import audit_model, load_model
 
-    # load_model checks the spec (file, factory) before TensorFlow is imported.
-    model = load_model(args.model, unsafe=args.unsafe)
+    if args.input_size is not None and len(args.input_size) == 3:
+        raise ConfigError(
+            "input_size",
+            f"{'x'.join(map(str, args.input_size))} is a volume, but the audit reads 2D U-Nets (Conv2D and its kin); "
+            "give a 2D size such as 572",
+        )
+    # load_model checks the spec (file, factory) before TensorFlow is imported; a .keras file's layers are
+    # estimated against the budget first.
+    with memory_budget(getattr(args, "max_memory", None)):
+        model = load_model(args.model, unsafe=args.unsafe)
     report = audit_model(model, input_size=args.input_size, in_channels=args.in_channels)
     if args.format == "json":
         import json
@@ -31,6 +41,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from unet_explain.core.budget import memory_budget
 
     config = keras_config(args)
+    if config.dims == 3:
+        raise ConfigError(
+            "input_size",
+            f"{'x'.join(map(str, config.input_size))} is a volume, but the variants compared are 2D U-Nets; "
+            "give a 2D --input-size, or check the 3D network with 'unet-explain verify --preset 3d-unet'",
+        )
     from unet_explain.model.variants import VARIANTS, compare_variants
 
     with memory_budget(args.max_memory):

@@ -34,9 +34,11 @@ def cmd_diagram(args: argparse.Namespace) -> int:
             # Never wrapped or cropped: a U cut at the terminal's edge is no U.
             console.console().print(u_text(build_spec(config), args.highlight), soft_wrap=True)
             return 0
-        from unet_explain.render.output import check_output_path
+        from unet_explain.render.output import check_output_path, check_text_suffix
 
-        return _write_text_u(config, check_output_path(args.output, "unet.txt"), args.highlight)
+        path = check_output_path(args.output, "unet.txt")
+        check_text_suffix(path)
+        return _write_text_u(config, path, args.highlight)
     from unet_explain.render.output import DIAGRAM_FORMATS, check_output_path, output_format
 
     example = f"unet.{fmt or 'png'}"

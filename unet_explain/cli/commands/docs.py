@@ -5,16 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from unet_explain.cli.options import add_command, config_from_args, port_arg
+from unet_explain.cli.options import add_command, add_memory_flag, config_from_args, port_arg
 from unet_explain.errors import UNetExplainError
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from unet_explain.docs.site import build_site, serve_site
+    from unet_explain.core.budget import check_memory
+    from unet_explain.docs.site import SITE_MODELS, build_site, serve_site
 
     config = config_from_args(args)  # checked before anything is built or served
+    # The site builds Keras models of the network in one process (summary, verify, the variants): budgeted as a
+    # whole before MkDocs starts, refused in one line like verify.
+    check_memory(config, args.max_memory, models=SITE_MODELS, what="building the site's Keras models")
     if args.action == "serve":
         if args.site_dir is not None:
             raise UNetExplainError("-d/--site-dir is for 'docs build'; 'docs serve' builds into a temporary folder")
@@ -53,6 +57,7 @@ def register(sub: Any) -> None:
         "and only if empty or an earlier unet-explain site",
     )
     p.add_argument("--port", type=port_arg, help="serve: the port on 127.0.0.1 (default 8000)")
+    add_memory_flag(p)
     p.add_argument(
         "--site-url",
         metavar="URL",

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from unet_explain.cli import console
-from unet_explain.cli.options import add_command
-from unet_explain.errors import ConfigError, UNetExplainError
+from unet_explain.cli.options import add_command, real_arg
+from unet_explain.errors import UNetExplainError, plain
 
 
 def cmd_weight_map(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from unet_explain.loss_weights import check_label_shape, touching_cells, weight_map
+    from unet_explain.loss_weights import load_labels, touching_cells, weight_map
 
     if args.demo and args.labels is not None:
         raise UNetExplainError("weight-map: --demo and --labels both name the image; give one of them, not both")
@@ -25,28 +24,8 @@ def cmd_weight_map(args: argparse.Namespace) -> int:
         labels = touching_cells()
         source = "a synthetic image of touching cells"
     else:
-        if os.path.exists(args.labels) and not os.path.isfile(args.labels):
-            # A FIFO or a device would block or never end: only a regular file is read.
-            raise ConfigError("labels", f"{args.labels!r} is not a regular file; save the array with np.save")
-        try:
-            # Memory-mapped first, so that the shape is checked before a huge file is read.
-            with open(args.labels, "rb") as handle:
-                magic = handle.read(6)
-            if magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
-                raise ConfigError(
-                    "labels", f"{args.labels!r} is not a .npy array file (no NumPy header); save the array with np.save"
-                )
-            labels = np.load(args.labels, mmap_mode="r", allow_pickle=False)
-        except ConfigError:
-            raise
-        except (OSError, ValueError, EOFError) as err:
-            why = getattr(err, "strerror", None) or str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise ConfigError("labels", f"{args.labels!r} is not a readable .npy array of cell ids ({why})") from None
-        if not isinstance(labels, np.ndarray):
-            raise ConfigError("labels", f"{args.labels!r} holds several arrays (.npz); save one array with np.save")
-        check_label_shape(labels)
-        labels = np.array(labels)
-        source = args.labels
+        labels = load_labels(args.labels)  # its header checked before any data is read
+        source = plain(args.labels, 200)
     weights = weight_map(labels, w0=args.w0, sigma=args.sigma)
     border = weights.border_term
     peak = np.unravel_index(int(border.argmax()), border.shape)
@@ -74,8 +53,8 @@ def register(sub: Any) -> None:
     p = add_command(sub, "weight-map", cmd_weight_map, "The weight map of the paper's loss (equation 2), drawn.", False)
     p.add_argument("--demo", action="store_true", help="use a synthetic image of touching cells (no download)")
     p.add_argument("--labels", metavar="FILE.npy", help="a 2-D array of cell ids (0 = background) saved with numpy")
-    p.add_argument("--w0", type=float, default=10.0, help="weight of the border term, 0 to 1e6 (paper: 10)")
+    p.add_argument("--w0", type=real_arg, default=10.0, help="weight of the border term, 0 to 1e6 (paper: 10)")
     p.add_argument(
-        "--sigma", type=float, default=5.0, help="width of the border term, 0.1 to 10000 pixels (paper: about 5)"
+        "--sigma", type=real_arg, default=5.0, help="width of the border term, 0.1 to 10000 pixels (paper: about 5)"
     )
     p.add_argument("-o", "--output", metavar="FILE", help="draw the map to FILE (.png, .svg or .pdf)")

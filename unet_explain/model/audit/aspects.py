@@ -133,6 +133,8 @@ ASPECTS: dict[str, Aspect] = {
                 "skips": "not every level has a skip connection, so the decoder gets no copy at some resolutions",
                 "stops": "the decoder stops at 1/{scale} of the input's side: no convolutions and no copy at the "
                 "finer levels, so the output is interpolated from a coarser map",
+                "coarse": "the decoder stops at 1/{scale} of the input's side: no convolutions and no copy at the "
+                "finer levels, and the output is that coarse (one prediction per {scale}x{scale} pixels)",
             },
         ),
         Aspect(

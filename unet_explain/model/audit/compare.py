@@ -37,6 +37,8 @@ def _match(skip: pt.Skip) -> str:
             return "centre crop"
         (top, bottom), (left, right) = cropping
         return f"crop {top}" if top == bottom == left == right else f"crop {top},{bottom},{left},{right}"
+
+    # A resize layer is named even where this tile makes it a no-op (other tiles make it resize).
     if any(n.kind in ("resize", "upsample") or pt.scale(n) != 0 for n in skip.matched):
         return "resize"
     if any(n.type == "Lambda" for n in skip.matched):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from unet_explain.model.audit import parts as pt
-from unet_explain.model.audit.graph import Node
+from unet_explain.model.audit.graph import Node, pair
 
 
 def up(node: Node) -> str:
@@ -22,7 +22,7 @@ def down(parts: pt.Parts, node: Node) -> str:
     """One down-sampling, in words."""
     if node.kind == "pool":
         (kh, kw), kind = (
-            pt.pair(node.attr("kernel"), 2),
+            pair(node.attr("kernel"), 2),
             "max-pooling" if node.attr("pool") == "max" else "average pooling",
         )
         return f"{kind} {kh}x{kw}, stride {pt.stride(node)}"

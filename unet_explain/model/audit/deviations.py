@@ -284,13 +284,14 @@ def _check_channels_and_depth(c: Context) -> None:
     present = skip_levels | with_convs
     finest = min(present) if present else depth
     if finest > 0:
+        up = any(pt.scale(n) < 0 for n in [parts.head, *parts.after_head])
+        tail = f"its output is up-sampled x{2**finest}" if up else "its output stays at that resolution"
         add(
             Deviation(
                 "depth",
-                f"the decoder stops at level {finest + 1} (1/{2**finest} of the input's side); "
-                f"its output is up-sampled x{2**finest}",
+                f"the decoder stops at level {finest + 1} (1/{2**finest} of the input's side); {tail}",
                 "a decoder level at every resolution, down to the input's",
-                meaning("depth", "stops", scale=2**finest),
+                meaning("depth", "stops" if up else "coarse", scale=2**finest),
             )
         )
     missing = [lv + 1 for lv in range(finest, depth) if lv not in skip_levels]

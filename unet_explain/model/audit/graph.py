@@ -56,6 +56,17 @@ ATTRS = {
 """Attribute keys a front end may set (all optional)."""
 
 
+def pair(value: object, default: int = 1) -> tuple[int, int]:
+    """A size setting (``3``, ``(3, 3)``, ``[2, 2]`` or None) as a pair of ints."""
+    if isinstance(value, (list, tuple)) and value:
+        first = int(value[0]) if value[0] is not None else default
+        second = int(value[1]) if len(value) > 1 and value[1] is not None else first
+        return first, second
+    if isinstance(value, (int, float)):
+        return int(value), int(value)
+    return default, default
+
+
 @dataclass(eq=False)
 class Node:
     """One op of the model: its kind, its attributes and the shape of its output."""

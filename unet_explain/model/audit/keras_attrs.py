@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from unet_explain.model.audit.graph import pair as _pair
+
 ACTIVATION_OPS = {
     "Relu": "relu",
     "Relu6": "relu6",
@@ -28,16 +30,6 @@ ACTIVATION_OPS = {
 }
 
 """Keras operations (``keras.ops.relu``...) that are activations, and their names."""
-
-
-def _pair(value: Any, default: int = 1) -> tuple[int, int]:
-    if isinstance(value, (list, tuple)) and value:
-        first = int(value[0]) if value[0] is not None else default
-        second = int(value[1]) if len(value) > 1 and value[1] is not None else first
-        return first, second
-    if isinstance(value, (int, float)):
-        return int(value), int(value)
-    return default, default
 
 
 def _config(layer: Any) -> dict[str, Any]:

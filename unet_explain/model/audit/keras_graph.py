@@ -99,6 +99,21 @@ def _opaque(node: Node) -> None:
         if node.spatial == smallest:
             node.attrs["crops_inside"] = True
         return
+    single = len(spatial) == 1 and node.parents == spatial and not node.params
+    source = spatial[0].spatial
+    if single and source and node.channels == spatial[0].channels:
+        (h, w), (sh, sw) = node.spatial, source
+        steps = math.log2(h / sh) if h and sh else 0.0
+        trims = (h / sh > 0.7 and w / sw > 0.7) or abs(steps - round(steps)) > 0.2
+        if h <= sh and w <= sw and (h, w) != (sh, sw) and trims:
+            # A slice that trims pixels (a Lambda doing x[:, 4:-4, 4:-4]) to no power-of-two size: a crop,
+            # centred as far as the sizes tell. (One to exactly half the size is read as a down-sampling.)
+            node.kind = "crop"
+            node.attrs.update(
+                cropping=(((sh - h) // 2, sh - h - (sh - h) // 2), ((sw - w) // 2, sw - w - (sw - w) // 2))
+            )
+            node.attrs["inferred"] = True
+            return
     keeps_shape = len(spatial) == 1 and node.parents == spatial and node.shape == spatial[0].shape
     named = node.type in _ACTIVATION_OPS or _ACTIVATION_NAMES.search(node.type)
     if keeps_shape and not node.params and named:
@@ -345,6 +360,18 @@ def _unflatten(nodes: list[Node], output: Node) -> tuple[int, int] | None:
     return None
 
 
+def _reach(node: Node) -> int:
+    """How many nodes read ``node``'s output, directly or not."""
+    seen: set[int] = set()
+    frontier = [node]
+    while frontier:
+        for child in frontier.pop().children:
+            if id(child) not in seen:
+                seen.add(id(child))
+                frontier.append(child)
+    return len(seen)
+
+
 def _graph(model: Any, outputs: list[Any], training_only: list[str]) -> Graph:
     found = _image_output(outputs)
     if found is None:
@@ -364,8 +391,9 @@ def _graph(model: Any, outputs: list[Any], training_only: list[str]) -> Graph:
     inputs = [n for n in nodes if n.kind == "input" and n.spatial is not None]
     if not inputs or size is None:
         raise AuditError(f"{model.name!r}: its output does not depend on an image input")
-    # The image is the input the encoder reads: the largest map (a conditioning input is 1x1 or a vector).
-    image = max(inputs, key=lambda n: (n.spatial[0] * n.spatial[1] if n.spatial else 0, -nodes.index(n)))
+    # The image is the input the encoder reads: the largest map (a conditioning input is 1x1 or a vector), and of
+    # maps of one size the one most of the network reads (not a weight map used at the end, say).
+    image = max(inputs, key=lambda n: (n.spatial[0] * n.spatial[1] if n.spatial else 0, _reach(n)))
     return Graph(
         str(model.name),
         nodes,
@@ -405,7 +433,12 @@ def trace(model: Any, input_size: tuple[int, int] | None = None, in_channels: in
     keras = load_keras()
     struct, images = _input_specs(model, keras, in_channels)
     if not images:
-        raise AuditError(f"{model.name!r} has no image input (no input of shape height x width x channels)")
+        shapes = [tuple(t.shape) for t in keras.tree.flatten(struct)] if struct is not None else []
+        volume = " (it takes a volume, depth x height x width x channels: the audit reads 2-D U-Nets)"
+        raise AuditError(
+            f"{model.name!r} has no image input (no input of shape height x width x channels)"
+            + (volume if any(len(s) == 5 for s in shapes) else "")
+        )
     image = max(images, key=_area)
     if struct is None:
         in_channels = in_channels or image[3]

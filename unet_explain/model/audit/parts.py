@@ -27,23 +27,12 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from unet_explain.core import names
-from unet_explain.model.audit.graph import Graph, Node
+from unet_explain.model.audit.graph import Graph, Node, pair
 from unet_explain.model.audit.report import AuditError
 
 CONVS = {"conv", "conv_transpose"}
 PASS = {"norm", "activation", "dropout", "crop", "pad", "reshape"}
 """Kinds that neither compute features across pixels nor change the level."""
-
-
-def pair(value: object, default: int = 1) -> tuple[int, int]:
-    """A size setting (``3``, ``(3, 3)``, ``[2, 2]`` or None) as a pair of ints."""
-    if isinstance(value, (list, tuple)) and value:
-        first = int(value[0]) if value[0] is not None else default
-        second = int(value[1]) if len(value) > 1 and value[1] is not None else first
-        return first, second
-    if isinstance(value, (int, float)):
-        return int(value), int(value)
-    return default, default
 
 
 def kernel(node: Node) -> int:
@@ -281,7 +270,12 @@ def recognise(graph: Graph) -> Parts:
     side_ids = {id(n) for s in skips for n in s.side} | {id(n) for s in skips for n in s.matched}
     downs_all = [n for n in on_image if scale(n) > 0 and id(n) not in side_ids]
     ups_all = [n for n in on_image if scale(n) < 0 and id(n) not in side_ids]
-    joins = [n for n in on_image if n.kind in ("add", "multiply") and len(main_parents(n)) >= 2]
+    # Sums and products of two maps of the network (not a map and another input, such as a weight map).
+    joins = [
+        n
+        for n in on_image
+        if n.kind in ("add", "multiply") and sum(bool(ancestors[id(p)] & image_bit) for p in main_parents(n)) >= 2
+    ]
     if not skips or depth < 1:
         _refuse(graph.name, downs_all, ups_all, joins, concats, depth)
 
@@ -293,6 +287,8 @@ def recognise(graph: Graph) -> Parts:
     while current is not None and current.kind not in CONVS:
         after_head.append(current)
         parents = main_parents(current) or current.parents
+        # Past a join with another input (a weight map multiplied in), follow the map the image made.
+        parents = [p for p in parents if ancestors[id(p)] & image_bit] or parents
         current = parents[0] if len(parents) == 1 else None
     if current is None:
         raise AuditError(f"{graph.name!r}: no convolution produces its output, so there is no head to recognise")

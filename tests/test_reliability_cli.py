@@ -1,0 +1,201 @@
+"""Tracebacks, statuses and messages at the command line (issue 20).
+
+Each case runs the real command in a scratch folder and asserts the exit status,
+the one line (or silence on success), and that nothing in the folder changed
+that the command was not asked to write.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from reliability_scratch import ROOT, changed, cli, one_line, snapshot
+
+from unet_explain.cli import main
+
+SMALL = ["--input-size", "188", "--depth", "2", "--base-filters", "4"]
+
+
+def test_signals_are_in_the_exit_status_table(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "143  terminated (SIGTERM)" in out and "129  hung up (SIGHUP)" in out
+    readme = (ROOT / "README.md").read_text()
+    assert "| 143 | terminated (SIGTERM" in readme and "| 129 | hung up (SIGHUP" in readme
+
+
+def _popen(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    environment = os.environ | {"PYTHONPATH": str(ROOT)} | (env or {})
+    return subprocess.Popen(
+        [sys.executable, "-m", "unet_explain", *argv], cwd=cwd, env=environment, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def _wait_for(predicate, proc: subprocess.Popen[str], limit: float = 300) -> None:
+    deadline = time.monotonic() + limit  # a bound on waiting, not an assert on speed
+    while not predicate():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the condition never came"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("signum", "code", "words"), [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP")]
+)
+def test_a_signal_during_docs_build_removes_the_half_built_site(tmp_path, signum, code, words):
+    before = snapshot(tmp_path)
+    proc = _popen(["docs", "build", "--input-size", "188", "--depth", "2"], tmp_path)
+    _wait_for(lambda: any(p.name.startswith(".site.building-") for p in tmp_path.iterdir()), proc)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err
+    assert words in one_line(err)
+    assert changed(before, snapshot(tmp_path)) == set()
+
+
+@pytest.mark.slow
+def test_sigterm_to_docs_serve_removes_mkdocs_copy(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = _popen(["docs", "serve", "--port", str(port), "--input-size", "188", "--depth", "2"], tmp_path,
+                  env={"TMPDIR": str(tmp)})  # fmt: skip
+    _wait_for(lambda: any(tmp.glob("**/mkdocs_*")), proc)  # MkDocs' copy of the site exists
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "SIGTERM" in err.strip().splitlines()[-1]
+    assert list(tmp.iterdir()) == []
+
+
+def test_the_work_done_a_signal_in_teardown_exits_with_the_commands_status(tmp_path):
+    # After the command returned, a Ctrl-C during the interpreter's teardown ends the process with its status.
+    script = (
+        "import os, signal, sys, time\n"
+        "from unet_explain import interrupts\n"
+        "interrupts.install()\n"
+        "interrupts.finish(0)\n"
+        "print('done', flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "time.sleep(30)\n"
+        "sys.exit(5)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          env=os.environ | {"PYTHONPATH": str(ROOT)}, timeout=60)  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (0, "done\n", "")
+
+
+@pytest.mark.keras
+def test_ctrl_c_after_verify_printed_everything_exits_0(tmp_path):
+    proc = _popen(["verify", *SMALL], tmp_path)
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.lstrip().startswith("total"):
+            break
+    time.sleep(0.5)  # let the last line's write and main()'s return finish: what follows is the teardown
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert err == ""
+
+
+@pytest.mark.keras
+def test_verify_with_stderr_closed_still_works(tmp_path):
+    done = subprocess.run(
+        f"{sys.executable} -m unet_explain verify {' '.join(SMALL)} 2>&-", shell=True, cwd=tmp_path,
+        capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert "agree" in done.stdout
+
+
+@pytest.mark.keras
+def test_a_users_keras_backend_does_not_matter(tmp_path):
+    done = cli("verify", *SMALL, cwd=tmp_path, env={"KERAS_BACKEND": "jax"})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
+def test_a_bogus_matplotlib_backend_does_not_matter(tmp_path):
+    done = cli("weight-map", "--demo", "-o", "w.png", cwd=tmp_path, env={"MPLBACKEND": "bogus"})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert (tmp_path / "w.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_deleted_working_folder_is_bad_input(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    proc = subprocess.run(
+        ["sh", "-c", f'cd "{gone}" && rmdir "{gone}" && exec "$0" -m unet_explain audit missing.keras', sys.executable],
+        capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "current folder no longer exists" in one_line(proc.stderr)
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "fragment"),
+    [
+        (["docs", "build", "-d", "d" * 300], 2, "300 bytes long, above this file system's limit"),
+        (["docs", "build", "--base-filters", "4096"], 2, "building the site's Keras models needs about"),
+        (["docs", "build", "--depth", "6", "--input-size", "99964"], 2, "above the memory budget"),
+        (["table", "--input-size", "9" * 5000], 2, "(5,000 characters)"),
+        (["audit", "m.keras", "--in-channels", "³"], 2, "--in-channels: must be a whole number of channels"),
+        (["table", "--depth", "٣"], 2, "--depth: must be a whole number"),
+        (["table", *(["stray"] * 100_000)], 2, "(and 99,995 more)"),
+        (["diagram", "-f", "text", "--highlight", "x" * 100_000], 2, "(100,000 characters)"),
+        (["diagram", "-o", "u.png", "-f", "text"], 2, "has suffix '.png' but --format is 'text'"),
+        (["weight-map", "--demo", "--w0", "9" * 5000], 2, "--w0: must be a number such as 10"),
+    ],
+)
+def test_bad_input_is_one_short_line(tmp_path, argv, code, fragment):
+    before = snapshot(tmp_path)
+    done = cli(*argv, cwd=tmp_path)
+    assert done.returncode == code
+    line = one_line(done.stderr)
+    assert fragment in line
+    assert len(line) < 600
+    assert "_arg" not in line and "\x1b" not in line
+    assert changed(before, snapshot(tmp_path)) == set()
+
+
+def test_an_escape_sequence_in_a_file_name_is_shown_escaped(tmp_path):
+    name = "u\x1b]2;pwned\x07.txt"
+    done = cli("diagram", "-f", "text", "-o", name, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\\x1b" in done.stdout
+    assert (tmp_path / name).exists()
+
+
+def test_a_socket_is_called_a_socket(tmp_path):
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(tmp_path / "sock"))
+        done = cli("diagram", "-f", "dot", "-o", "sock", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "it is a socket" in one_line(done.stderr)
+
+
+def test_warnings_are_no_noise_on_success(tmp_path):
+    # A label image whose float check divides: numpy's RuntimeWarnings must not reach the user.
+    import numpy as np
+
+    labels = np.zeros((32, 32))
+    labels[4:10, 4:10], labels[12:20, 12:20] = 1.0, 2.0
+    np.save(tmp_path / "f.npy", labels)
+    done = cli("weight-map", "--labels", "f.npy", cwd=tmp_path, env={"PYTHONWARNINGS": ""})
+    assert done.returncode == 0
+    assert done.stderr == ""

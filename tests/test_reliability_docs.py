@@ -1,0 +1,91 @@
+"""Every valid network builds its site (issue 20): the pages' placeholders work at every depth, both paddings.
+
+The smallest valid network of every depth 1-6 and both paddings has every page
+of docs/ expanded (all placeholders: numbers, tables, figures); the Keras pages
+(summary, verify, the variants, the audit) are expanded for depth 1, the
+smallest networks there are, and a real ``docs build`` runs for the report's
+two failing cases. A network whose Keras pages do not fit the memory budget is
+refused before MkDocs starts (tests/test_reliability_cli.py).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from reliability_scratch import ROOT, changed, cli, snapshot
+
+from unet_explain.config import UNetConfig
+from unet_explain.core.arithmetic import valid_sides
+from unet_explain.docs.cache import Cache
+from unet_explain.docs.placeholders import expand
+from unet_explain.docs.site import site_flags
+from unet_explain.docs.site_config import Site
+
+PAGES = sorted((ROOT / "docs").rglob("*.md"))
+KERAS_PLACEHOLDER = re.compile(r"\{\{ *(summary|verify|compare|variant-gap|audit)\b[^}]*\}\}")
+SMALLEST = [
+    pytest.param(depth, padding, valid_sides(1, 100_000, depth, padding)[0], id=f"depth{depth}-{padding}")
+    for depth in range(1, 7)
+    for padding in ("valid", "same")
+]
+
+
+def expand_all(config: UNetConfig, cache_folder: Path, keras: bool) -> int:
+    site = Site(flags=site_flags(config), root=ROOT)
+    cache = Cache(cache_folder, site)
+    expanded = 0
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        if not keras:
+            text = KERAS_PLACEHOLDER.sub("", text)
+        expand(text, str(page.relative_to(ROOT / "docs")), cache)  # a PlaceholderError fails the case
+        expanded += 1
+    return expanded
+
+
+def test_the_smallest_sizes_are_the_arithmetic():
+    assert [p.values[2] for p in SMALLEST] == [18, 2, 44, 4, 92, 8, 188, 16, 380, 32, 764, 64]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("depth", "padding", "size"), SMALLEST)
+def test_every_page_expands_for_the_smallest_network(tmp_path, depth, padding, size):
+    config = UNetConfig(input_size=size, depth=depth, padding=padding)
+    assert expand_all(config, tmp_path / "cache", keras=False) == len(PAGES)
+
+
+@pytest.mark.keras
+@pytest.mark.slow
+@pytest.mark.parametrize(("padding", "size"), [("valid", 18), ("same", 2)])
+def test_the_keras_pages_expand_for_depth_1(tmp_path, padding, size):
+    config = UNetConfig(input_size=size, depth=1, padding=padding)
+    assert expand_all(config, tmp_path / "cache", keras=True) == len(PAGES)
+
+
+@pytest.mark.slow
+@pytest.mark.keras
+@pytest.mark.parametrize("argv", [["--depth", "1", "--input-size", "18"], ["--padding", "same", "--input-size", "16"]])
+def test_the_reports_failing_sites_build(tmp_path, argv):
+    before = snapshot(tmp_path)
+    done = cli("docs", "build", *argv, "-d", "site", cwd=tmp_path, env={"XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "site" / "index.html").is_file()
+    assert {name.split("/")[0] for name in changed(before, snapshot(tmp_path))} <= {"site", "xdg"}
+
+
+def test_a_failed_build_is_one_line_naming_mkdocs_reason(tmp_path, monkeypatch, capfd):
+    # MkDocs' own ERROR lines used to come before ours: now its first reason is in our one line.
+    from unet_explain.docs.site import DocsError, build_site
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# x\n\n{{ stage-params enc9 }}\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\nstrict: true\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    before = {p.name for p in tmp_path.iterdir()}
+    with pytest.raises(DocsError, match=r"the site did not build: .*no stage 'enc9'"):
+        build_site(tmp_path / "site", config_file=tmp_path / "mkdocs.yml")
+    assert capfd.readouterr().err == ""
+    assert {p.name for p in tmp_path.iterdir()} - before <= {"xdg"}
