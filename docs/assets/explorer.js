@@ -68,7 +68,7 @@ const K = {
     "size_parse": "must be a positive whole number like 572, or HxW like 572x636; got {value}",
     "side_range": "must be between 1 and 100000 pixels per side; got {value}",
     "whole": "must be a whole number written with the digits 0-9, like 4; got {value}",
-    "size_count": "has 4 numbers ('1x2x3x4'), but a size has 1 or 2 (an image) or 3 (a volume); drop the extra numbers (the channels are set with --in-channels)",
+    "size_count": "has {n} numbers ({value}), but a size has 1 or 2 (an image) or 3 (a volume); drop the extra numbers (the channels are set with --in-channels)",
     "default_tile": "; {size} is the default tile, pass --input-size"
   },
   "arrow": "→",
@@ -302,7 +302,7 @@ const K = {
           throw new Usage(`argument --${flag}: ${fill(K.messages.size_parse, { value: pyRepr(text) })}`);
         }
         if (parts.length > 3) {
-          throw new Usage(`argument --${flag}: ${fill(K.messages.size_count, { n: parts.length, value: text.trim() })}`);
+          throw new Usage(`argument --${flag}: ${fill(K.messages.size_count, { n: parts.length, value: pyRepr(text.trim()) })}`);
         }
         given.input_size = (parts.length === 1 ? [parts[0], parts[0]] : parts).map((part) => BigInt(part));
       } else if (flag === "padding") {

@@ -143,7 +143,7 @@ def constants() -> dict[str, Any]:
             "size_parse": size_parse.replace(f"'{str(_SENTINEL)[:3]}?'", "{value}"),
             "side_range": side_range.replace(str(_SENTINEL), "{value}"),
             "whole": whole.replace(f"'{str(_SENTINEL)[:3]}?'", "{value}"),
-            "size_count": size_count.replace("has 4 numbers (1x2x3x4)", "has {n} numbers ({value})"),
+            "size_count": size_count.replace("has 4 numbers ('1x2x3x4')", "has {n} numbers ({value})"),
             "default_tile": return_hint,
         },
         "arrow": ARROW,
