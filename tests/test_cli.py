@@ -48,7 +48,7 @@ def test_table_default_is_the_paper(capsys):
         ),
         (["--input-size", str(10**9)], "got 1000000000"),
         (["--depth", "0"], "--depth must be between 1 and 6; got 0"),
-        (["--depth", "two"], "argument --depth: must be a whole number; got 'two'"),
+        (["--depth", "two"], "argument --depth: must be a whole number written with the digits 0-9, like 4; got 'two'"),
         (["--padding", "full"], "--padding must be 'valid' (the paper) or 'same'; got 'full'"),
         (["--num-classes", "1"], "--num-classes must be between 2"),
     ],

@@ -95,10 +95,10 @@ def random_values(rng: random.Random) -> dict[str, str]:
         w, d = side(), side()
         size = rng.choice([f"{h}x{w}x{d}", f"{h}x{h}x{d}", f"{h} x {w} x {d}", f"{h}x{w}x{d}x3"])
     values = {
-        "input-size": odd(["", "0", "100001", "abc", "-5", " 572", "572x", "12.5", "-x"], size),
+        "input-size": odd(["", "0", "100001", "abc", "-5", " 572", "572x", "12.5", "-x", "٥٧٢", "５７２"], size),
         "depth": odd(["", "0", "7", "-1", "abc", "4.0", " 3 ", "+2", "1_0", "-"], str(depth)),
         "base-filters": odd(["", "0", "4097", "x", "16_0"], str(rng.choice([1, 2, 8, 16, 32, 64, 100]))),
-        "in-channels": odd(["", "0", "4096", "5000", "3 "], str(rng.randint(1, 4))),
+        "in-channels": odd(["", "0", "4096", "5000", "3 ", "1_0", "３"], str(rng.randint(1, 4))),
         "num-classes": odd(["", "1", "4096", "-2", "two"], str(rng.randint(2, 10))),
         "padding": padding,
     }

@@ -34,6 +34,13 @@ NORMS = (None, "batch")
 MAX_DEPTH = 6
 MAX_CHANNELS = 4096
 
+# One rule for every whole number a user types, on the command line and in the explorer page: the ASCII
+# digits 0-9 (an optional sign for a count), nothing else. Python's int() would also take "1_0" and the digits
+# of other scripts ("٥٧٢", "５７２"); JavaScript's parsers do not, and a typo should not pass silently.
+_WHOLE_RE = re.compile(r"^\s*([+-]?[0-9]{1,18})\s*$")  # 18 digits: more is no network, and int() stays cheap
+WHOLE_RULE = "must be a whole number written with the digits 0-9, like 4"
+"""What :func:`parse_whole` says when it refuses a value."""
+
 
 @dataclass(frozen=True)
 class UNetConfig:
@@ -145,6 +152,14 @@ def parse_size(text: str, argument: str = "input_size") -> Size:
         )
     sides = tuple(int(part) for part in parts)
     return (sides[0], sides[0]) if len(sides) == 1 else sides
+
+
+def parse_whole(text: str, argument: str) -> int:
+    """A whole number as a user types it (``"4"``, ``" -3 "``): ASCII digits only, no ``_``, no other scripts."""
+    match = _WHOLE_RE.match(text)
+    if not match:
+        raise ConfigError(argument, f"{WHOLE_RULE}; got {shown(text)}")
+    return int(match.group(1))
 
 
 def whole(value: Any) -> Any:

@@ -67,6 +67,7 @@ const K = {
     "padding": "must be 'valid' (the paper) or 'same'; got {value}",
     "size_parse": "must be a positive whole number like 572, or HxW like 572x636; got {value}",
     "side_range": "must be between 1 and 100000 pixels per side; got {value}",
+    "whole": "must be a whole number written with the digits 0-9, like 4; got {value}",
     "size_count": "has {n} numbers ({value}), but a size has 1 or 2 (an image) or 3 (a volume); drop the extra numbers (the channels are set with --in-channels)",
     "default_tile": "; {size} is the default tile, pass --input-size"
   },
@@ -96,6 +97,54 @@ const K = {
     "Memory"
   ],
   "bytes_per_value": 4,
+  "si_prefixes": [
+    [
+      1000000000000000000,
+      "E"
+    ],
+    [
+      1000000000000000,
+      "P"
+    ],
+    [
+      1000000000000,
+      "T"
+    ],
+    [
+      1000000000,
+      "G"
+    ],
+    [
+      1000000,
+      "M"
+    ],
+    [
+      1000,
+      "k"
+    ]
+  ],
+  "memory_units": [
+    [
+      1000000,
+      "MB"
+    ],
+    [
+      1000000000,
+      "GB"
+    ],
+    [
+      1000000000000,
+      "TB"
+    ],
+    [
+      1000000000000000,
+      "PB"
+    ],
+    [
+      1000000000000000000,
+      "EB"
+    ]
+  ],
   "memory": {
     "float32": 4,
     "int32": 4,
@@ -108,7 +157,7 @@ const K = {
   const FLAGS = ["input-size", "depth", "base-filters", "in-channels", "num-classes", "padding"];
   const FIELD = { "input-size": "input_size", depth: "depth", "base-filters": "base_filters",
     "in-channels": "in_channels", "num-classes": "num_classes", padding: "padding" };
-  const PY_INT = /^\s*[+-]?\d+(?:_\d+)*\s*$/;            // what Python's int() accepts (ASCII digits)
+  const WHOLE = /^\s*[+-]?[0-9]{1,18}\s*$/;               // config.parse_whole: ASCII digits only, no "_"
   const SIZE_SEP = /\s*[xX×]\s*/;                        // config.parse_size: "572", "572x636", "132x132x116"
   const NEGATIVE = /^-\d+$|^-\d*\.\d+$/;                 // argparse: a value that looks like a negative number
 
@@ -259,8 +308,8 @@ const K = {
       } else if (flag === "padding") {
         given.padding = text;
       } else {
-        if (!PY_INT.test(text)) throw new Usage(`argument --${flag}: invalid int value: ${pyRepr(text)}`);
-        const digits = text.trim().replace(/_/g, "");
+        if (!WHOLE.test(text)) throw new Usage(`argument --${flag}: ${fill(K.messages.whole, { value: pyRepr(text) })}`);
+        const digits = text.trim();
         const value = BigInt(digits.replace(/^[+-]/, ""));
         given[FIELD[flag]] = digits[0] === "-" ? -value : value;
       }
@@ -316,12 +365,18 @@ const K = {
   }
 
   function si(n) {  // render/formatting.si
-    for (const [factor, prefix] of [[1e18, "E"], [1e15, "P"], [1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]]) {
+    for (const [factor, prefix] of K.si_prefixes) {
       if (Number(n) >= factor) return `${pyFixed(Number(n) / factor, 2)} ${prefix}`;
     }
     return String(n);
   }
-  const megabytes = (n) => `${pyFixed(Number(n) / 1e6, 1)} MB`;  // render/formatting.megabytes
+  function megabytes(n) {  // render/formatting.megabytes: decimal units from MB up, the first under 1000
+    for (const [factor, unit] of K.memory_units) {
+      const text = pyFixed(Number(n) / factor, 1);
+      if (Number(text) < 1000 || unit === K.memory_units[K.memory_units.length - 1][1]) return `${text} ${unit}`;
+    }
+    return "";
+  }
 
   function buildRows(cfg) {
     const depth = Number(cfg.depth), base = Number(cfg.base_filters), pad = cfg.padding;
@@ -518,9 +573,11 @@ const K = {
     const command = [K.prog, K.command, ...FLAGS.filter((f) => raw[f] !== "").map((f) => `--${f} ${shellWord(raw[f])}`)];
     const r = explore(raw);
     result.replaceChildren();
-    result.append(element("p", { id: "explorer-command" }, element("code", {}, command.join(" "))));
+    // The answer first, right under the boxes (on a phone, above the keyboard); then the command it runs.
+    const commandLine = element("p", { id: "explorer-command" }, element("code", {}, command.join(" ")));
     if (!r.ok) {
       result.append(element("pre", { id: "explorer-error", role: "alert", class: "explorer-error" }, r.message));
+      result.append(commandLine);
       if (r.err && r.err.nearest) {
         // One button per nearest valid side; on a non-square tile it replaces that axis only.
         const p = element("p", { class: "explorer-nearest" }, "Try: ");
@@ -555,6 +612,7 @@ const K = {
       + " (what TensorFlow keeps, crops and concatenations included; the Memory column is the lower bound"
       + " that counts them as free views). unet-explain fit --tile answers for other batches and optimizers."));
     const head = element("tr", {}, ...(r.dims === 3 ? K.columns3 : K.columns).map((c) => element("th", {}, c)));
+    result.append(commandLine);
     const body = element("tbody", {}, ...r.rows.map((row) =>
       element("tr", { "data-stage": row.stage }, ...row.cells.map((cell) => element("td", {}, String(cell))))));
     body.append(element("tr", { "data-stage": "total" }, ...["total", "", "", "", `output ${output}`, "", "",

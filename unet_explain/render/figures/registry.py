@@ -85,6 +85,10 @@ _FIGURES = (
         "Down the U the map shrinks and the channels grow; the bottleneck has the smallest map and the most channels",
     ),
     LessonFigure("costs", "Parameters, multiply-accumulates and activation memory per stage"),
+    LessonFigure(
+        "augmentation",
+        "Elastic deformation: random moves on a 3x3 grid, interpolated bicubically, bend an image smoothly",
+    ),
     LessonFigure("gpu_fit", "What fits on my GPU: memory against tile size, for training and inference"),
 )
 LESSON_FIGURES: dict[str, LessonFigure] = {figure.name: figure for figure in _FIGURES}
