@@ -59,6 +59,7 @@ const K = {
     "columns",
     "slices"
   ],
+  "volume_depth": 3,
   "messages": {
     "depth": "must be between 1 and 6; got {value}",
     "in_channels": "must be between 1 and 4096; got {value}",
@@ -67,6 +68,7 @@ const K = {
     "padding": "must be 'valid' (the paper) or 'same'; got {value}",
     "size_parse": "must be a positive whole number like 572, or HxW like 572x636; got {value}",
     "side_range": "must be between 1 and 100000 pixels per side; got {value}",
+    "volume_hint": "with depth {depth} (the 3D U-Net: --preset 3d-unet) it is valid",
     "size_count": "has {n} numbers ({value}), but a size has 1 or 2 (an image) or 3 (a volume); drop the extra numbers (the channels are set with --in-channels)",
     "default_tile": "; {size} is the default tile, pass --input-size"
   },
@@ -108,7 +110,7 @@ const K = {
   const FLAGS = ["input-size", "depth", "base-filters", "in-channels", "num-classes", "padding"];
   const FIELD = { "input-size": "input_size", depth: "depth", "base-filters": "base_filters",
     "in-channels": "in_channels", "num-classes": "num_classes", padding: "padding" };
-  const PY_INT = /^\s*[+-]?\d+(?:_\d+)*\s*$/;            // what Python's int() accepts (ASCII digits)
+  const PY_INT = /^[ \t\n\r\f\v]*[+-]?[0-9]{1,18}[ \t\n\r\f\v]*$/;  // cli.options.whole_arg (ASCII)
   const SIZE_SEP = /\s*[xX×]\s*/;                        // config.parse_size: "572", "572x636", "132x132x116"
   const NEGATIVE = /^-\d+$|^-\d*\.\d+$/;                 // argparse: a value that looks like a negative number
 
@@ -220,7 +222,7 @@ const K = {
     const depth = Number(cfg.depth), square = sides.every((s) => s === sides[0]);
     const sizeArg = square && dims === 2 ? `${sides[0]}` : sides.join("x");
     const unit = dims === 3 ? "voxels" : "pixels";
-    const problems = [], nearest = [];  // every axis that breaks, as the Python message lists them
+    const problems = [], nearest = [], broken = [];  // every axis that breaks, as the Python message lists them
     const axes = square ? [[K.axes[0], sides[0]]] : sides.map((side, i) => [K.axes[i], side]);
     for (const [axis, side] of axes) {
       const brk = sideBreak(Number(side), depth, cfg.padding, dims);
@@ -228,7 +230,23 @@ const K = {
       const where = square ? "" : `along the ${axis}, `;
       const hint = nearestHint(Number(side), depth, cfg.padding, square ? "" : axis.slice(0, -1));
       problems.push(`${where}${brk.layer} receives ${brk.size} ${unit}, but ${brk.rule}; ${hint}`);
+      broken.push({ axis, side: Number(side), brk });
       nearest.push({ axis: square ? "" : axis, sizes: nearestValidSides(Number(side), depth, cfg.padding).filter((m) => m !== null) });
+    }
+    if (problems.length && dims === 3) {
+      // A volume wrong the same way on several axes: one clause naming the axes once (config.validate_input_size).
+      const kind = (b) => [b.brk.layer, b.brk.rule, ...nearestValidSides(b.side, depth, cfg.padding)].join("|");
+      if (broken.length > 1 && broken.every((b) => kind(b) === kind(broken[0]))) {
+        const and = (items) => items.length === 1 ? items[0] : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+        const first = broken[0];
+        problems.splice(0, problems.length, `along the ${and(broken.map((b) => b.axis))}, ${first.brk.layer} receives `
+          + `${and(broken.map((b) => String(b.brk.size)))} ${unit}, but ${first.brk.rule}; `
+          + `${nearestHint(first.side, depth, cfg.padding, "")} on each of them`);
+      }
+      const vd = K.volume_depth;
+      if (depth !== vd && sides.every((n) => !sideBreak(Number(n), vd, cfg.padding, 3))) {
+        problems.push(fill(K.messages.volume_hint, { depth: vd }));
+      }
     }
     if (problems.length) {
       const err = new Config("input_size", `${sizeArg} is not valid for depth ${depth} with padding ${pyRepr(cfg.padding)}: `
@@ -253,13 +271,13 @@ const K = {
           throw new Usage(`argument --${flag}: ${fill(K.messages.size_parse, { value: pyRepr(text) })}`);
         }
         if (parts.length > 3) {
-          throw new Usage(`argument --${flag}: ${fill(K.messages.size_count, { n: parts.length, value: text.trim() })}`);
+          throw new Usage(`argument --${flag}: ${fill(K.messages.size_count, { n: parts.length, value: pyRepr(text.trim()) })}`);
         }
         given.input_size = (parts.length === 1 ? [parts[0], parts[0]] : parts).map((part) => BigInt(part));
       } else if (flag === "padding") {
         given.padding = text;
       } else {
-        if (!PY_INT.test(text)) throw new Usage(`argument --${flag}: invalid int value: ${pyRepr(text)}`);
+        if (!PY_INT.test(text)) throw new Usage(`argument --${flag}: must be a whole number; got ${pyRepr(text)}`);
         const digits = text.trim().replace(/_/g, "");
         const value = BigInt(digits.replace(/^[+-]/, ""));
         given[FIELD[flag]] = digits[0] === "-" ? -value : value;
