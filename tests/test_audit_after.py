@@ -307,3 +307,28 @@ def test_of_two_inputs_of_one_size_the_image_is_the_one_the_encoder_reads(tmp_pa
     report = audit_model(load_model(f"{factory}:build"))
     assert len(report.skips) == 4 and report.depth == 4
     assert "extra_layers" not in {d.aspect for d in report.deviations}
+
+
+def test_a_lambda_slice_on_the_copy_is_read_as_its_crop(tmp_path):
+    factory = tmp_path / "sliced.py"
+    factory.write_text(
+        "import keras\nfrom keras import layers\n\n"
+        "def build():\n"
+        "    inputs = keras.Input((572, 572, 1))\n"
+        "    conv = lambda x, f: layers.Conv2D(f, 3, activation='relu', kernel_initializer='he_normal')(x)\n"
+        "    x, skips = inputs, []\n"
+        "    for level in range(4):\n"
+        "        x = conv(conv(x, 4 * 2**level), 4 * 2**level)\n"
+        "        skips.append(x)\n"
+        "        x = layers.MaxPooling2D(2)(x)\n"
+        "    x = conv(conv(x, 64), 64)\n"
+        "    for level in reversed(range(4)):\n"
+        "        up = layers.Conv2DTranspose(4 * 2**level, 2, strides=2, kernel_initializer='he_normal')(x)\n"
+        "        d = (skips[level].shape[1] - up.shape[1]) // 2\n"
+        "        copy = layers.Lambda(lambda t, d=d: t[:, d:-d, d:-d, :])(skips[level])\n"
+        "        x = conv(conv(layers.concatenate([copy, up]), 4 * 2**level), 4 * 2**level)\n"
+        "    return keras.Model(inputs, layers.Conv2D(2, 1, activation='softmax', kernel_initializer='he_normal')(x))\n"
+    )
+    report = audit_model(load_model(f"{factory}:build"))
+    assert [s.match for s in report.skips] == ["crop 4", "crop 16", "crop 40", "crop 88"]
+    assert {d.aspect for d in report.deviations} == {"channels"}

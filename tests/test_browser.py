@@ -14,14 +14,11 @@ page at every width and scheme, to look at.
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -34,17 +31,6 @@ from unet_explain.render.formatting import count
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 OWN = UNetConfig(input_size=508, in_channels=3)
@@ -81,50 +67,11 @@ OVERFLOW_JS = """
 """
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def _serve(folder: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture(scope="module")
-def served_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    site, _ = build_site(tmp_path_factory.mktemp("browser") / "site", ROOT / "mkdocs.yml")
-    for base in _serve(site):
-        yield base, site
-
-
-@pytest.fixture(scope="module")
-def own_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+def own_site(tmp_path_factory, serve) -> Iterator[tuple[str, Path]]:
     site, _ = build_site(tmp_path_factory.mktemp("own") / "site", ROOT / "mkdocs.yml", config=OWN)
-    for base in _serve(site):
+    with serve(site) as base:
         yield base, site
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing in CI: 'make test' should have installed it")
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def page_urls(base: str, site: Path) -> list[str]:

@@ -97,9 +97,8 @@ def test_the_cache_is_used(cache):
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    folder, _ = build_site(tmp_path_factory.mktemp("site") / "site", ROOT / "mkdocs.yml")
-    return folder
+def site(paper_site) -> Path:
+    return paper_site
 
 
 class Links(HTMLParser):

@@ -8,6 +8,9 @@ from typing import Any
 from unet_explain.cli.options import add_command, add_memory_flag, config_from_args, port_arg
 from unet_explain.errors import UNetExplainError
 
+NAMES = ("docs",)
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_docs(args: argparse.Namespace) -> int:
     from pathlib import Path

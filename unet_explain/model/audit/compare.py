@@ -131,7 +131,9 @@ def compare(parts: pt.Parts, reference: UNetConfig | None = None) -> AuditReport
     paddings = sorted({describe.padding(n) for n in sized})
     norm_counts = Counter(n.type for n in graph.nodes if n.kind == "norm")
     dropouts = [n for n in graph.nodes if n.kind == "dropout"]
-    inits = [n.attr("init") or ("unknown", "other") for n in main_convs]
+    # The paper's initialisation is for every conv, the up-convolutions too: a default-initialised up-conv deviates.
+    up_branch = [n for ops in parts.decoder_ups.values() for n in ops if n.kind in pt.CONVS]
+    inits = [n.attr("init") or ("unknown", "other") for n in dict.fromkeys([*main_convs, *up_branch])]
     init_rules = list(dict.fromkeys(rule for rule, _ in inits))
     head = (
         parts.head_activation

@@ -87,9 +87,11 @@ def _padding_deviation(
     )
 
 
-def _per_level(report: AuditReport) -> list[tuple[int, Deviation]]:
+def _per_level(report: AuditReport, parts: pt.Parts) -> list[tuple[int, Deviation]]:
     out: list[tuple[int, Deviation]] = []
     widths_of = {lv + 1: w for lv, w in enumerate(report.level_channels)}
+    # Widths are read at the merge: an up-sampled map as wide as the copy it joins there is the paper's.
+    targets = {s.level + 1: s.up_target(widths_of[s.level + 1]) for s in parts.skips}
     for skip in report.skips:
         level = skip.level
         if skip.taken != "before down-sampling":
@@ -143,7 +145,7 @@ def _per_level(report: AuditReport) -> list[tuple[int, Deviation]]:
             )
         # The paper's up-convolution halves the channels, so the up-sampled map is as wide as the level.
         c_in, c_out = skip.up_channels
-        if c_out != widths_of[level]:
+        if c_out != targets.get(level, widths_of[level]):
             found = "channels kept" if c_out == c_in else "channels changed"
             out.append((level, Deviation("up_channels", found, ASPECTS["up_channels"].paper, "")))
     return out
@@ -237,7 +239,7 @@ def _check_skips(c: Context) -> None:
         skip.level: f"{skip.up_channels[1] + skip.copy_channels} instead of {2 * report.level_channels[skip.level - 1]}"
         for skip in report.skips
     }
-    _merge(report, _per_level(report), widths)
+    _merge(report, _per_level(report, parts), widths)
     extra_copies = [s for s in parts.skips if s.extra_copies]
     if extra_copies:
         add(
@@ -395,6 +397,10 @@ def _check_extra_layers(c: Context) -> None:
     after = [op for op in parts.after_head if op.params and op.kind not in ("activation", "norm")]
     if after:
         extra_found.append("after the head: " + ", ".join(op.type for op in after))
+    heads = [op for op in parts.graph.other_outputs if op.params and op.kind not in ("activation", "norm")]
+    if heads:
+        described = _describe_convs(heads)
+        extra_found.append(f"{_plural(len(heads), 'layer')} with weights in the other outputs: {described}")
     others = unplaced(parts)
     if others:
         extra_found.append(f"other layers with weights: {_describe_convs(others)}")

@@ -132,3 +132,5 @@ class Graph:
     """Types of the blocks whose code does something else while training (invisible to the trace)."""
     flattened: bool = False
     """Whether the output is a flattened (H*W, classes) map."""
+    other_outputs: list[Node] = field(default_factory=list)
+    """Nodes only the model's other outputs read (deep-supervision heads): counted in ``params``, never recognised."""

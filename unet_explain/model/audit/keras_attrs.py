@@ -58,8 +58,13 @@ def describe_initialiser(layer: Any) -> tuple[str, str]:
         kernel = getattr(layer, "kernel", None)
         std = float(init.stddev)
         if kernel is not None and len(kernel.shape) == 4:
-            fan_in = int(kernel.shape[0]) * int(kernel.shape[1]) * int(kernel.shape[2])
-            if math.isclose(std, math.sqrt(2 / fan_in), rel_tol=0.01):
+            kh, kw, a, b = (int(d) for d in kernel.shape)
+            fans = {kh * kw * a}
+            if "Transpose" in type(layer).__name__:
+                # Kernel (kh, kw, out, in): an output pixel of a stride-s up-conv reads (k/s)^2 taps per input channel.
+                sh, sw = _pair(getattr(layer, "strides", 1))
+                fans = {kh * kw * b, max(kh * kw * b // (sh * sw), b)}
+            if any(math.isclose(std, math.sqrt(2 / fan), rel_tol=0.01) for fan in fans):
                 truncated = name == "TruncatedNormal"
                 rule = "Gaussian, std sqrt(2/fan_in) per layer" + (", truncated" if truncated else "")
                 return rule, "paper-truncated" if truncated else "paper"

@@ -99,6 +99,21 @@ def _opaque(node: Node) -> None:
         if node.spatial == smallest:
             node.attrs["crops_inside"] = True
         return
+    single = len(spatial) == 1 and node.parents == spatial and not node.params
+    source = spatial[0].spatial
+    if single and source and node.channels == spatial[0].channels:
+        (h, w), (sh, sw) = node.spatial, source
+        steps = math.log2(h / sh) if h and sh else 0.0
+        trims = (h / sh > 0.7 and w / sw > 0.7) or abs(steps - round(steps)) > 0.2
+        if h <= sh and w <= sw and (h, w) != (sh, sw) and trims:
+            # A slice that trims pixels (a Lambda doing x[:, 4:-4, 4:-4]) to no power-of-two size: a crop,
+            # centred as far as the sizes tell. (One to exactly half the size is read as a down-sampling.)
+            node.kind = "crop"
+            node.attrs.update(
+                cropping=(((sh - h) // 2, sh - h - (sh - h) // 2), ((sw - w) // 2, sw - w - (sw - w) // 2))
+            )
+            node.attrs["inferred"] = True
+            return
     keeps_shape = len(spatial) == 1 and node.parents == spatial and node.shape == spatial[0].shape
     named = node.type in _ACTIVATION_OPS or _ACTIVATION_NAMES.search(node.type)
     if keeps_shape and not node.params and named:
@@ -324,8 +339,9 @@ def _image_output(tensors: list[Any]) -> tuple[Any, tuple[int, int] | None] | No
     """The segmentation among the outputs: the largest 4-D map, or a flattened (H*W, C) one read back."""
     images = [t for t in tensors if len(t.shape) == 4 and t.shape[1] and t.shape[2]]
     if images:
-        # Deep supervision gives several outputs; the segmentation is the largest.
-        return max(images, key=lambda t: int(t.shape[1]) * int(t.shape[2])), None
+        # Deep supervision gives several outputs; the segmentation is the largest, and of maps of one size the one
+        # behind which most of the network lies (the deepest nested decoder's, not an early supervision head).
+        return max(images, key=lambda t: (int(t.shape[1]) * int(t.shape[2]), len(_walk([t])))), None
     for tensor in tensors:
         if len(tensor.shape) == 3 and tensor.shape[1]:
             return tensor, (0, 0)
@@ -379,6 +395,11 @@ def _graph(model: Any, outputs: list[Any], training_only: list[str]) -> Graph:
     # The image is the input the encoder reads: the largest map (a conditioning input is 1x1 or a vector), and of
     # maps of one size the one most of the network reads (not a weight map used at the end, say).
     image = max(inputs, key=lambda n: (n.spatial[0] * n.spatial[1] if n.spatial else 0, _reach(n)))
+    # The other outputs (deep-supervision heads) are not recognised, but their layers are the model's: the total
+    # counts every layer once, and the layers only they use are kept aside for the parameter account.
+    seen = {n.name for n in nodes}
+    traced = [t for t in outputs if getattr(t, "_keras_history", None) is not None]
+    others = [n for n in _walk(traced) if n.name not in seen] if len(traced) > 1 else []
     return Graph(
         str(model.name),
         nodes,
@@ -386,9 +407,10 @@ def _graph(model: Any, outputs: list[Any], training_only: list[str]) -> Graph:
         output,
         size,
         output.channels,
-        sum(n.params for n in nodes),
+        sum(n.params for n in nodes) + sum(n.params for n in others),
         training_only=training_only,
         flattened=flat is not None,
+        other_outputs=others,
     )
 
 

@@ -140,8 +140,10 @@ def account(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None) -> None
                     skip = skip_at.get(level)
                     up = skip.up_input.channels if skip else a_in
                     copy = skip.copy_channels if skip else 0
-                    put("up_channels", 9 * (up - widths[level]) * a_out)
-                    put("skip_source" if skip else "depth", 9 * (copy - widths[level]) * a_out)
+                    # An up-sampled map as wide as the copy at the merge: its width is the copy's aspect.
+                    target = skip.up_target(widths[level]) if skip else widths[level]
+                    put("up_channels", 9 * (up - target) * a_out)
+                    put("skip_source" if skip else "depth", 9 * (copy + target - 2 * widths[level]) * a_out)
                     width -= 9 * (up + copy - 2 * widths[level]) * a_out
                 put("channels", width)
 
@@ -155,8 +157,11 @@ def account(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None) -> None
         learned = _weighted(branch)
         out = branch[-1].channels
         if learned:
+            skip = skip_at.get(level)
+            target = skip.up_target(widths[level]) if skip else widths[level]
             put("upsampling", learned - conv(2, prev_a, out))
-            put("up_channels", conv(2, prev_a, out) - conv(2, prev_a, widths[level]))
+            put("up_channels", conv(2, prev_a, out) - conv(2, prev_a, target))
+            put("skip_source", conv(2, prev_a, target) - conv(2, prev_a, widths[level]))
         else:
             put("upsampling", -conv(2, prev_a, widths[level]))
         put("channels", conv(2, prev_a, widths[level]) - conv(2, prev_s, widths[level]))
@@ -169,7 +174,8 @@ def account(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None) -> None
     put("channels" if head_in != c_last else "head", conv(1, head_in, classes) - conv(1, c_last, classes))
 
     graph = parts.graph
-    put("normalisation", sum(n.params for n in graph.nodes if n.kind == "norm"))
+    put("normalisation", sum(n.params for n in [*graph.nodes, *graph.other_outputs] if n.kind == "norm"))
+    put("extra_layers", sum(n.params for n in graph.other_outputs if n.kind != "norm"))
     put("downsampling", sum(n.params for ops in parts.downs.values() for n in ops if id(n) not in parts.block_first))
     put("extra_layers", sum(_weighted(ops) for ops in parts.extra_convs.values()))
     put("extra_layers", sum(_weighted(s.side) for s in parts.skips))

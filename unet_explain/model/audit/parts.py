@@ -127,6 +127,19 @@ class Skip:
     """Further copies joined by the same concatenation."""
     side: list[Node] = field(default_factory=list)
     """Nodes that feed the copy but not the up-sampled map (an attention gate); empty in the paper."""
+    copy_widths: list[int] = field(default_factory=list)
+    """Channels of each copy where it joins the concatenation (after any convs on its way)."""
+
+    def up_target(self, level_width: int) -> int:
+        """The width the paper's up-convolution would give here: the copy's at the merge, or the level's.
+
+        The paper's up-sampled map is as wide as the copy it joins; when the copy
+        is changed on its way (a path of convs), an up-sampled map as wide as the
+        copy at the merge is the paper's choice at this merge, not a wider or
+        narrower one.
+        """
+        up = self.up_input.channels
+        return up if up in self.copy_widths else level_width
 
 
 @dataclass
@@ -428,6 +441,7 @@ def _skip_of(
             copy_first=parents.index(copies[0]) < parents.index(up_input),
             copy_channels=sum(c.channels for c in copies),
             extra_copies=len(copies) - 1,
+            copy_widths=[c.channels for c in copies],
             side=side + [n for n in gate if n not in side],
         )
     return None
