@@ -59,6 +59,7 @@ const K = {
     "columns",
     "slices"
   ],
+  "volume_depth": 3,
   "messages": {
     "depth": "must be between 1 and 6; got {value}",
     "in_channels": "must be between 1 and 4096; got {value}",
@@ -68,6 +69,7 @@ const K = {
     "size_parse": "must be a positive whole number like 572, or HxW like 572x636; got {value}",
     "side_range": "must be between 1 and 100000 pixels per side; got {value}",
     "whole": "must be a whole number written with the digits 0-9, like 4; got {value}",
+    "volume_hint": "with depth {depth} (the 3D U-Net: --preset 3d-unet) it is valid",
     "size_count": "has {n} numbers ({value}), but a size has 1 or 2 (an image) or 3 (a volume); drop the extra numbers (the channels are set with --in-channels)",
     "default_tile": "; {size} is the default tile, pass --input-size"
   },
@@ -269,7 +271,7 @@ const K = {
     const depth = Number(cfg.depth), square = sides.every((s) => s === sides[0]);
     const sizeArg = square && dims === 2 ? `${sides[0]}` : sides.join("x");
     const unit = dims === 3 ? "voxels" : "pixels";
-    const problems = [], nearest = [];  // every axis that breaks, as the Python message lists them
+    const problems = [], nearest = [], broken = [];  // every axis that breaks, as the Python message lists them
     const axes = square ? [[K.axes[0], sides[0]]] : sides.map((side, i) => [K.axes[i], side]);
     for (const [axis, side] of axes) {
       const brk = sideBreak(Number(side), depth, cfg.padding, dims);
@@ -277,7 +279,23 @@ const K = {
       const where = square ? "" : `along the ${axis}, `;
       const hint = nearestHint(Number(side), depth, cfg.padding, square ? "" : axis.slice(0, -1));
       problems.push(`${where}${brk.layer} receives ${brk.size} ${unit}, but ${brk.rule}; ${hint}`);
+      broken.push({ axis, side: Number(side), brk });
       nearest.push({ axis: square ? "" : axis, sizes: nearestValidSides(Number(side), depth, cfg.padding).filter((m) => m !== null) });
+    }
+    if (problems.length && dims === 3) {
+      // A volume wrong the same way on several axes: one clause naming the axes once (config.validate_input_size).
+      const kind = (b) => [b.brk.layer, b.brk.rule, ...nearestValidSides(b.side, depth, cfg.padding)].join("|");
+      if (broken.length > 1 && broken.every((b) => kind(b) === kind(broken[0]))) {
+        const and = (items) => items.length === 1 ? items[0] : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+        const first = broken[0];
+        problems.splice(0, problems.length, `along the ${and(broken.map((b) => b.axis))}, ${first.brk.layer} receives `
+          + `${and(broken.map((b) => String(b.brk.size)))} ${unit}, but ${first.brk.rule}; `
+          + `${nearestHint(first.side, depth, cfg.padding, "")} on each of them`);
+      }
+      const vd = K.volume_depth;
+      if (depth !== vd && sides.every((n) => !sideBreak(Number(n), vd, cfg.padding, 3))) {
+        problems.push(fill(K.messages.volume_hint, { depth: vd }));
+      }
     }
     if (problems.length) {
       const err = new Config("input_size", `${sizeArg} is not valid for depth ${depth} with padding ${pyRepr(cfg.padding)}: `

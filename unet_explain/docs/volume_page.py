@@ -193,6 +193,16 @@ def parameter_derivation(volume: UNetConfig) -> str:
             f"+ {_n(r.batchnorm_moving)} = **{_n(r.keras_total)}** ({_n(r.trainable)} trainable); the spec counts "
             "the same, and `unet-explain verify` checks it layer by layer against the built model."
         )
+        against = (
+            f"the paper's {_n(r.paper_reported)}"
+            if r.paper_reported is not None
+            else f"{_n(r.without_upconv_biases)} (step 3)"
+        )
+        steps.append(
+            f"{len(steps) + 1}. Trainable in Keras: {_n(r.trainable)} = {against} + {_n(r.upconv_biases)} "
+            f"up-convolution biases + {_n(r.batchnorm_trainable)} BN scales and shifts; not trainable: "
+            f"{_n(r.batchnorm_moving)} (BN's moving means and variances)."
+        )
     return "\n".join(rows) + "\n\n" + "\n".join(steps) + "\n"
 
 

@@ -21,6 +21,8 @@ from unet_explain.cli import options as cli
 from unet_explain.config import (
     MAX_CHANNELS,
     MAX_DEPTH,
+    VOLUME_DEPTH,
+    VOLUME_HINT,
     UNetConfig,
     axis_names,
     format_size_arg,
@@ -134,6 +136,7 @@ def constants() -> dict[str, Any]:
         "rules": {"pool": pool_rule.rule, "conv": conv_rule.rule},
         "rules3": {"pool": pool_rule3.rule, "conv": conv_rule3.rule},
         "axes": list(axis_names(3)),
+        "volume_depth": VOLUME_DEPTH,
         "messages": {
             "depth": _settings_template("depth"),
             "in_channels": _settings_template("in_channels"),
@@ -143,6 +146,7 @@ def constants() -> dict[str, Any]:
             "size_parse": size_parse.replace(f"'{str(_SENTINEL)[:3]}?'", "{value}"),
             "side_range": side_range.replace(str(_SENTINEL), "{value}"),
             "whole": whole.replace(f"'{str(_SENTINEL)[:3]}?'", "{value}"),
+            "volume_hint": VOLUME_HINT,
             "size_count": size_count.replace("has 4 numbers ('1x2x3x4')", "has {n} numbers ({value})"),
             "default_tile": return_hint,
         },
