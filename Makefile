@@ -1,6 +1,6 @@
 # unet-explain: two commands on a fresh machine.
 #   make run    set up everything, print the paper's table, draw the U (build/unet.png), build the site (site/)
-#   make test   set up everything, then lint, type-check and run the whole test suite
+#   make test   set up everything, then lint, type-check and run the whole test suite (2 workers)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,7 +18,7 @@ run: setup
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 setup: $(STAMP)
 	@scripts/system-deps.sh graphviz

@@ -1,10 +1,23 @@
-"""Shared fixtures; ``--overwrite`` rewrites the golden files (review the diff before committing)."""
+"""Shared fixtures; ``--overwrite`` rewrites the golden files (review the diff before committing).
+
+The built site, served, and a headless Chromium are here, shared by the docs,
+browser and explorer tests. The suite runs in parallel (``make test``: ``pytest
+-n 2 --dist loadgroup``); every fixture here is safe for that: the paper's site
+is built once per worker process, one worker at a time, so the second build
+reads the docs cache the first one filled (its writes are atomic).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
 import os
 import re
 import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -13,6 +26,18 @@ from hypothesis import HealthCheck, settings
 from unet_explain import UNetConfig, UNetSpec, build_spec
 
 GOLDEN = Path(__file__).parent / "golden"
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # The machine is shared (2 cores, CI and builds side by side): timing is not what the
 # property tests check, so no deadlines and no "generation is slow" health checks.
@@ -27,7 +52,7 @@ settings.load_profile("shared-machine")
 ALLOW_SKIP = "UNET_EXPLAIN_ALLOW_SKIP"
 TOOLS = {  # a word a skip reason names -> (is the tool here?, how to get it)
     "dot": (lambda: shutil.which("dot") is not None, "install Graphviz: 'sudo apt-get install graphviz'"),
-    "chromium": (lambda: Path("/usr/bin/chromium").exists(), "install Chromium: 'sudo apt-get install chromium'"),
+    "chromium": (lambda: CHROMIUM.exists(), "install Chromium: 'sudo apt-get install chromium'"),
 }
 MISSING = pytest.StashKey[dict[str, str]]()
 
@@ -82,3 +107,64 @@ def golden(request: pytest.FixtureRequest):
 @pytest.fixture(scope="session")
 def paper_spec() -> UNetSpec:
     return build_spec(UNetConfig())
+
+
+@pytest.fixture(scope="session")
+def paper_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site for the paper's network, built (strict) from the clone's mkdocs.yml once per test process."""
+    from unet_explain.docs.site import build_site
+
+    # The parent of the base temp folder is shared by the xdist workers of one run: the lock there lets
+    # one worker build with a cold cache while the other waits, then builds from the warm cache.
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "paper-site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        site, _ = build_site(tmp_path_factory.mktemp("paper-site") / "site", ROOT / "mkdocs.yml")
+    return site
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _serve(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on a free port of 127.0.0.1 while the block runs; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def served_site(paper_site: Path) -> Iterator[tuple[str, Path]]:
+    """The paper's site served over HTTP: (base URL, folder)."""
+    with _serve(paper_site) as base:
+        yield base, paper_site
+
+
+@pytest.fixture(scope="session")
+def serve() -> object:
+    """``with serve(folder) as base_url:``: serve another built site the same way."""
+    return _serve
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's headless Chromium, driven by Playwright (skipped outside CI if it is not installed)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: 'make test' should have installed it")
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_FLAGS)
+        try:
+            yield instance
+        finally:
+            instance.close()

@@ -403,6 +403,13 @@ def test_compare_cli_from_built_models(capsys):
     assert data["paper"]["deviations"] == []
     assert data["same-padding"]["output_size"] == [192, 192] and "multiple of 16" in data["same-padding"]["note"]
     assert data["caffe-release"]["params"] - data["paper"]["params"] == 2 * 2 * 8 * 4 + 4 + 3 * 3 * 4 * 4
+    # One spelling per context: the user-facing key hyphenated, the Keras model's name underscored.
+    assert {key: entry["name"] for key, entry in data.items()} == {
+        "paper": "paper",
+        "caffe-release": "caffe_release",
+        "tutorial-resize": "tutorial_resize",
+        "same-padding": "same_padding",
+    }
     assert main(["compare", "tutorial-resize", "--input-size", "188", "--base-filters", "4"]) == 0
     out = capsys.readouterr().out
     assert "after down-sampling" in out and "paper" in out

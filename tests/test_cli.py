@@ -48,7 +48,7 @@ def test_table_default_is_the_paper(capsys):
         ),
         (["--input-size", str(10**9)], "got 1000000000"),
         (["--depth", "0"], "--depth must be between 1 and 6; got 0"),
-        (["--depth", "two"], "argument --depth: must be a whole number; got 'two'"),
+        (["--depth", "two"], "argument --depth: must be a whole number written with the digits 0-9, like 4; got 'two'"),
         (["--padding", "full"], "--padding must be 'valid' (the paper) or 'same'; got 'full'"),
         (["--num-classes", "1"], "--num-classes must be between 2"),
     ],
@@ -139,3 +139,17 @@ def test_sizes_needs_no_input_size(capsys):
 def test_docs_serve_rejects_a_bad_port_before_starting(capsys):
     code, out, err = run(capsys, "docs", "serve", "--port", "99999")
     assert code == 2 and out == "" and "must be a port number from 1 to 65535; got '99999'" in err
+
+
+def test_a_command_parses_alone_exactly_as_in_the_full_parser():
+    """main builds only the named command's parser; its help, flags and defaults are the full parser's."""
+    from unet_explain.cli.parser import COMMAND_MODULES, build_parser, subcommands
+
+    full = subcommands(build_parser())
+    assert set(full) == {name for module in COMMAND_MODULES for name in module.NAMES}
+    for module in COMMAND_MODULES:
+        for name in module.NAMES:
+            alone = subcommands(build_parser(name))
+            assert list(alone) == [n for n in full if n in module.NAMES]
+            assert alone[name].format_help() == full[name].format_help()
+            assert alone[name].get_default("handler") is full[name].get_default("handler")

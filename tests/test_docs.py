@@ -53,9 +53,14 @@ def test_changing_the_config_changes_the_page(cache):
 
 def test_figures_link_relative_to_the_page(cache):
     text = expand("{{ diagram --depth 2 --input-size 188 }}", "walkthrough/x.md", cache)
-    links = re.findall(r'src="\.\./\.\./(assets/generated/diagram-\w+-(light|dark)\.svg)#only-\2"', text)
+    # The column shows the U's column rendition; a tap opens the full drawing's page.
+    links = re.findall(r'src="\.\./\.\./(assets/generated/diagram-\w+-(light|dark))-column\.svg#only-\2"', text)
     assert [theme for _, theme in links] == ["light", "dark"] and "depth 2" in text
-    assert [a.uri for a in figures_in("{{ diagram --depth 2 --input-size 188 }}", cache)] == [u for u, _ in links]
+    assets = figures_in("{{ diagram --depth 2 --input-size 188 }}", cache)
+    assert [a.uri for a in assets] == [f"{u}.svg" for u, _ in links]
+    assert [a.shown_uri for a in assets] == [f"{u}-column.svg" for u, _ in links]
+    viewers = re.findall(r'href="\.\./\.\./(assets/generated/diagram-\w+-(?:light|dark))\.html"', text)
+    assert viewers == [u for u, _ in links]
 
 
 @pytest.mark.parametrize(
@@ -97,9 +102,8 @@ def test_the_cache_is_used(cache):
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    folder, _ = build_site(tmp_path_factory.mktemp("site") / "site", ROOT / "mkdocs.yml")
-    return folder
+def site(paper_site) -> Path:
+    return paper_site
 
 
 class Links(HTMLParser):
@@ -275,7 +279,7 @@ def test_the_derivations_render_the_specs_numbers(cache):
     spec = build_spec(UNetConfig())
     backwards = expand("{{ size-backwards }}", "i.md", cache)
     assert "| 32 | 68 | 140 | 284 | **572** | 388 |" in backwards
-    assert "16 b + 60" in backwards
+    assert "= 16\\,b + 60" in backwards  # the valid-size rule, as LaTeX for MathML
     enc1 = expand("{{ stage-params enc1 }}", "i.md", cache)
     assert (
         "9 · 1 · 64 + 64" in enc1 and "9 · 64 · 64 + 64" in enc1 and f"**{count(spec.stage('enc1').params)}**" in enc1

@@ -11,15 +11,9 @@ the same flags, and its table with the spec's formatted cells.
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import json
-import os
 import random
-import threading
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -29,8 +23,6 @@ from unet_explain.core import arithmetic as ar
 from unet_explain.render.explorer import COLUMNS, SCRIPT, current_block, generated_block
 from unet_explain.render.formatting import rows, totals_cells
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ("input-size", "depth", "base-filters", "in-channels", "num-classes", "padding")
 
 READ_PAGE = """() => {
@@ -103,55 +95,31 @@ def random_values(rng: random.Random) -> dict[str, str]:
         w, d = side(), side()
         size = rng.choice([f"{h}x{w}x{d}", f"{h}x{h}x{d}", f"{h} x {w} x {d}", f"{h}x{w}x{d}x3"])
     values = {
-        "input-size": odd(["", "0", "100001", "abc", "-5", " 572", "572x", "12.5", "-x"], size),
+        "input-size": odd(["", "0", "100001", "abc", "-5", " 572", "572x", "12.5", "-x", "٥٧٢", "５７２"], size),
         "depth": odd(["", "0", "7", "-1", "abc", "4.0", " 3 ", "+2", "1_0", "-"], str(depth)),
         "base-filters": odd(["", "0", "4097", "x", "16_0"], str(rng.choice([1, 2, 8, 16, 32, 64, 100]))),
-        "in-channels": odd(["", "0", "4096", "5000", "3 "], str(rng.randint(1, 4))),
+        "in-channels": odd(["", "0", "4096", "5000", "3 ", "1_0", "３"], str(rng.randint(1, 4))),
         "num-classes": odd(["", "1", "4096", "-2", "two"], str(rng.randint(2, 10))),
         "padding": padding,
     }
     return values
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
+# The tests share one page (the first one checks it before any typing): one worker runs them all, in order.
+pytestmark = pytest.mark.xdist_group("explorer-page")
 
 
 @pytest.fixture(scope="module")
-def explorer_url(tmp_path_factory) -> Iterator[str]:
-    from unet_explain.docs.site import build_site
-
-    site, _ = build_site(tmp_path_factory.mktemp("explorer") / "site", ROOT / "mkdocs.yml")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/explorer/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture(scope="module")
-def page(explorer_url):
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing in CI: 'make test' should have installed it")
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            problems: list[str] = []
-            page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-            page.on("pageerror", lambda err: problems.append(str(err)))
-            page.goto(explorer_url, wait_until="load")
-            page.problems = problems  # type: ignore[attr-defined]
-            yield page
-        finally:
-            browser.close()
+def page(served_site, browser):
+    base, _ = served_site
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda err: problems.append(str(err)))
+    page.goto(base + "explorer/", wait_until="load")
+    page.problems = problems  # type: ignore[attr-defined]
+    yield page
+    page.close()
 
 
 def fill(page, values: dict[str, str]) -> None:

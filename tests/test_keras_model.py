@@ -112,3 +112,23 @@ def test_summary_cli(capsys):
     assert main(["summary", "--input-size", "188", "--base-filters", "4"]) == 0
     out = capsys.readouterr().out
     assert "dec4_concat" in out and "Total params" in out
+
+
+def test_a_model_built_without_its_weights_has_the_same_layers_shapes_and_counts():
+    """What the docs build: the weights are never drawn, everything a page reads is the same."""
+    from unet_explain.model.audit import audit_model
+    from unet_explain.model.keras_unet import weights_left_unset
+
+    config = UNetConfig(input_size=188, base_filters=4)
+    with weights_left_unset():
+        bare = build_model(config)
+        bare_check = compare_model(config, bare)
+        bare_audit = audit_model(bare, reference=config).as_dict()
+    full = build_model(config)
+    assert bare_check.ok and bare.count_params() == full.count_params() == build_spec(config).totals.params
+    assert [(layer.name, layer.output.shape) for layer in bare.layers] == [
+        (layer.name, layer.output.shape) for layer in full.layers
+    ]
+    assert bare_audit == audit_model(full, reference=config).as_dict()
+    # The drawn model is untouched, and a model traced after the block works as usual.
+    assert np.isfinite(full.weights[0].numpy()).all()

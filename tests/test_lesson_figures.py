@@ -259,3 +259,17 @@ def test_tiles_figure_of_a_huge_tile_is_drawn_on_the_display_grid():
     spec = build_spec(UNetConfig(input_size=100_000, depth=1))
     svg = LESSON_FIGURES["tiles"](spec, "light")
     assert "100000x100000" in texts(svg)
+
+
+def test_every_figure_module_is_registered_and_every_entry_draws():
+    """Adding a figure is a module plus one registry line: neither may be forgotten."""
+    import re
+    from pathlib import Path
+
+    from unet_explain.render.figures import registry
+
+    folder = Path(registry.__file__).parent
+    drawn = {p.stem for p in folder.glob("*.py") if re.search(r"^def draw\(spec", p.read_text(encoding="utf-8"), re.M)}
+    assert drawn == set(LESSON_FIGURES)
+    for figure in LESSON_FIGURES.values():
+        assert callable(figure.module().alt) and callable(figure.module().draw)

@@ -300,7 +300,7 @@ CASES: list[Case] = [
     Case(["table", "--input-size", "572 x 636"], 0, "572x636"),
     Case(["table", "--depth", "7"], 2, "--depth must be between 1 and 6; got 7"),
     Case(["table", "--depth", "-1"], 2, "--depth must be between 1 and 6"),
-    Case(["table", "--depth", "1e3"], 2, "--depth: must be a whole number; got '1e3'"),
+    Case(["table", "--depth", "1e3"], 2, "must be a whole number written with the digits 0-9, like 4; got '1e3'"),
     Case(["table", "--base-filters", "0"], 2, "--base-filters must be between 1"),
     Case(["table", "--base-filters", "4097"], 2, "--base-filters must be between 1 and 4096"),
     Case(["table", "--base-filters", "4096"], 0, "4096 base filters"),  # the table is arithmetic: fine

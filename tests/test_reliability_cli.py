@@ -31,6 +31,12 @@ def test_signals_are_in_the_exit_status_table(capsys):
     assert "| 143 | terminated (SIGTERM" in readme and "| 129 | hung up (SIGHUP" in readme
 
 
+def run_script(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -c SCRIPT`` with the package importable, its output captured."""
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, env=env, timeout=60)
+
+
 def _popen(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     environment = os.environ | {"PYTHONPATH": str(ROOT)} | (env or {})
     return subprocess.Popen(
@@ -91,8 +97,7 @@ def test_the_work_done_a_signal_in_teardown_exits_with_the_commands_status(tmp_p
         "time.sleep(30)\n"
         "sys.exit(5)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                          env=os.environ | {"PYTHONPATH": str(ROOT)}, timeout=60)  # fmt: skip
+    done = run_script(script, tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (0, "done\n", "")
 
 
@@ -199,3 +204,67 @@ def test_warnings_are_no_noise_on_success(tmp_path):
     done = cli("weight-map", "--labels", "f.npy", cwd=tmp_path, env={"PYTHONWARNINGS": ""})
     assert done.returncode == 0
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["fit", "--memory", "-1GiB"], "--memory: must be between 1 byte and 1 EiB; got '-1GiB'"),
+        (["tile", "--image", "-5x10"], "--image: must be a positive whole number"),
+        (["audit", "x.keras", "--input-size", "0"], "--input-size must be between 1 and"),
+    ],
+)
+def test_negative_looking_values_reach_their_check(tmp_path, argv, fragment):
+    done = cli(*argv, cwd=tmp_path)
+    assert done.returncode == 2
+    assert fragment in one_line(done.stderr)
+
+
+def test_with_stdout_closed_a_usage_error_still_wins(tmp_path):
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    bad = subprocess.run(f"{sys.executable} -m unet_explain table --input-size 570 >&-", shell=True, cwd=tmp_path,
+                         capture_output=True, text=True, env=env)  # fmt: skip
+    assert bad.returncode == 2 and "570 is not valid" in one_line(bad.stderr)
+    good = subprocess.run(f"{sys.executable} -m unet_explain table >&-", shell=True, cwd=tmp_path,
+                          capture_output=True, text=True, env=env)  # fmt: skip
+    assert good.returncode == 1 and "standard output: it is closed" in one_line(good.stderr)
+
+
+def test_a_ctrl_c_while_the_command_loads_is_one_line(tmp_path):
+    script = (
+        "import os, signal, sys, time\n"
+        "sys.argv[0] = 'unet-explain'\n"
+        "from unet_explain import interrupts\n"
+        "interrupts.guard_startup()\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "time.sleep(30)\n"
+    )
+    done = run_script(script, tmp_path)
+    assert (done.returncode, done.stderr) == (130, "unet-explain: interrupted\n")
+    library = subprocess.run([sys.executable, "-c", "import signal, unet_explain; "
+                              "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler"],
+                             cwd=tmp_path, env=os.environ | {"PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert library.returncode == 0  # importing the library changes no handler
+
+
+def test_a_signal_swallowed_by_a_finalizer_is_delivered_again(tmp_path):
+    # The hostile pass's docs serve: SIGTERM landed in matplotlib's weakref callback, Python swallowed it, and
+    # the server kept serving. Now the signal is sent again and stops the process after its clean-up.
+    script = (
+        "import gc, os, signal, sys, time, weakref\n"
+        "from unet_explain import interrupts\n"
+        "interrupts.install()\n"
+        "class Thing:\n"
+        "    pass\n"
+        "thing = Thing()\n"
+        "weakref.finalize(thing, lambda: os.kill(os.getpid(), signal.SIGTERM) or time.sleep(0.2))\n"
+        "try:\n"
+        "    del thing\n"
+        "    gc.collect()\n"
+        "    time.sleep(30)\n"
+        "except KeyboardInterrupt as err:\n"
+        "    sys.exit(interrupts.exit_status(err))\n"
+    )
+    done = run_script(script, tmp_path)
+    assert done.returncode == 143, done.stderr
+    assert "Exception ignored" not in done.stderr

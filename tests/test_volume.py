@@ -187,3 +187,12 @@ def test_kernel_names_follow_the_dimensions():
     assert ar.kernel_name(3, 3) == "3x3x3" and ar.kernel_name(2) == "2x2"
     with pytest.raises(ConfigError, match="2x2x2 max-pooling"):
         UNetConfig(input_size=(132, 132, 117), depth=3)
+
+
+def test_a_volume_wrong_the_same_way_on_every_axis_is_one_short_clause():
+    with pytest.raises(ConfigError) as err:
+        UNetConfig(input_size=(132, 132, 116))  # the 3D U-Net's tile, at the 2D paper's depth 4
+    message = str(err.value)
+    assert "along the rows, columns and slices, enc4_pool receives 9, 9 and 7 voxels" in message
+    assert message.count("enc4_pool") == 1 and "smallest valid size is 188 on each of them" in message
+    assert message.endswith("with depth 3 (the 3D U-Net: --preset 3d-unet) it is valid") and len(message) < 330

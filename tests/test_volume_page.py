@@ -91,3 +91,11 @@ def test_the_whole_site_builds_strict_for_the_3d_unet(tmp_path):
     assert "19,069,955" in page and "19,080,195" in page and "{{" not in page
     costs = (folder / "walkthrough" / "costs" / "index.html").read_text(encoding="utf-8")
     assert "19,080,195" in costs
+
+
+def test_trainable_and_non_trainable_counts_are_set_against_the_paper():
+    text = page.parameter_derivation(VOLUME)
+    assert (
+        "Trainable in Keras: 19,075,523 = the paper's 19,069,955 + 896 up-convolution biases + 4,672 BN scales and "
+        "shifts; not trainable: 4,672" in text
+    )

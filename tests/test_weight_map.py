@@ -89,7 +89,7 @@ def test_cli_demo_draws(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "d1 = 1.0, d2 = 1.0" in out
     image = Image.open(io.BytesIO(target.read_bytes())).convert("RGB")
-    assert image.size[0] > 1000 and len(image.getcolors(1 << 20)) > 100
+    assert image.size == (720, 700) and len(image.getcolors(1 << 20)) > 100  # 2x2 panels, a column wide
 
 
 @pytest.mark.parametrize(

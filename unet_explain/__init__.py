@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from unet_explain import _startup  # noqa: F401  (first: the command's Ctrl-C while it loads is one line)
 from unet_explain.config import UNetConfig, parse_size
 from unet_explain.core.receptive_field import FieldReport
 from unet_explain.core.sizes import valid_size_table, valid_sizes

@@ -34,6 +34,13 @@ NORMS = (None, "batch")
 MAX_DEPTH = 6
 MAX_CHANNELS = 4096
 
+# One rule for every whole number a user types, on the command line and in the explorer page: the ASCII
+# digits 0-9 (an optional sign for a count), nothing else. Python's int() would also take "1_0" and the digits
+# of other scripts ("٥٧٢", "５７２"); JavaScript's parsers do not, and a typo should not pass silently.
+_WHOLE_RE = re.compile(r"^\s*([+-]?[0-9]{1,18})\s*$")  # 18 digits: more is no network, and int() stays cheap
+WHOLE_RULE = "must be a whole number written with the digits 0-9, like 4"
+"""What :func:`parse_whole` says when it refuses a value."""
+
 
 @dataclass(frozen=True)
 class UNetConfig:
@@ -147,6 +154,14 @@ def parse_size(text: str, argument: str = "input_size") -> Size:
     return (sides[0], sides[0]) if len(sides) == 1 else sides
 
 
+def parse_whole(text: str, argument: str) -> int:
+    """A whole number as a user types it (``"4"``, ``" -3 "``): ASCII digits only, no ``_``, no other scripts."""
+    match = _WHOLE_RE.match(text)
+    if not match:
+        raise ConfigError(argument, f"{WHOLE_RULE}; got {shown(text)}")
+    return int(match.group(1))
+
+
 def whole(value: Any) -> Any:
     """A NumPy (or any registered) integer as a Python int; anything else unchanged, for the checks to judge."""
     if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)) and type(value).__name__ != "bool_":
@@ -212,20 +227,47 @@ def validate_input_size(size: Any, depth: int, padding: str) -> None:
         _check_int("input_size", side, 1, arithmetic.MAX_SIDE, " pixels per side")
     same = len(set(size)) == 1
     axes = axis_names(len(size))
+    unit = "voxels" if len(size) == 3 else "pixels"
     problems = []  # every axis that breaks, so a size wrong both ways is not fixed one axis at a time
+    broken = []
     for axis, side in zip(axes, size[:1] if same else size, strict=False):
         brk = arithmetic.side_break(side, depth, padding, dims=len(size))
         if brk is None:
             continue
+        broken.append((axis, side, brk))
         where = "" if same else f"along the {axis}, "
         hint = _nearest_hint(side, depth, padding, "" if same else axis[:-1])
-        unit = "voxels" if len(size) == 3 else "pixels"
         problems.append(f"{where}{brk.layer} receives {brk.size} {unit}, but {brk.rule}; {hint}")
-    if problems:
-        raise ConfigError(
-            "input_size",
-            f"{format_size_arg(size)} is not valid for depth {depth} with padding {padding!r}: " + "; ".join(problems),
-        )
+    if not problems:
+        return
+    # A volume wrong the same way on several axes: one clause naming the axes once.
+    kinds = {(b.layer, b.rule, arithmetic.nearest_valid_sides(side, depth, padding)) for _, side, b in broken}
+    if len(size) == 3 and len(broken) > 1 and len(kinds) == 1:
+        names = [axis for axis, _, _ in broken]
+        counts = [str(b.size) for _, _, b in broken]
+        layer, rule = broken[0][2].layer, broken[0][2].rule
+        hint = _nearest_hint(broken[0][1], depth, padding, "")
+        problems = [
+            f"along the {_and(names)}, {layer} receives {_and(counts)} {unit}, but {rule}; {hint} on each of them"
+        ]
+    at_3d_depth = all(arithmetic.is_valid_side(n, VOLUME_DEPTH, padding) for n in size)
+    if len(size) == 3 and depth != VOLUME_DEPTH and at_3d_depth:
+        problems.append(VOLUME_HINT.format(depth=VOLUME_DEPTH))
+    raise ConfigError(
+        "input_size",
+        f"{format_size_arg(size)} is not valid for depth {depth} with padding {padding!r}: " + "; ".join(problems),
+    )
+
+
+def _and(items: list[str]) -> str:
+    """``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+#: The 3D U-Net's number of poolings (Cicek et al. 2016), named in the hint for a volume.
+VOLUME_DEPTH = 3
+#: Said of a volume that breaks the rules at its depth but not at the 3D U-Net's.
+VOLUME_HINT = "with depth {depth} (the 3D U-Net: --preset 3d-unet) it is valid"
 
 
 def in_plane(config: UNetConfig) -> UNetConfig:

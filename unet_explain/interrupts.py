@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
+from typing import Any
 
 #: Signals handled like Ctrl-C, with the words the CLI prints.
 HANDLED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated (SIGTERM)", signal.SIGHUP: "hung up (SIGHUP)"}
@@ -53,10 +54,49 @@ def raise_received() -> None:
         raise Terminated(_received[-1])
 
 
+def _during_startup(signum: int, _: FrameType | None) -> None:
+    # Nothing is made yet while the command line's modules load: say it, and stop with the shell's status.
+    with contextlib.suppress(OSError):
+        os.write(2, f"unet-explain: {HANDLED.get(signal.Signals(signum), 'interrupted')}\n".encode())
+    os._exit(128 + signum)
+
+
+def guard_startup() -> None:
+    """For the command only (``unet-explain``, ``python -m unet_explain``): a signal while its modules load ends
+    it in one line instead of a traceback from the middle of an import. :func:`install` takes over."""
+    command = os.path.basename(sys.argv[0]) == "unet-explain" if sys.argv else False
+    command = command or list(getattr(sys, "orig_argv", [])[1:3]) == ["-m", "unet_explain"]
+    if not command or threading.current_thread() is not threading.main_thread():
+        return
+    for signum in HANDLED:
+        if signal.getsignal(signum) == signal.default_int_handler or signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, _during_startup)
+
+
+_previous_hook = sys.unraisablehook
+
+
+def _redeliver(unraisable: Any) -> None:
+    """An interrupt raised inside a finalizer (a weakref callback, a ``__del__``) is swallowed by Python: send
+    the signal again, so it arrives outside that finalizer and stops the command as it should."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        signum = getattr(unraisable.exc_value, "signum", signal.SIGINT)
+        # From another thread, a moment later: sent from here it would be raised inside the finalizer again.
+        threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+        return
+    _previous_hook(unraisable)
+
+
 def install() -> None:
     """Make SIGTERM and SIGHUP raise :class:`Terminated` (main thread only; ignored signals stay ignored)."""
     if threading.current_thread() is not threading.main_thread():
         return
+    if signal.getsignal(signal.SIGINT) == _during_startup:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if sys.unraisablehook is not _redeliver:
+        global _previous_hook
+        _previous_hook = sys.unraisablehook
+        sys.unraisablehook = _redeliver
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) != signal.SIG_IGN:  # nohup: a hang-up the user chose to ignore stays ignored
             signal.signal(signum, _raise)

@@ -59,6 +59,7 @@ const K = {
     "columns",
     "slices"
   ],
+  "volume_depth": 3,
   "messages": {
     "depth": "must be between 1 and 6; got {value}",
     "in_channels": "must be between 1 and 4096; got {value}",
@@ -67,6 +68,8 @@ const K = {
     "padding": "must be 'valid' (the paper) or 'same'; got {value}",
     "size_parse": "must be a positive whole number like 572, or HxW like 572x636; got {value}",
     "side_range": "must be between 1 and 100000 pixels per side; got {value}",
+    "whole": "must be a whole number written with the digits 0-9, like 4; got {value}",
+    "volume_hint": "with depth {depth} (the 3D U-Net: --preset 3d-unet) it is valid",
     "size_count": "has {n} numbers ({value}), but a size has 1 or 2 (an image) or 3 (a volume); drop the extra numbers (the channels are set with --in-channels)",
     "default_tile": "; {size} is the default tile, pass --input-size"
   },
@@ -96,6 +99,54 @@ const K = {
     "Memory"
   ],
   "bytes_per_value": 4,
+  "si_prefixes": [
+    [
+      1000000000000000000,
+      "E"
+    ],
+    [
+      1000000000000000,
+      "P"
+    ],
+    [
+      1000000000000,
+      "T"
+    ],
+    [
+      1000000000,
+      "G"
+    ],
+    [
+      1000000,
+      "M"
+    ],
+    [
+      1000,
+      "k"
+    ]
+  ],
+  "memory_units": [
+    [
+      1000000,
+      "MB"
+    ],
+    [
+      1000000000,
+      "GB"
+    ],
+    [
+      1000000000000,
+      "TB"
+    ],
+    [
+      1000000000000000,
+      "PB"
+    ],
+    [
+      1000000000000000000,
+      "EB"
+    ]
+  ],
   "memory": {
     "float32": 4,
     "int32": 4,
@@ -108,7 +159,7 @@ const K = {
   const FLAGS = ["input-size", "depth", "base-filters", "in-channels", "num-classes", "padding"];
   const FIELD = { "input-size": "input_size", depth: "depth", "base-filters": "base_filters",
     "in-channels": "in_channels", "num-classes": "num_classes", padding: "padding" };
-  const PY_INT = /^\s*[+-]?\d+(?:_\d+)*\s*$/;            // what Python's int() accepts (ASCII digits)
+  const WHOLE = /^\s*[+-]?[0-9]{1,18}\s*$/;               // config.parse_whole: ASCII digits only, no "_"
   const SIZE_SEP = /\s*[xX×]\s*/;                        // config.parse_size: "572", "572x636", "132x132x116"
   const NEGATIVE = /^-\d+$|^-\d*\.\d+$/;                 // argparse: a value that looks like a negative number
 
@@ -220,7 +271,7 @@ const K = {
     const depth = Number(cfg.depth), square = sides.every((s) => s === sides[0]);
     const sizeArg = square && dims === 2 ? `${sides[0]}` : sides.join("x");
     const unit = dims === 3 ? "voxels" : "pixels";
-    const problems = [], nearest = [];  // every axis that breaks, as the Python message lists them
+    const problems = [], nearest = [], broken = [];  // every axis that breaks, as the Python message lists them
     const axes = square ? [[K.axes[0], sides[0]]] : sides.map((side, i) => [K.axes[i], side]);
     for (const [axis, side] of axes) {
       const brk = sideBreak(Number(side), depth, cfg.padding, dims);
@@ -228,7 +279,23 @@ const K = {
       const where = square ? "" : `along the ${axis}, `;
       const hint = nearestHint(Number(side), depth, cfg.padding, square ? "" : axis.slice(0, -1));
       problems.push(`${where}${brk.layer} receives ${brk.size} ${unit}, but ${brk.rule}; ${hint}`);
+      broken.push({ axis, side: Number(side), brk });
       nearest.push({ axis: square ? "" : axis, sizes: nearestValidSides(Number(side), depth, cfg.padding).filter((m) => m !== null) });
+    }
+    if (problems.length && dims === 3) {
+      // A volume wrong the same way on several axes: one clause naming the axes once (config.validate_input_size).
+      const kind = (b) => [b.brk.layer, b.brk.rule, ...nearestValidSides(b.side, depth, cfg.padding)].join("|");
+      if (broken.length > 1 && broken.every((b) => kind(b) === kind(broken[0]))) {
+        const and = (items) => items.length === 1 ? items[0] : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+        const first = broken[0];
+        problems.splice(0, problems.length, `along the ${and(broken.map((b) => b.axis))}, ${first.brk.layer} receives `
+          + `${and(broken.map((b) => String(b.brk.size)))} ${unit}, but ${first.brk.rule}; `
+          + `${nearestHint(first.side, depth, cfg.padding, "")} on each of them`);
+      }
+      const vd = K.volume_depth;
+      if (depth !== vd && sides.every((n) => !sideBreak(Number(n), vd, cfg.padding, 3))) {
+        problems.push(fill(K.messages.volume_hint, { depth: vd }));
+      }
     }
     if (problems.length) {
       const err = new Config("input_size", `${sizeArg} is not valid for depth ${depth} with padding ${pyRepr(cfg.padding)}: `
@@ -253,14 +320,14 @@ const K = {
           throw new Usage(`argument --${flag}: ${fill(K.messages.size_parse, { value: pyRepr(text) })}`);
         }
         if (parts.length > 3) {
-          throw new Usage(`argument --${flag}: ${fill(K.messages.size_count, { n: parts.length, value: text.trim() })}`);
+          throw new Usage(`argument --${flag}: ${fill(K.messages.size_count, { n: parts.length, value: pyRepr(text.trim()) })}`);
         }
         given.input_size = (parts.length === 1 ? [parts[0], parts[0]] : parts).map((part) => BigInt(part));
       } else if (flag === "padding") {
         given.padding = text;
       } else {
-        if (!PY_INT.test(text)) throw new Usage(`argument --${flag}: invalid int value: ${pyRepr(text)}`);
-        const digits = text.trim().replace(/_/g, "");
+        if (!WHOLE.test(text)) throw new Usage(`argument --${flag}: ${fill(K.messages.whole, { value: pyRepr(text) })}`);
+        const digits = text.trim();
         const value = BigInt(digits.replace(/^[+-]/, ""));
         given[FIELD[flag]] = digits[0] === "-" ? -value : value;
       }
@@ -316,12 +383,18 @@ const K = {
   }
 
   function si(n) {  // render/formatting.si
-    for (const [factor, prefix] of [[1e18, "E"], [1e15, "P"], [1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]]) {
+    for (const [factor, prefix] of K.si_prefixes) {
       if (Number(n) >= factor) return `${pyFixed(Number(n) / factor, 2)} ${prefix}`;
     }
     return String(n);
   }
-  const megabytes = (n) => `${pyFixed(Number(n) / 1e6, 1)} MB`;  // render/formatting.megabytes
+  function megabytes(n) {  // render/formatting.megabytes: decimal units from MB up, the first under 1000
+    for (const [factor, unit] of K.memory_units) {
+      const text = pyFixed(Number(n) / factor, 1);
+      if (Number(text) < 1000 || unit === K.memory_units[K.memory_units.length - 1][1]) return `${text} ${unit}`;
+    }
+    return "";
+  }
 
   function buildRows(cfg) {
     const depth = Number(cfg.depth), base = Number(cfg.base_filters), pad = cfg.padding;
@@ -518,9 +591,11 @@ const K = {
     const command = [K.prog, K.command, ...FLAGS.filter((f) => raw[f] !== "").map((f) => `--${f} ${shellWord(raw[f])}`)];
     const r = explore(raw);
     result.replaceChildren();
-    result.append(element("p", { id: "explorer-command" }, element("code", {}, command.join(" "))));
+    // The answer first, right under the boxes (on a phone, above the keyboard); then the command it runs.
+    const commandLine = element("p", { id: "explorer-command" }, element("code", {}, command.join(" ")));
     if (!r.ok) {
       result.append(element("pre", { id: "explorer-error", role: "alert", class: "explorer-error" }, r.message));
+      result.append(commandLine);
       if (r.err && r.err.nearest) {
         // One button per nearest valid side; on a non-square tile it replaces that axis only.
         const p = element("p", { class: "explorer-nearest" }, "Try: ");
@@ -555,6 +630,7 @@ const K = {
       + " (what TensorFlow keeps, crops and concatenations included; the Memory column is the lower bound"
       + " that counts them as free views). unet-explain fit --tile answers for other batches and optimizers."));
     const head = element("tr", {}, ...(r.dims === 3 ? K.columns3 : K.columns).map((c) => element("th", {}, c)));
+    result.append(commandLine);
     const body = element("tbody", {}, ...r.rows.map((row) =>
       element("tr", { "data-stage": row.stage }, ...row.cells.map((cell) => element("td", {}, String(cell))))));
     body.append(element("tr", { "data-stage": "total" }, ...["total", "", "", "", `output ${output}`, "", "",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import logging
 import os
 import sys
@@ -26,7 +27,7 @@ from unet_explain import interrupts
 from unet_explain.cli.ascii import ascii_fallback
 from unet_explain.cli.console import say
 from unet_explain.cli.options import PROG, Handler
-from unet_explain.cli.parser import build_parser, command_names, command_parser
+from unet_explain.cli.parser import COMMAND_NAMES, build_parser, command_names, command_parser
 from unet_explain.errors import ConfigError, UNetExplainError, plain, shown
 
 
@@ -39,12 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     standard output, running out of memory, TensorFlow's runtime errors and
     Ctrl-C. Anything else is a bug and keeps its traceback.
     """
-    _hold_closed_stderr()
+    _hold_closed_descriptors()
     ascii_fallback()
     _quiet_environment()
     if sys.stdout is None:  # started with stdout closed (``>&-``): Python leaves no stream at all
-        say("error: cannot write to standard output: it is closed")
-        return 1
+        sys.stdout = _ClosedStdout()  # a usage error still wins (exit 2); the first write fails (exit 1)
     interrupts.install()
     try:
         return _run_command(argv)
@@ -71,18 +71,36 @@ def run() -> NoReturn:
     sys.exit(code)
 
 
-def _hold_closed_stderr() -> None:
-    """A closed stderr (``2>&-``) gets /dev/null on descriptor 2, so no file opened later lands there.
+def _hold_closed_descriptors() -> None:
+    """A closed stdout or stderr (``>&-``, ``2>&-``) gets /dev/null on its descriptor, so that no file opened
+    later lands there (and TensorFlow's C++ notes go nowhere).
 
-    Python leaves ``sys.stderr`` as None then, and :func:`say` stays silent: a closed stderr only hides errors.
+    Python leaves ``sys.stdout``/``sys.stderr`` as None then: :func:`say` stays silent (a closed stderr only
+    hides errors), and a closed stdout is :class:`_ClosedStdout`.
     """
-    try:
-        os.fstat(2)
-    except OSError:
-        fd = os.open(os.devnull, os.O_WRONLY)
-        if fd != 2:
-            os.dup2(fd, 2)
-            os.close(fd)
+    for fd in (1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            held = os.open(os.devnull, os.O_WRONLY)
+            if held != fd:
+                os.dup2(held, fd)
+                os.close(held)
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Standard output that was closed before the process started: every write fails, in one line, with exit 1."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not text:
+            return 0
+        raise OSError(errno.EBADF, "it is closed")
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "it is closed")
 
 
 def _quiet_environment() -> None:
@@ -95,8 +113,10 @@ def _quiet_environment() -> None:
 
 
 def _run_command(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A first word naming a command needs that command's parser only; anything else (no command,
+    # --help, --version, a typo) gets the full parser, which lists every command.
+    parser = build_parser(argv[0] if argv and argv[0] in COMMAND_NAMES else None)
     for i, arg in enumerate(argv[:-1]):
         # argparse takes '-1GiB' for a flag; glued to its option it is a value, checked like any other
         if arg == "--max-memory" and argv[i + 1][:1] == "-" and argv[i + 1][1:2].isdigit():
@@ -194,13 +214,15 @@ def _os_error_text(err: OSError) -> str:
     reason = plain(err.strerror or str(err), 200)
     if err.filename is not None:
         return f"cannot access {shown(str(err.filename))}: {reason}"
+    if err.errno == errno.EBADF and isinstance(sys.stdout, _ClosedStdout):
+        return "cannot write to standard output: it is closed"
     code = errno.errorcode.get(err.errno or 0, "")
     # File outputs carry their path (render/output.py); a nameless write failure is the standard output's.
     what = "cannot write to standard output" if err.errno in _WRITE_ERRORS else "system error"
     return f"{what}: {reason}" + (f" ({code})" if code else "")
 
 
-_WRITE_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EPIPE}
+_WRITE_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EPIPE, errno.EBADF}
 
 
 def _silence_stdout() -> None:

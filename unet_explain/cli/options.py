@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import re
 from collections.abc import Callable
 from typing import Any
 
-from unet_explain.config import CHANNEL_SCHEDULES, PRESETS, UNetConfig, format_size_arg, parse_size, preset
+from unet_explain.config import (
+    CHANNEL_SCHEDULES,
+    PRESETS,
+    UNetConfig,
+    format_size_arg,
+    parse_size,
+    parse_whole,
+    preset,
+)
 from unet_explain.errors import ConfigError, shown
 
 PROG = "unet-explain"
@@ -39,13 +46,6 @@ def add_command(sub: Any, name: str, handler: Handler, help: str, config: bool =
     return parser
 
 
-def whole_arg(text: str) -> int:
-    """A whole number as typed (ASCII digits; the library checks its range)."""
-    if not re.fullmatch(r"\s*[+-]?\d{1,18}\s*", text, re.ASCII):
-        raise argparse.ArgumentTypeError(f"must be a whole number; got {shown(text)}")
-    return int(text)
-
-
 def real_arg(text: str) -> float:
     """A real number as typed (the library checks its range)."""
     try:
@@ -62,6 +62,21 @@ def size_arg(text: str) -> tuple[int, ...]:
         return parse_size(text)
     except ConfigError as err:
         raise argparse.ArgumentTypeError(err.detail) from None
+
+
+def whole_arg(text: str) -> int:
+    """A whole number written with the ASCII digits 0-9 (the explorer page reads the same rule)."""
+    try:
+        return parse_whole(text, "value")
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(err.detail) from None
+
+
+def _whole_or_none(text: str) -> int | None:
+    try:
+        return parse_whole(text, "value")
+    except ConfigError:
+        return None
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -127,17 +142,18 @@ def config_from_args(args: argparse.Namespace) -> UNetConfig:
 
 def port_arg(text: str) -> int:
     """A TCP port, 1 to 65535."""
-    if not (text.isascii() and text.isdigit() and len(text) < 7) or not 1 <= int(text) <= 65535:
+    port = _whole_or_none(text)
+    if port is None or not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535; got {shown(text)}")
-    return int(text)
+    return port
 
 
 def channels_arg(text: str) -> int:
     """A number of channels, 1 to 65536."""
-    digits = text.strip()
-    if not (digits.isascii() and digits.isdigit() and len(digits) < 7) or not 1 <= int(digits) <= 65536:
+    channels = _whole_or_none(text)
+    if channels is None or not 1 <= channels <= 65536:
         raise argparse.ArgumentTypeError(f"must be a whole number of channels from 1 to 65536; got {shown(text)}")
-    return int(text)
+    return channels
 
 
 def image_arg(text: str) -> tuple[int, ...]:

@@ -7,8 +7,9 @@ commands take the configuration flags.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from unet_explain.cli.commands import (
     audit,
@@ -39,12 +40,19 @@ exit status:
   143  terminated (SIGTERM), after the same clean-up as Ctrl-C
 Every failure is one line on stderr; nothing half-written is left behind."""
 
-# In the order ``--help`` lists them; each module's ``register`` adds its command(s).
+# In the order ``--help`` lists them; each module's ``register`` adds its command(s), named in its ``NAMES``.
 COMMAND_MODULES = (table, sizes, fit, diagram, receptive_field, tile, figure, audit, weight_map, docs, keras)
+COMMAND_NAMES = frozenset(name for module in COMMAND_MODULES for name in module.NAMES)
 
 
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line, not a usage block."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No flag starts with a digit: '-1GiB' or '-5x10' is a value (refused by its check, with the rule), not an
+        # unknown flag leaving its option "expected one argument".
+        self._negative_number_matcher = re.compile(r"^-\.?[0-9]")
 
     def error(self, message: str) -> NoReturn:
         # argparse quotes the value it rejects: a 100 kB argument or an escape sequence must not reach the terminal.
@@ -57,8 +65,14 @@ class Parser(argparse.ArgumentParser):
             target.write(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (also used to generate the CLI reference in the docs)."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full argument parser (also used to generate the CLI reference in the docs).
+
+    With ``command``, only the module of that command adds its parser: what :func:`main` builds when
+    the first word names a command, so that ``unet-explain table`` does not build eleven parsers it
+    will not use (argparse looks up its translations for each). That command parses exactly as in the
+    full parser.
+    """
     parser = Parser(
         prog=PROG,
         description="The original U-Net (Ronneberger, Fischer, Brox 2015) by its numbers and pictures.",
@@ -70,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in COMMAND_MODULES:
-        module.register(sub)
+        if command is None or command in module.NAMES:
+            module.register(sub)
     return parser
 
 

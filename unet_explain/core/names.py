@@ -5,6 +5,12 @@ A stage is one row of the paper's Figure 1 on one side of the U: ``enc1`` ..
 ``dec1`` up the expansive path, and ``output`` for the final 1x1 convolution.
 A layer inside a stage is ``<stage>_<op>``: ``enc1_conv1``, ``enc1_pool``,
 ``dec4_upconv``, ``dec4_crop``, ``dec4_concat``, ``output_conv``.
+
+One spelling per context: a name a user types or reads (a command, a flag, a
+variant such as ``caffe-release``, a key of ``compare --format json``) is
+hyphenated; a Python identifier or a Keras name (a layer, a model:
+``caffe_release``) is underscored, as Keras names its own (``block1_conv1``).
+:func:`keras_name` is the one bridge between the two.
 """
 
 from __future__ import annotations
@@ -42,3 +48,8 @@ def stage_order(depth: int) -> list[str]:
     return (
         [encoder(k) for k in range(1, depth + 1)] + [BOTTLENECK] + [decoder(k) for k in range(depth, 0, -1)] + [OUTPUT]
     )
+
+
+def keras_name(user_name: str) -> str:
+    """The Keras (Python-identifier) spelling of a user-facing name: ``"caffe-release"`` -> ``"caffe_release"``."""
+    return user_name.replace("-", "_")

@@ -22,11 +22,25 @@ class Asset:
     """Alternative text."""
     theme: str = "light"
     """``light`` or ``dark``: the colour scheme it is drawn for."""
+    column: Path | None = None
+    """A rendition drawn for the page column (fewer, larger labels), when the figure itself is too detailed
+    to read there; the figure stays behind "tap to enlarge"."""
+    focus: tuple[float, float] = (0.0, 1.0)
+    """Where the figure's highlight sits (start, end), as fractions of its width: a phone's scroll box opens
+    there."""
 
     @property
     def viewer_uri(self) -> str:
         """The page that shows the figure enlarged (``...-dark.svg`` -> ``...-dark.html``)."""
         return posixpath.splitext(self.uri)[0] + ".html"
+
+    @property
+    def shown_uri(self) -> str:
+        """What the page column shows: the column rendition (``...-dark-column.svg``), or the figure."""
+        if self.column is None:
+            return self.uri
+        stem, suffix = posixpath.splitext(self.uri)
+        return f"{stem}-column{suffix}"
 
 
 # The background of the enlarged view: Material's own page colours for its two schemes
@@ -85,20 +99,24 @@ def page_folder(page_uri: str, page_url: str | None = None) -> str:
     return folder.strip("/") or "."
 
 
-# Figures too detailed to read when shrunk to a phone's width (the U: ~1100 pt wide, small labels).
+# Figures wider than a phone's column at a readable size: they scroll sideways there, opened at their
+# highlight, with a visible hint (the U's column rendition: 640 px).
 WIDE_FIGURES = frozenset({"diagram"})
+SCROLL_HINT = "⇆ scroll sideways for the whole U"
 
 
 def figure_markdown(assets: list[Asset], page_uri: str, page_url: str | None = None, wide: bool = False) -> str:
     """A figure shown in the scheme's colours; a tap or click opens it enlarged on a page of its own.
 
     A ``wide`` figure sits in its own horizontal scroll box, which the stylesheet gives a
-    minimum width on narrow screens, so its labels stay readable there.
+    minimum width on narrow screens, so its labels stay readable there; the box opens at the
+    figure's highlight (``data-focus``, read by ``assets/figures.js``) and says that it scrolls.
+    The figure is left out of the search index: a page's snippet starts with its own words.
     """
     here = page_folder(page_uri, page_url)
     images = []
     for asset in assets:
-        link = posixpath.relpath(asset.uri, here)
+        link = posixpath.relpath(asset.shown_uri, here)
         viewer = posixpath.relpath(asset.viewer_uri, here)
         images.append(
             f'<a class="unet-figure-link" href="{viewer}" title="Open the figure at full size">'
@@ -106,10 +124,13 @@ def figure_markdown(assets: list[Asset], page_uri: str, page_url: str | None = N
         )
     caption = html.escape(assets[0].alt)
     body = "\n".join(images)
+    hint = ""
     if wide:
-        body = f'<div class="unet-figure-scroll">\n{body}\n</div>'
+        start, end = assets[0].focus
+        body = f'<div class="unet-figure-scroll" data-focus="{start:g},{end:g}">\n{body}\n</div>'
+        hint = f'<span class="unet-scroll-hint">{SCROLL_HINT}</span> '
     return (
-        f'<figure class="unet-figure{" unet-figure--wide" if wide else ""}">\n'
+        f'<figure class="unet-figure{" unet-figure--wide" if wide else ""}" data-search-exclude>\n'
         + body
-        + f'\n<figcaption>{caption} <span class="unet-hint">(tap to enlarge)</span></figcaption>\n</figure>'
+        + f'\n<figcaption>{hint}{caption} <span class="unet-hint">(tap to enlarge)</span></figcaption>\n</figure>'
     )

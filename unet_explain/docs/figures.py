@@ -33,6 +33,23 @@ def _diagram_svg(words: list[str], site: Site, theme: str) -> bytes:
     return diagram(spec, highlight=highlight, theme=theme).render("svg")
 
 
+def _diagram_column(words: list[str], site: Site, theme: str) -> bytes:
+    """The U at the page column's width (:mod:`unet_explain.render.u_compact`); the full one is the enlargement."""
+    from unet_explain.render.u_compact import compact_u
+
+    wanted, rest = split_option(words, "--highlight")
+    spec = spec_for(rest, site)
+    return compact_u(spec, highlight_names(wanted, spec) if wanted else None, theme).encode()
+
+
+def _diagram_focus(words: list[str], site: Site) -> tuple[float, float]:
+    from unet_explain.render.u_compact import focus
+
+    wanted, rest = split_option(words, "--highlight")
+    spec = spec_for(rest, site)
+    return focus(spec, highlight_names(wanted, spec) if wanted else None)
+
+
 def highlight_names(text: str, spec: UNetSpec) -> list[str]:
     """``enc1,encD``, or a path (``contracting``, ``expansive``), as stage names of ``spec``."""
     names: list[str] = []
@@ -88,17 +105,20 @@ def _plane_note(words: list[str], site: Site, name: str = "") -> str:
     return ""
 
 
-def _weight_map_png(words: list[str], site: Site, theme: str) -> bytes:
+def _weight_map_svg(words: list[str], site: Site, theme: str) -> bytes:
+    """The weight map as SVG with real text (its images embedded), so its labels can be measured and read."""
+    import matplotlib
+
     from unet_explain.loss_weights import PAPER_SIGMA, PAPER_W0, touching_cells, weight_map
     from unet_explain.render.figures.weight_map import weight_map_figure
 
     if words:
         raise PlaceholderError(f"weight-map takes no arguments; got {words}")
     labels = touching_cells()
-    with page_style(theme):
+    with page_style(theme), matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "unet-explain"}):
         fig = weight_map_figure(labels, weight_map(labels), PAPER_W0, PAPER_SIGMA)
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", metadata={"Software": None})
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     from matplotlib import pyplot as plt
 
     plt.close(fig)
@@ -139,13 +159,17 @@ class FigureKind:
     suffix: str
     make: Callable[[list[str], Site, str], bytes]
     alt: Callable[[list[str], Site], str]
+    column: Callable[[list[str], Site, str], bytes] | None = None
+    """A rendition for the page column, when the figure is too detailed to read there (same suffix)."""
+    focus: Callable[[list[str], Site], tuple[float, float]] | None = None
+    """Where its highlight sits (a fraction of the width), for a phone's scroll box."""
 
 
 FIGURE_KINDS: dict[str, FigureKind] = {
     "weight-map": FigureKind(
-        ".png", _weight_map_png, lambda w, s: "The weight map of the loss on a synthetic image of touching cells"
+        ".svg", _weight_map_svg, lambda w, s: "The weight map of the loss on a synthetic image of touching cells"
     ),
-    "diagram": FigureKind(".svg", _diagram_svg, _diagram_alt),
+    "diagram": FigureKind(".svg", _diagram_svg, _diagram_alt, _diagram_column, _diagram_focus),
     "tiling": FigureKind(
         ".svg",
         _tiling_svg,
@@ -163,8 +187,17 @@ def figure(kind: str, args: str, cache_: Cache) -> list[Asset]:
     words = shlex.split(args)
     key = cache_.key(kind, args.strip())
     alt = spec.alt(words, cache_.site)
+    focus = spec.focus(words, cache_.site) if spec.focus else (0.0, 1.0)
     assets = []
     for theme in THEMES:
         path = cache_.get(f"{key}-{theme}", spec.suffix, lambda t=theme: spec.make(words, cache_.site, t))  # type: ignore[misc]
-        assets.append(Asset(f"{ASSET_DIR}/{kind}-{key}-{theme}{spec.suffix}", path, alt, theme))
+        column = None
+        if spec.column is not None:
+            draw = spec.column
+            column = cache_.get(
+                f"{key}-{theme}-column",
+                spec.suffix,
+                lambda t=theme, d=draw: d(words, cache_.site, t),  # type: ignore[misc]
+            )
+        assets.append(Asset(f"{ASSET_DIR}/{kind}-{key}-{theme}{spec.suffix}", path, alt, theme, column, focus))
     return assets

@@ -84,6 +84,8 @@ def on_files(files: Any, config: Any) -> Any:
             if asset.uri not in seen:
                 seen.add(asset.uri)
                 files.append(File.generated(config, asset.uri, abs_src_path=str(asset.path)))
+                if asset.column is not None:
+                    files.append(File.generated(config, asset.shown_uri, abs_src_path=str(asset.column)))
                 files.append(File.generated(config, asset.viewer_uri, content=viewer_html(asset)))
     return files
 
@@ -98,5 +100,10 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
 
 def on_post_build(config: Any) -> None:
+    from unet_explain.docs.not_found import portable
+
+    not_found = Path(config["site_dir"]) / "404.html"
+    if not config.get("site_url") and not_found.is_file():  # with a site_url, MkDocs's links point there
+        not_found.write_text(portable(not_found.read_text(encoding="utf-8")), encoding="utf-8")
     cache = _the_cache(config)
     log.info(f"unet-explain: {cache.hits} generated items from the cache, {cache.misses} made anew")

@@ -1,7 +1,11 @@
 """The placeholders that build Keras models: ``summary``, ``verify``, ``compare``, ``variant-gap``, ``audit``.
 
 Each imports TensorFlow when it is expanded; a page that has none of them
-builds no Keras model.
+builds no Keras model. A site builds each model it needs once: ``summary`` and
+``verify`` read one build of the network, ``compare`` and ``variant-gap`` one
+build of each variant, and every model is built without drawing its initial
+weights (:func:`~unet_explain.model.keras_unet.weights_left_unset`), which no
+page shows.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ import contextlib
 import html
 import os
 import shlex
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from unet_explain.config import UNetConfig
 from unet_explain.core.spec import build_spec
@@ -17,6 +23,8 @@ from unet_explain.docs.markup import and_list, console_block, md_row
 from unet_explain.docs.site_config import PlaceholderError, Site, config_from_flags, with_site
 from unet_explain.render.formatting import count
 
+if TYPE_CHECKING:
+    from unet_explain.model.verify import VerifyReport
 
 def _variants_config(words: list[str], site: Site) -> tuple[UNetConfig, str]:
     """The config the 2D variants are built for, and a note when it is not the site's own network.
@@ -38,23 +46,50 @@ def _variants_config(words: list[str], site: Site) -> tuple[UNetConfig, str]:
     return plane, note
 
 
-def summary(words: list[str], site: Site) -> str:
-    """Keras's own ``model.summary()``, at the width that shows every column, in a scrolling block."""
-    from unet_explain.model.keras_unet import build_model
+SUMMARY_WIDTH = 110
+"""Keras lays the summary out with rich, at the width of $COLUMNS: wide enough for "Connected to"."""
 
-    config = config_from_flags(with_site(words, site))
+
+@lru_cache(maxsize=8)
+def _network(config: UNetConfig) -> tuple[str, VerifyReport]:
+    """One build of the paper's network for ``config``: Keras's summary text, and the spec's check against it and
+    against the independently written model (what ``unet-explain verify`` checks)."""
+    from unet_explain.core.budget import check_memory
+    from unet_explain.model.keras_unet import build_model, weights_left_unset
+    from unet_explain.model.reference_unet import build_reference
+    from unet_explain.model.verify import compare_model
+
+    check_memory(config, models=2, what="building the model and the independent one")  # as verify does
+
     lines: list[str] = []
-    width = "110"  # Keras lays the summary out with rich, at the width of $COLUMNS: wide enough for "Connected to"
     saved = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = width
+    os.environ["COLUMNS"] = str(SUMMARY_WIDTH)
     try:
-        build_model(config).summary(line_length=int(width), print_fn=lambda line, **_: lines.append(line))
+        with weights_left_unset():
+            model = build_model(config)
+            model.summary(line_length=SUMMARY_WIDTH, print_fn=lambda line, **_: lines.append(line))
+            report = compare_model(config, model, build_reference(config))
     finally:
         if saved is None:
             del os.environ["COLUMNS"]
         else:
             os.environ["COLUMNS"] = saved
-    body = "\n".join(line.rstrip() for line in "\n".join(lines).splitlines())
+    return "\n".join(line.rstrip() for line in "\n".join(lines).splitlines()), report
+
+
+@lru_cache(maxsize=8)
+def _variants(config: UNetConfig) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every built-in variant built for ``config`` and audited: the reports and the build notes, by name."""
+    from unet_explain.model.keras_unet import weights_left_unset
+    from unet_explain.model.variants import VARIANTS, compare_variants
+
+    with weights_left_unset():
+        return compare_variants(list(VARIANTS), config)
+
+
+def summary(words: list[str], site: Site) -> str:
+    """Keras's own ``model.summary()``, at the width that shows every column, in a scrolling block."""
+    body, _ = _network(config_from_flags(with_site(words, site)))
     flags = shlex.join(["summary", *with_site(words, site)])
     return (
         console_block(f"$ unet-explain {flags}") + f'\n<pre class="unet-wide"><code>{html.escape(body)}</code></pre>\n'
@@ -64,20 +99,18 @@ def summary(words: list[str], site: Site) -> str:
 def verify(words: list[str], site: Site) -> str:
     """The spec against the built Keras model, as a markdown table (imports TensorFlow)."""
     from unet_explain.docs import richmd
-    from unet_explain.model.verify import verify as verify_model
     from unet_explain.render.terminal import verify_table
 
-    report = verify_model(config_from_flags(with_site(words, site)))
+    _, report = _network(config_from_flags(with_site(words, site)))
     return richmd.to_markdown(verify_table(report))
 
 
 def compare(words: list[str], site: Site) -> str:
     """The built-in variants audited side by side, as a markdown table (``unet-explain compare``)."""
     from unet_explain.model.audit import COMPARE_LEGEND, row_kinds, summarise
-    from unet_explain.model.variants import VARIANTS, compare_variants
 
     config, plane_note = _variants_config(words, site)
-    reports, notes = compare_variants(list(VARIANTS), config)
+    reports, notes = _variants(config)
     rows = {name: summarise(report) for name, report in reports.items()}
     kinds = {name: row_kinds(report, rows["paper"]) for name, report in reports.items()}
     mark = {"deviation": "**{}**", "note": "*{}*", "": "{}"}
@@ -100,9 +133,8 @@ def variant_gap(words: list[str], site: Site) -> str:
     each part the audit attributes to the variant's layers (``params_by_aspect``). The parts must
     add up to the difference, or the page does not build.
     """
-    from unet_explain.model.audit import audit_model
     from unet_explain.model.audit.aspects import ASPECTS
-    from unet_explain.model.variants import build_variant
+    from unet_explain.model.variants import get_variant
 
     if not words:
         raise PlaceholderError("variant-gap takes a VARIANT name, then config flags")
@@ -110,8 +142,8 @@ def variant_gap(words: list[str], site: Site) -> str:
     config, _ = _variants_config(rest, site)
     paper = build_spec(UNetConfig()).totals.params
     own = build_spec(config).totals.params
-    model, _, _ = build_variant(name, config)
-    report = audit_model(model, reference=config)
+    get_variant(name)  # an unknown name is one clear error
+    report = _variants(config)[0][name]  # the variant as the compare table audited it
     base = UNetConfig()
     labels = {
         "in_channels": "input channels",
@@ -145,10 +177,13 @@ def variant_gap(words: list[str], site: Site) -> str:
 def audit(words: list[str], site: Site) -> str:
     """``unet-explain audit MODEL`` as markdown: what was found, the deviations, the notes, the settings."""
     from unet_explain.model.audit import audit_model, load_model, summarise, title
+    from unet_explain.model.keras_unet import weights_left_unset
 
     if len(words) != 1:
         raise PlaceholderError("audit takes one MODEL (file.py:function or model.keras)")
-    with contextlib.chdir(site.root):  # a file named in a page is relative to the site's sources
+    # A file named in a page is relative to the site's sources. The audit reads no weight: a page's
+    # example model is built without drawing its initial weights (a factory that needs them fails here).
+    with contextlib.chdir(site.root), weights_left_unset():
         report = audit_model(load_model(words[0]))
     found = summarise(report)
     lines = ["| Found | |", "|:---|:---|", *(md_row([k, v]) for k, v in found.items())]

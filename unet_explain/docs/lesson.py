@@ -33,6 +33,11 @@ def _shrink(spec: UNetSpec) -> int:
     return ar.KERNEL - 1 if spec.config.padding == "valid" else 0
 
 
+def _display(tex: str) -> list[str]:
+    """A display formula as the page's markdown writes it (MathML at build time: :mod:`.mathml`)."""
+    return ["", "$$", tex, "$$", ""]
+
+
 def _check(claim: str, formula: int, from_spec: int) -> None:
     if formula != from_spec:  # pragma: no cover - would mean the derivation on the page is wrong
         raise PlaceholderError(f"{claim}: the formula gives {formula} but the spec has {from_spec}")
@@ -51,16 +56,13 @@ def crop_derivation(words: list[str], site: Site) -> str:
         "that level l of the contracting path copies across, d<sub>l</sub> the side that leaves the decoder of",
         "level l, and u<sub>l</sub> = 2 d<sub>l+1</sub> its up-sampled input (d<sub>D+1</sub> is the bottleneck's",
         "output). Going down, e<sub>l+1</sub> = e<sub>l</sub> / 2 − rc; going up, d<sub>l</sub> = u<sub>l</sub> − rc.",
-        "The crop per side is crop<sub>l</sub> = (e<sub>l</sub> − u<sub>l</sub>) / 2. Substituting the two steps:",
-        "",
-        '<div class="unet-math" markdown>',
-        "",
-        f"- at the bottom: crop<sub>D</sub> = rc = **{rc}**",
-        f"- each level up: crop<sub>l</sub> = 2 crop<sub>l+1</sub> + 2rc = 2 crop<sub>l+1</sub> + **{2 * rc}**",
-        f"- closed form: crop<sub>l</sub> = rc (3 · 2<sup>D−l</sup> − 2) = {rc} (3 · 2<sup>{depth}−l</sup> − 2)",
-        "",
-        "</div>",
-        "",
+        "The crop per side is crop<sub>l</sub> = (e<sub>l</sub> − u<sub>l</sub>) / 2. Substituting the two steps,",
+        "at the bottom, each level up, and in closed form:",
+        *_display(rf"\mathrm{{crop}}_D = rc = {rc}"),
+        *_display(rf"\mathrm{{crop}}_l = 2\,\mathrm{{crop}}_{{l+1}} + 2rc = 2\,\mathrm{{crop}}_{{l+1}} + {2 * rc}"),
+        *_display(
+            rf"\mathrm{{crop}}_l = rc\left(3 \cdot 2^{{D-l}} - 2\right) = {rc}\left(3 \cdot 2^{{{depth}-l}} - 2\right)"
+        ),
         "The input size does not appear: the crops depend only on the depth and the padding. Level by level, the",
         "crop the package measures from the sizes, and the two formulas:",
         "",
@@ -99,10 +101,9 @@ def size_backwards(words: list[str], site: Site) -> str:
         f"pooling into level l+1 needed an even side 2 × (side entering level l+1), and before it the {c}",
         f"convolutions of level l took {rc} pixels, so the side entering level l is",
         "",
-        f'<p class="unet-math">i<sub>l</sub> = 2 i<sub>l+1</sub> + rc = 2 i<sub>l+1</sub> + {rc}, with '
-        f"i<sub>D+1</sub> = b, so the tile is i<sub>1</sub> = 2<sup>D</sup> b + rc (2<sup>D</sup> − 1) = "
-        f"{2**depth} b + {rc * (2**depth - 1)}.</p>",
-        "",
+        *_display(rf"i_l = 2\,i_{{l+1}} + rc = 2\,i_{{l+1}} + {rc}, \qquad i_{{D+1}} = b"),
+        "so the tile is",
+        *_display(rf"i_1 = 2^D\,b + rc\left(2^D - 1\right) = {2**depth}\,b + {rc * (2**depth - 1)}"),
         "Every whole number b that leaves an output gives a valid tile, and only those do: valid tiles are "
         f"{2**depth} pixels apart. Around this site's tile (b = {b0}):",
         "",
@@ -235,6 +236,65 @@ def field_reconcile(words: list[str], site: Site) -> str:
     return "\n".join(out) + "\n"
 
 
+def _widths(sizes: list[int]) -> str:
+    """``[46, 100]`` -> "either 46 or 100 pixels"; one width, or many, said as such."""
+    if len(sizes) == 1:
+        return f"{sizes[0]} pixels"
+    if len(sizes) == 2:
+        return f"either {sizes[0]} or {sizes[1]} pixels"
+    return f"one of {len(sizes)} widths from {sizes[0]} to {sizes[-1]} pixels"
+
+
+def field_widths(words: list[str], site: Site) -> str:
+    """How wide the fields are, said from the exact analysis (never assumed to be two widths, or uniform).
+
+    ``field-widths``: the paragraph on the output's widths and the contracting path's uniform fields;
+    ``field-widths output``: the output's widths as an answer; ``field-widths STAGE``: one stage's units.
+    """
+    from unet_explain.core.receptive_field import analyse, textbook_field
+
+    which, rest = (words[0], words[1:]) if words and not words[0].startswith("-") else ("", words)
+    spec = spec_for(rest, site)
+    report = analyse(spec)
+    widths = sorted(set(report.rows.sizes) | set(report.cols.sizes))
+    if which == "output":
+        if len(widths) <= 2:
+            return " or ".join(f"**{w}**" for w in widths) + " pixels"
+        return f"one of {len(widths)} widths, from **{widths[0]}** to **{widths[-1]}** pixels"
+    if which:
+        name = stage_alias(which, spec)
+        field = report.stages[name]
+        lo, hi = min(field.smallest), max(field.largest)
+        if lo == hi:
+            return f"every unit of `{name}` sees **{hi}** pixels, wherever it sits"
+        return (
+            f"the units of `{name}` see **{lo}** to **{hi}** pixels: those near the tile's border see fewer, "
+            "because the zero padding stands in for the pixels beyond it"
+        )
+    down = [s for s in spec.stages if s.path in ("contracting", "bottleneck")]
+    uniform = [s for s in down if min(report.stages[s.name].smallest) == max(report.stages[s.name].largest)]
+    text = [
+        f"The field of an output pixel is {_widths(widths)} wide, depending on its position,",
+        f"never the single number of the recursion ({report.textbook}).",
+    ]
+    if len(uniform) == len(down):
+        exact = all(
+            textbook_field(list(spec.stages[: k + 1])) == report.stages[s.name].largest[0] for k, s in enumerate(down)
+        )
+        text.append(
+            "Down the contracting path, before any up-convolution, every unit of a stage has the same field"
+            + (", and there the recursion is exact." if exact else ".")
+        )
+    else:
+        first = report.stages[down[0].name]
+        text.append(
+            f"Even down the contracting path the units of a stage differ: the zero padding cuts the field off at "
+            f"the tile's border, so the units of `{down[0].name}` see {min(first.smallest)} to "
+            f"{max(first.largest)} pixels."
+        )
+    return " ".join(text) + "\n"
+
+
 def stages(words: list[str], site: Site) -> str:
     """``stages contracting`` or ``stages expansive``: that path's stages as a table."""
     if not words or words[0] not in ("contracting", "expansive"):
@@ -295,4 +355,5 @@ KINDS: dict[str, Callable[[list[str], Site], str]] = {
     "field-reconcile": field_reconcile,
     "stages": stages,
     "site-config": site_config,
+    "field-widths": field_widths,
 }

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from unet_explain.config import UNetConfig, format_size, format_size_arg
+from unet_explain.core.arithmetic import FLOAT32_BYTES
 from unet_explain.core.spec import UNetSpec
 from unet_explain.docs.markup import and_list, stage_table
 from unet_explain.docs.site_config import (
@@ -20,7 +21,7 @@ from unet_explain.docs.site_config import (
     stage_alias,
     with_site,
 )
-from unet_explain.render.formatting import count, megabytes, si
+from unet_explain.render.formatting import count, mebibytes, megabytes, si
 
 
 def table(words: list[str], site: Site) -> str:
@@ -106,6 +107,10 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "he3": lambda v: f"sqrt(2 / (9 · {v})) ≈ {math.sqrt(2 / (9 * v)):.3f}",  # the paper's init for a 3x3 conv
     "twice": lambda v: str(2 * v),
     "channels": lambda v: f"{v} channel" if v == 1 else f"{v} channels",
+    "pixels": lambda v: count(v[0] * v[1]),  # a size's pixel count: 388x388 -> 150,544
+    "values": lambda v: count(v["out_size"][0] * v["out_size"][1] * v["channels"]),  # a stage's output numbers
+    "weights-mb": lambda v: megabytes(v * FLOAT32_BYTES),  # a parameter count as float32 bytes, 10^6
+    "weights-mib": lambda v: mebibytes(v * FLOAT32_BYTES),  # ... and in MiB, as Keras's summary counts them
 }
 
 

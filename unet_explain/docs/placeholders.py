@@ -31,8 +31,12 @@ plus ``volume PART`` (the page "From 2D to 3D": ``table``, ``trace``, ``crops``,
 commands take the config flags, from the parser), ``variant-gap VARIANT`` (a
 ``compare`` column's parameters against the paper's, broken down) and the derivations of
 :mod:`.lesson` (``crop-derivation``, ``size-backwards``, ``stage-params``,
-``field-reconcile``, ``site-config``, ``stages``). In flags, ``@input-2`` is the
+``field-reconcile``, ``site-config``, ``stages``, ``field-widths``). In flags, ``@input-2`` is the
 site's input size minus 2 and ``@next`` the next valid size above it.
+
+**Text written per case.** A sentence that holds for one kind of network only is written for each case:
+``{{ if padding=valid }}...{{ else }}...{{ end }}`` keeps the part whose condition the site's network meets
+(``padding``, ``depth``, ``in_channels``, ``num_classes`` or ``base_filters``; no nesting).
 
 **The site's config.** A site is built for one network (``unet-explain docs
 build --input-size 508 --in-channels 3``; the paper's by default). Its flags
@@ -66,6 +70,10 @@ from unet_explain.docs.volume_page import volume
 from unet_explain.errors import UNetExplainError
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z-]*)\b(.*?)\}\}", re.S)
+CONDITION = re.compile(
+    r"\{\{\s*if\s+(\w+)\s*=\s*(\w+)\s*\}\}(.*?)(?:\{\{\s*else\s*\}\}(.*?))?\{\{\s*end\s*\}\}", re.S
+)
+CONDITION_FIELDS = ("padding", "depth", "in_channels", "num_classes", "base_filters")
 
 
 def _lesson(name: str) -> Callable[[list[str], Site], str]:
@@ -100,16 +108,37 @@ TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
     "volume": volume,
     **{
         name: _lesson(name)
-        for name in ("crop-derivation", "size-backwards", "stage-params", "field-reconcile", "site-config", "stages")
+        for name in (
+            "crop-derivation",
+            "size-backwards",
+            "stage-params",
+            "field-reconcile",
+            "site-config",
+            "stages",
+            "field-widths",
+        )
     },
 }
+
+
+def choose_cases(markdown: str, site: Site) -> str:
+    """Keep, of each ``{{ if FIELD=VALUE }}...{{ else }}...{{ end }}``, the part the site's network meets."""
+    config = site.config.as_dict()
+
+    def pick(match: re.Match[str]) -> str:
+        name, wanted, then, otherwise = match.groups()
+        if name not in CONDITION_FIELDS:
+            raise PlaceholderError(f"{{{{ if {name}=... }}}}: the condition names one of {', '.join(CONDITION_FIELDS)}")
+        return then if str(config[name]) == wanted else (otherwise or "")
+
+    return CONDITION.sub(pick, markdown)
 
 
 def figures_in(markdown: str, cache_: Cache) -> list[Asset]:
     """Generate (or fetch from the cache) every figure a page asks for, both themes."""
     return [
         asset
-        for m in PLACEHOLDER.finditer(markdown)
+        for m in PLACEHOLDER.finditer(choose_cases(markdown, cache_.site))
         if m.group(1) in FIGURE_KINDS
         for asset in figure(m.group(1), m.group(2), cache_)
     ]
@@ -131,4 +160,4 @@ def expand(markdown: str, page_uri: str, cache_: Cache, page_url: str | None = N
         except UNetExplainError as err:
             raise PlaceholderError(f"{page_uri}: {match.group(0)!r}: {err}") from None
 
-    return PLACEHOLDER.sub(replace, markdown)
+    return PLACEHOLDER.sub(replace, choose_cases(markdown, cache_.site))

@@ -29,7 +29,7 @@ from typing import Any
 
 from unet_explain import interrupts
 from unet_explain.config import UNetConfig, format_size_arg
-from unet_explain.errors import MissingToolError, UNetExplainError
+from unet_explain.errors import ConfigError, MissingToolError, UNetExplainError
 from unet_explain.errors import shown as shown_value
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -214,13 +214,32 @@ def _swap_in(built: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def check_site_url(url: str) -> str:
+    """``--site-url``: an absolute http(s) address of the folder the site will be published at."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            "site_url",
+            f"must be an absolute http(s) address such as https://example.org/unet/; got {url!r} "
+            "(leave it out: the site works from wherever it is served)",
+        )
+    return url if url.endswith("/") else url + "/"
+
+
 def build_site(
-    site_dir: Path | None = None, config_file: Path | None = None, config: UNetConfig | None = None
+    site_dir: Path | None = None,
+    config_file: Path | None = None,
+    config: UNetConfig | None = None,
+    site_url: str | None = None,
 ) -> tuple[Path, float]:
     """Build the site (strict) for ``config`` (default the paper's) into ``site_dir`` (default ./site).
 
-    Returns the folder and the seconds it took.
+    ``site_url`` is where it will be published (for sitemap.xml and canonical links); without one the
+    site works from wherever it is served. Returns the folder and the seconds it took.
     """
+    site_url = check_site_url(site_url) if site_url is not None else None
     _mkdocs()
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -239,6 +258,8 @@ def build_site(
             except OSError as err:
                 raise DocsError(f"-d {site_dir or 'site'}: cannot write next to it: {err.strerror}") from None
         overrides = _overrides(config_path, site_flags(config or UNetConfig()))
+        if site_url is not None:
+            overrides["site_url"] = site_url
         cfg = load_config(config_file=str(config_path), site_dir=str(building), **overrides)
         cfg.plugins.on_startup(command="build", dirty=False)
         try:

@@ -193,7 +193,22 @@ def parameter_derivation(volume: UNetConfig) -> str:
             f"+ {_n(r.batchnorm_moving)} = **{_n(r.keras_total)}** ({_n(r.trainable)} trainable); the spec counts "
             "the same, and `unet-explain verify` checks it layer by layer against the built model."
         )
+        against = (
+            f"the paper's {_n(r.paper_reported)}"
+            if r.paper_reported is not None
+            else f"{_n(r.without_upconv_biases)} (step 3)"
+        )
+        steps.append(
+            f"{len(steps) + 1}. Trainable in Keras: {_n(r.trainable)} = {against} + {_n(r.upconv_biases)} "
+            f"up-convolution biases + {_n(r.batchnorm_trainable)} BN scales and shifts; not trainable: "
+            f"{_n(r.batchnorm_moving)} (BN's moving means and variances)."
+        )
     return "\n".join(rows) + "\n\n" + "\n".join(steps) + "\n"
+
+
+def _boxed(markdown: str, classes: str) -> str:
+    """A wide table in a box the stylesheet sets smaller, so that it fits a desktop column."""
+    return f'<div class="{classes}" markdown>\n\n{markdown}\n</div>\n'
 
 
 def volume(words: list[str], site: Site) -> str:
@@ -204,11 +219,11 @@ def volume(words: list[str], site: Site) -> str:
     image_or_volume = site.config
     vol, image = configs_for(image_or_volume)
     parts = {
-        "table": lambda: f'<div class="unet-stage-table" markdown>\n\n{to_markdown(build_spec(vol))}\n</div>\n',
+        "table": lambda: _boxed(to_markdown(build_spec(vol)), "unet-stage-table unet-volume-table"),
         "trace": lambda: size_trace(vol),
         "crops": lambda: crop_rules(vol),
         "rules": lambda: valid_size_rules(vol),
-        "memory": lambda: memory_comparison(vol, image),
+        "memory": lambda: _boxed(memory_comparison(vol, image), "unet-stage-table"),
         "small": lambda: why_tiles_are_small(vol),
         "params": lambda: parameter_derivation(vol),
         "network": lambda: f"{vol.describe()}",

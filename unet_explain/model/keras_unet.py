@@ -142,6 +142,35 @@ class Recipe:
 PAPER = Recipe()
 
 
+@contextlib.contextmanager
+def weights_left_unset() -> Iterator[None]:
+    """Build (and trace, audit, summarise) Keras models without drawing their initial weights.
+
+    A layer's variables then have their shape, dtype and initialiser but no value
+    (Keras's ``StatelessScope(initialize_variables=False)``): the layers, the output
+    shapes, the parameter counts and every setting the audit reads are there, the
+    31 million random numbers of the paper's network are not, and they are most of
+    a build's time. For the docs, which read no weight. A model built here must not
+    be run. On leaving, the unset variables are dropped from Keras's list of
+    variables to set later (Keras has no public call for it; without it the next
+    model traced anywhere in the process would set them all). If that list is not
+    where this Keras keeps it, models are built with their weights, as usual.
+    """
+    keras = load_keras()
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # pragma: no cover - a Keras that moved its internals: build as usual
+        yield
+        return
+    pending = global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True)
+    before = list(pending)
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", before)
+
+
 def build_model(config: UNetConfig | None = None, *, dropout: bool | float = False, seed: int | None = None) -> Any:
     """Build the paper's U-Net for ``config`` (default: the paper's 572x572 tile).
 

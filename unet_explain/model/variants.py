@@ -38,7 +38,8 @@ class Variant:
     """A named way of building the U-Net."""
 
     name: str
-    """The variant's name on the command line."""
+    """The variant's name on the command line and in ``compare``'s JSON keys (hyphenated, ``caffe-release``);
+    its Keras model is named :func:`~unet_explain.core.names.keras_name` of it (``caffe_release``)."""
     summary: str
     """One line: what it is."""
     padding: str
@@ -117,7 +118,7 @@ def build_variant(name: str, config: UNetConfig, *, seed: int | None = None) -> 
     """Build variant ``name`` for ``config``; return the Keras model, the config used and a note."""
     variant = get_variant(name)
     used, note = variant_config(name, config)
-    model = build_from_recipe(used, variant.recipe(used.depth), seed=seed, name=name.replace("-", "_"))
+    model = build_from_recipe(used, variant.recipe(used.depth), seed=seed, name=names.keras_name(name))
     return model, used, note
 
 

@@ -56,17 +56,38 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+SI_PREFIXES = ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+"""Decimal SI prefixes, largest first (the explorer page reads the same list)."""
+
+
 def si(n: float, unit: str = "") -> str:
-    """Decimal SI prefix, 2 decimals for G and M: ``150428424448`` -> ``"150.43 G"``."""
-    for factor, prefix in ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+    """Decimal SI prefix, 2 decimals: ``150428424448`` -> ``"150.43 G"``, 1.18e15 -> ``"1.18 P"``."""
+    for factor, prefix in SI_PREFIXES:
         if n >= factor:
             return f"{n / factor:.2f} {prefix}{unit}"
     return f"{n:g} {unit}".rstrip() if unit else f"{n:g}"
 
 
+MEMORY_UNITS = ((1e6, "MB"), (1e9, "GB"), (1e12, "TB"), (1e15, "PB"), (1e18, "EB"))
+"""Decimal units from MB (10^6 bytes) up. Keras's "MB" is MiB (2^20 bytes); these are not."""
+
+
 def megabytes(n: int) -> str:
-    """Bytes in decimal megabytes: ``574929024`` -> ``"574.9 MB"``."""
-    return f"{n / 1e6:.1f} MB"
+    """Bytes in decimal units from MB up, one decimal: ``574929024`` -> ``"574.9 MB"``, 3.7e14 -> ``"368.6 TB"``.
+
+    Below a GB the unit is MB (10^6 bytes), so a table's small stages read alike; above, the unit that
+    keeps the number under 1000.
+    """
+    for factor, unit in MEMORY_UNITS:
+        text = f"{n / factor:.1f}"
+        if float(text) < 1000 or unit == MEMORY_UNITS[-1][1]:
+            break
+    return f"{text} {unit}"
+
+
+def mebibytes(n: int) -> str:
+    """Bytes in MiB (2^20 bytes), two decimals, as Keras's ``model.summary()`` counts (it writes "MB")."""
+    return f"{n / 2**20:.2f} MiB"
 
 
 def crop_text(stage: Stage, arrow: str = ARROW) -> str:

@@ -39,7 +39,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import secrets
 import shutil
 import signal
 import stat
@@ -255,7 +254,7 @@ def _name_max(folder: Path) -> int:
 
 def _temp_name(target: Path, limit: int) -> str:
     """``.NAME.XXXXXXXX.tmp``, with NAME shortened (on a character boundary) to stay within ``limit`` bytes."""
-    tag = f".{secrets.token_hex(4)}.tmp"
+    tag = f".{os.urandom(4).hex()}.tmp"  # what secrets.token_hex does, without importing hashlib
     room = limit - 1 - len(tag.encode())
     name = target.name
     while len(name.encode("utf-8", "surrogateescape")) > room:

@@ -72,7 +72,8 @@ def stage_table(spec: UNetSpec, kept: dict[str, int] | None = None) -> Table:
         cells = [row.cells[column] for column in fmt.Column]
         if kept is not None:
             cells.append(fmt.megabytes(kept[row.stage.name]))
-        table.add_row(Text(cells[0], style=f"bold {PATH_STYLES[path]}"), *cells[1:])
+        # Text, not str: the numbers hold no markup, and rich would parse each string for it.
+        table.add_row(Text(cells[0], style=f"bold {PATH_STYLES[path]}"), *map(Text, cells[1:]))
     return table
 
 

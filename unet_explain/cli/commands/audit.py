@@ -10,6 +10,9 @@ from unet_explain.cli import console
 from unet_explain.cli.options import add_command, add_memory_flag, channels_arg, keras_config, size_arg
 from unet_explain.errors import ConfigError
 
+NAMES = ("audit", "compare")
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from unet_explain.core.budget import memory_budget
@@ -20,6 +23,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
             "input_size",
             f"{'x'.join(map(str, args.input_size))} is a volume, but the audit reads 2D U-Nets (Conv2D and its kin); "
             "give a 2D size such as 572",
+        )
+    from unet_explain.core.arithmetic import MAX_SIDE
+
+    if args.input_size is not None and not all(1 <= side <= MAX_SIDE for side in args.input_size):
+        # checked before TensorFlow loads: Keras would refuse a side of 0 only after seconds, in its own words
+        raise ConfigError(
+            "input_size", f"must be between 1 and {MAX_SIDE} pixels per side; got {'x'.join(map(str, args.input_size))}"
         )
     # load_model checks the spec (file, factory) before TensorFlow is imported; a .keras file's layers are
     # estimated against the budget first.

@@ -10,6 +10,9 @@ from unet_explain.cli.options import add_command, config_from_args
 from unet_explain.config import UNetConfig
 from unet_explain.errors import UNetExplainError
 
+NAMES = ("diagram",)
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_diagram(args: argparse.Namespace) -> int:
     from pathlib import Path

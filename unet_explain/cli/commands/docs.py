@@ -8,6 +8,9 @@ from typing import Any
 from unet_explain.cli.options import add_command, add_memory_flag, config_from_args, port_arg
 from unet_explain.errors import UNetExplainError
 
+NAMES = ("docs",)
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_docs(args: argparse.Namespace) -> int:
     from pathlib import Path
@@ -22,13 +25,16 @@ def cmd_docs(args: argparse.Namespace) -> int:
     if args.action == "serve":
         if args.site_dir is not None:
             raise UNetExplainError("-d/--site-dir is for 'docs build'; 'docs serve' builds into a temporary folder")
+        if args.site_url is not None:
+            raise UNetExplainError("--site-url is for 'docs build'; 'docs serve' serves on 127.0.0.1, drop it")
         serve_site(args.port or 8000, config=config, announce=True)
         return 0
     if args.port is not None:
         raise UNetExplainError("--port is for 'docs serve'; 'docs build' writes files and serves nothing, drop it")
     if args.site_dir == "":
         raise UNetExplainError("-d '': the path is empty; name a folder for the site, e.g. -d site")
-    site, seconds = build_site(Path(args.site_dir) if args.site_dir is not None else None, config=config)
+    site_dir = Path(args.site_dir) if args.site_dir is not None else None
+    site, seconds = build_site(site_dir, config=config, site_url=args.site_url)
     print(
         f"Built the site for {config.describe()} in {seconds:.1f} s: open {site / 'index.html'}, "
         "or browse it with 'unet-explain docs serve'"
@@ -55,3 +61,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--port", type=port_arg, help="serve: the port on 127.0.0.1 (default 8000)")
     add_memory_flag(p)
+    p.add_argument(
+        "--site-url",
+        metavar="URL",
+        help="build: the address the site will be published at, for sitemap.xml and canonical links "
+        "(default: none; the site works from wherever it is served)",
+    )

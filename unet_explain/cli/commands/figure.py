@@ -7,6 +7,9 @@ from typing import Any
 
 from unet_explain.cli.options import add_command, config_from_args
 
+NAMES = ("figure",)
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_figure(args: argparse.Namespace) -> int:
     from pathlib import Path

@@ -8,6 +8,9 @@ from typing import Any
 
 from unet_explain.cli.options import add_command, config_from_args, image_arg, memory_arg, whole_arg
 
+NAMES = ("fit",)
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_fit(args: argparse.Namespace) -> int:
     from unet_explain.core.fit import fit

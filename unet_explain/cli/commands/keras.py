@@ -8,6 +8,9 @@ from typing import Any
 from unet_explain.cli import console
 from unet_explain.cli.options import add_command, add_memory_flag, keras_config
 
+NAMES = ("verify", "summary")
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from unet_explain.core.budget import memory_budget

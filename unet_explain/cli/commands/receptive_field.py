@@ -9,6 +9,9 @@ from typing import Any
 from unet_explain.cli import console
 from unet_explain.cli.options import add_command, config_from_args
 
+NAMES = ("receptive-field",)
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_receptive_field(args: argparse.Namespace) -> int:
     from unet_explain.core.receptive_field import analyse

@@ -9,6 +9,9 @@ from typing import Any
 from unet_explain.cli import console
 from unet_explain.cli.options import add_command, config_from_args, given_settings, preset_settings, whole_arg
 
+NAMES = ("sizes",)
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_sizes(args: argparse.Namespace) -> int:
     from unet_explain.config import validate_settings

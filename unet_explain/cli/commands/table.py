@@ -11,6 +11,9 @@ from unet_explain.cli.options import add_command, config_from_args
 
 FORMATS = ("rich", "markdown", "csv", "json", "latex", "html")
 
+NAMES = ("table",)
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_table(args: argparse.Namespace) -> int:
     from unet_explain.core.spec import build_spec

@@ -10,6 +10,9 @@ from unet_explain.cli import console
 from unet_explain.cli.options import add_command, config_from_args, image_arg, size_arg
 from unet_explain.errors import ConfigError, UNetExplainError
 
+NAMES = ("tile",)
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_tile(args: argparse.Namespace) -> int:
     from unet_explain.core.spec import build_spec

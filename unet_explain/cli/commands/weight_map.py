@@ -9,6 +9,9 @@ from unet_explain.cli import console
 from unet_explain.cli.options import add_command, real_arg
 from unet_explain.errors import UNetExplainError, plain
 
+NAMES = ("weight-map",)
+"""The command(s) :func:`register` adds."""
+
 
 def cmd_weight_map(args: argparse.Namespace) -> int:
     import numpy as np

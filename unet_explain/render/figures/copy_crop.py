@@ -10,9 +10,6 @@ from unet_explain.render.figures import drawing as d
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
 
-TITLE = "Copy and crop: the copied map's border is cut to the up-sampled size"
-"""One line naming the idea the figure teaches."""
-
 
 def draw(spec: UNetSpec, theme: str) -> Any:
     c = d.colours(theme)

@@ -10,9 +10,6 @@ from unet_explain.render.figures import drawing as d
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
 
-TITLE = "Parameters, multiply-accumulates and activation memory per stage"
-"""One line naming the idea the figure teaches."""
-
 
 def _short(n: float) -> str:
     """``14157824`` -> ``"14.2M"``: three significant figures, for a bar's label."""

@@ -9,8 +9,6 @@ from unet_explain.render.figures import drawing as d
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
 
-TITLE = "What fits on my GPU: memory against tile size, for training and inference"
-"""One line naming the idea the figure teaches."""
 
 #: GPU memory sizes marked on the figure, GiB.
 GPU_GIB = (8, 12, 16, 24, 40, 80)

@@ -10,9 +10,6 @@ from unet_explain.render.figures import drawing as d
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
 
-TITLE = "Down the U the map shrinks and the channels grow; the bottleneck has the smallest map and the most channels"
-"""One line naming the idea the figure teaches."""
-
 
 def draw(spec: UNetSpec, theme: str) -> Any:
     c = d.colours(theme)

@@ -12,9 +12,6 @@ from unet_explain.render.figures import drawing as d
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
 
-TITLE = "2x2 max-pooling needs an even size"
-"""One line naming the idea the figure teaches."""
-
 
 _POOL_VALUES = (
     (1, 5, 2, 0, 3),

@@ -10,9 +10,6 @@ from unet_explain.render.figures import drawing as d
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
 
-TITLE = "The receptive field depends on the pixel's position; its reach against the context margin"
-"""One line naming the idea the figure teaches."""
-
 
 def _field_rows(spec: UNetSpec) -> tuple[list[int], list[int], list[int]]:
     """Per output position along a row (the columns axis): field size, reach before, reach after."""

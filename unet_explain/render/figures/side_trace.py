@@ -10,9 +10,6 @@ from unet_explain.render.figures import drawing as d
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
 
-TITLE = "The side length through every layer: down to the bottleneck and up to the output"
-"""One line naming the idea the figure teaches."""
-
 
 def _side_steps(spec: UNetSpec) -> list[tuple[str, str, tuple[int, ...]]]:
     """``(stage, kind, size)`` after every size-changing step, from the input tile to the output map.

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from unet_explain.render.figures import drawing as d
 
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
-
-TITLE = "Neighbouring tiles overlap by twice the context margin; the image edge is mirrored"
-"""One line naming the idea the figure teaches."""
 
 
 def _soft_box(yy: Any, xx: Any, box: tuple[float, float, float, float], soft: float) -> Any:
@@ -22,13 +20,14 @@ def _soft_box(yy: Any, xx: Any, box: tuple[float, float, float, float], soft: fl
     return np.clip(inside / soft + 0.5, 0.0, 1.0)
 
 
+@lru_cache(maxsize=4)
 def _texture(height: int, width: int, margin: int, soft: float = 1.0, step: int = 1) -> Any:
     """A deterministic image of round 'cells' on a gradient, with an "F" near the left edge.
 
     The "F" sits within ``margin`` px of the left edge (when there is a margin), so the mirrored border shows
     it whole and flipped; its edges ramp over ``soft`` px so that a shrunken picture stays smooth. With
     ``step`` > 1 the image is sampled at every ``step``-th pixel only (the picture shows it shrunk anyway),
-    so a tile of any size costs the same to draw.
+    so a tile of any size costs the same to draw. Kept for the other theme's drawing (read-only).
     """
     import numpy as np
 
@@ -57,7 +56,9 @@ def _texture(height: int, width: int, margin: int, soft: float = 1.0, step: int 
         ]
     )
     img = img * (1 - letter) + 1.35 * letter
-    return np.clip(img, 0, 1.4)
+    img = np.clip(img, 0, 1.4)
+    img.setflags(write=False)
+    return img
 
 
 def _tiles_plan(spec: UNetSpec) -> Any:

@@ -10,9 +10,6 @@ from unet_explain.render.figures import drawing as d
 if TYPE_CHECKING:
     from unet_explain.core.spec import UNetSpec
 
-TITLE = "A 2x2 up-convolution with stride 2 doubles the size and halves the channels"
-"""One line naming the idea the figure teaches."""
-
 
 def draw(spec: UNetSpec, theme: str) -> Any:
     c = d.colours(theme)
