@@ -168,7 +168,7 @@ def compare(parts: pt.Parts, reference: UNetConfig | None = None) -> AuditReport
     )
     spec, report.paper_note = _paper_for(report, reference)
     report.paper = spec
-    context = Context(report, parts, spec, main_convs, inits, dropouts)
+    context = Context(report, parts, spec, main_convs, inits, dropouts, up_branch)
     for check in CHECKS:
         check(context)
     account(report, parts, spec)

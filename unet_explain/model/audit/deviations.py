@@ -7,7 +7,7 @@ parts (:mod:`.parts`) and the paper network it is compared with.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from unet_explain.core import arithmetic as ar
@@ -191,6 +191,8 @@ class Context:
     main_convs: list[Node]
     inits: list[tuple[str, str]]
     dropouts: list[Node]
+    up_convs: list[Node] = field(default_factory=list)
+    """The convs of the up-sampling branches (the paper's up-convolutions have a bias and its initialiser)."""
 
 
 def _check_padding(c: Context) -> None:
@@ -235,8 +237,11 @@ def _check_skips(c: Context) -> None:
     report = c.report
     parts = c.parts
     add = c.report.deviations.append
+    # The paper's concatenation at each merge: the copies and an up-sampled map as wide as the copy.
+    paper_width = {s.level + 1: s.copy_channels + s.up_target(report.level_channels[s.level]) for s in parts.skips}
     widths = {
-        skip.level: f"{skip.up_channels[1] + skip.copy_channels} instead of {2 * report.level_channels[skip.level - 1]}"
+        skip.level: f"{skip.up_channels[1] + skip.copy_channels} instead of "
+        f"{paper_width.get(skip.level, 2 * report.level_channels[skip.level - 1])}"
         for skip in report.skips
     }
     _merge(report, _per_level(report, parts), widths)
@@ -501,7 +506,8 @@ def _check_init(c: Context) -> None:
 
 
 def _check_bias(c: Context) -> None:
-    main_convs = c.main_convs
+    # Every conv of the paper has a bias, the up-convolutions too.
+    main_convs = list(dict.fromkeys([*c.main_convs, *c.up_convs]))
     add = c.report.deviations.append
     no_bias = [op for op in main_convs if op.attr("use_bias") is False]
     if no_bias:

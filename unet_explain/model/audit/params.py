@@ -156,6 +156,10 @@ def account(report: AuditReport, parts: pt.Parts, spec: UNetSpec | None) -> None
         prev_a = _in(branch[0])
         learned = _weighted(branch)
         out = branch[-1].channels
+        # An up-conv without a bias: the missing offsets are the bias aspect's, as for the level's convs.
+        unbiased = sum(n.channels for n in branch if n.kind in pt.CONVS and n.attr("use_bias") is False)
+        put("conv_bias", -unbiased)
+        learned += unbiased
         if learned:
             skip = skip_at.get(level)
             target = skip.up_target(widths[level]) if skip else widths[level]

@@ -131,15 +131,21 @@ class Skip:
     """Channels of each copy where it joins the concatenation (after any convs on its way)."""
 
     def up_target(self, level_width: int) -> int:
-        """The width the paper's up-convolution would give here: the copy's at the merge, or the level's.
+        """The width the paper's up-convolution would give at this merge: the copy's there (else the level's).
 
-        The paper's up-sampled map is as wide as the copy it joins; when the copy
-        is changed on its way (a path of convs), an up-sampled map as wide as the
-        copy at the merge is the paper's choice at this merge, not a wider or
-        narrower one.
+        The paper's up-sampled map is as wide as the copy it joins, and as the
+        level. Widths are read at the merge: an up-sampled map as wide as the copy
+        there (after a path of convs on the copy, say) is the paper's choice; one
+        as wide as the level is too, unless the up-sampling only kept its
+        channels where the copy is narrower (the paper's halving left out).
         """
         up = self.up_input.channels
-        return up if up in self.copy_widths else level_width
+        if not self.copy_widths:
+            return level_width
+        if up in self.copy_widths:
+            return up
+        up_in = next((p.channels for p in main_parents(self.up)), up)
+        return level_width if up == level_width and up_in != up else self.copy_widths[0]
 
 
 @dataclass
