@@ -21,7 +21,6 @@ write permission, and "TensorFlow is never imported" for a refused network.
 from __future__ import annotations
 
 import errno
-import hashlib
 import io
 import os
 import shutil
@@ -38,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from reliability_scratch import changed, snapshot
 
 from unet_explain.cli import main
 from unet_explain.loss_weights import touching_cells
@@ -82,28 +82,6 @@ def make_scratch(root: Path) -> None:
     np.save(root / "scalar.npy", np.array(7))
     np.savez(root / "two.npz", a=np.ones((2, 2)), b=np.zeros((2, 2)))
     (root / "junk.npy").write_bytes(b"\x93NUMPY not really")
-
-
-def snapshot(root: Path) -> dict[str, tuple[Any, ...]]:
-    """Everything under ``root`` that a careless writer could change."""
-    seen: dict[str, tuple[Any, ...]] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder) / name
-            info = os.lstat(path)
-            rel = str(path.relative_to(root))
-            mode = stat.S_IMODE(info.st_mode)
-            if stat.S_ISLNK(info.st_mode):
-                seen[rel] = ("link", os.readlink(path))
-            elif stat.S_ISREG(info.st_mode):
-                seen[rel] = ("file", mode, info.st_nlink, hashlib.sha256(path.read_bytes()).hexdigest())
-            else:
-                seen[rel] = (stat.S_IFMT(info.st_mode), mode)
-    return seen
-
-
-def changed(before: dict[str, tuple[Any, ...]], after: dict[str, tuple[Any, ...]]) -> set[str]:
-    return {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
 
 
 # --- faults ---------------------------------------------------------------------------
