@@ -186,6 +186,15 @@ def test_an_escape_sequence_in_a_file_name_is_shown_escaped(tmp_path):
     assert (tmp_path / name).exists()
 
 
+@pytest.mark.parametrize("name", ["\x1b[31mred.svg", "a\nb.svg"])
+def test_the_figure_command_shows_a_control_character_escaped(tmp_path, name):
+    # found by the second hostile pass: diagram escaped the name, figure printed it raw
+    done = cli("figure", "conv3x3", "-o", name, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") == 1 and "\x1b" not in done.stdout
+    assert (tmp_path / name).exists()
+
+
 def test_a_socket_is_called_a_socket(tmp_path):
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(str(tmp_path / "sock"))

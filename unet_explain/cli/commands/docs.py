@@ -35,9 +35,15 @@ def cmd_docs(args: argparse.Namespace) -> int:
         raise UNetExplainError("-d '': the path is empty; name a folder for the site, e.g. -d site")
     site_dir = Path(args.site_dir) if args.site_dir is not None else None
     site, seconds = build_site(site_dir, config=config, site_url=args.site_url)
+    from unet_explain.errors import plain
+
+    # plain(): a folder name's escape sequence or newline must not drive the terminal
     print(
-        f"Built the site for {config.describe()} in {seconds:.1f} s: open {site / 'index.html'}, "
-        "or browse it with 'unet-explain docs serve'"
+        plain(
+            f"Built the site for {config.describe()} in {seconds:.1f} s: open {site / 'index.html'}, "
+            "or browse it with 'unet-explain docs serve'",
+            5000,
+        )
     )
     return 0
 

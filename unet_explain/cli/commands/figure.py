@@ -30,7 +30,9 @@ def cmd_figure(args: argparse.Namespace) -> int:
     fmt = output_format(path, args.format, FIGURE_FORMATS)
     spec = build_spec(config)
     written = atomic_write(path, render(args.name, spec, args.theme, fmt))
-    print(f"Wrote the {args.name} figure ({args.theme}) to {written}")
+    from unet_explain.cli import console
+
+    console.wrote(f"Wrote the {args.name} figure ({args.theme}) to {written}", written)
     return 0
 
 
