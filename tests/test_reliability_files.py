@@ -263,3 +263,25 @@ def test_the_api_raises_its_own_error_in_one_line(call, fragment):
         call()
     assert fragment in str(caught.value)
     assert "\n" not in str(caught.value) and len(str(caught.value)) < 400
+
+
+def test_a_build_killed_by_sigkill_is_cleared_by_the_next_one(tmp_path):
+    # found by the second hostile pass: SIGKILL (which nothing can catch) left .site.building-* for good
+    import subprocess
+    import sys
+
+    from unet_explain.docs.site import _OWNER, _temp_prefix, remove_stale_builds
+
+    target = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(done.stdout)  # that process has exited
+    stale = tmp_path / (_temp_prefix("site", "building") + "dead")
+    running = tmp_path / (_temp_prefix("site", "building") + "alive")
+    foreign = tmp_path / (_temp_prefix("site", "building") + "foreign")
+    for folder, owner in ((stale, dead_pid), (running, os.getppid())):
+        folder.mkdir()
+        (folder / _OWNER).write_text(f"{owner}\n", encoding="ascii")
+    foreign.mkdir()  # no owner file: not ours to judge
+    (tmp_path / "other.building-x").mkdir()
+    assert remove_stale_builds(target) == [stale]
+    assert not stale.exists() and running.exists() and foreign.exists() and (tmp_path / "other.building-x").exists()

@@ -44,8 +44,10 @@ if TYPE_CHECKING:
 DEFAULT_BUDGET = 4 * 2**30
 
 BYTES_PER_WEIGHT = 4  # float32
-#: TensorFlow and Keras before the first weight (measured: 539 MiB for a 0.5-million-parameter network).
-RUNTIME_BYTES = 640 * 2**20
+#: TensorFlow and Keras before the first weight. Measured for a 0.5-million-parameter network
+#: (``summary --base-filters 8``): 539 MiB in one development venv, 645 MiB in a fresh ``make test``
+#: venv with the same package versions (the wheels' builds differ); the constant covers both.
+RUNTIME_BYTES = 700 * 2**20
 
 _budget = DEFAULT_BUDGET
 

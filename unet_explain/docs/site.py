@@ -55,6 +55,35 @@ SITE_MODELS = 2
 _TEMP_NAME_BYTES = 100
 
 
+#: The file in a temporary build folder that names the process building it.
+_OWNER = ".unet-explain-builder"
+
+
+def remove_stale_builds(target: Path) -> list[Path]:
+    """Remove the temporary build folders next to ``target`` whose builder process is gone.
+
+    A build stopped by SIGKILL (which no program can catch) leaves its ``.NAME.building-*``
+    folder behind; the next build clears it. Only folders that name their builder are touched,
+    and only when that process no longer exists, so a build running beside this one is safe.
+    """
+    removed = []
+    for folder in target.parent.glob(_temp_prefix(target.name, "building") + "*"):
+        try:
+            pid = int((folder / _OWNER).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            continue  # not one of ours, or not readable: leave it
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except OSError:
+            continue  # alive (owned by another user): leave it
+    return removed
+
+
 def _temp_prefix(name: str, kind: str) -> str:
     """``.NAME.building-`` with NAME cut (on a character boundary) so that the name fits any file system."""
     while len(name.encode("utf-8", "surrogateescape")) > _TEMP_NAME_BYTES:
@@ -255,6 +284,7 @@ def build_site(
         with interrupts.deferred():  # a signal now waits until the folder has a name to remove
             try:
                 building = Path(tempfile.mkdtemp(prefix=_temp_prefix(target.name, "building"), dir=target.parent))
+                (building / _OWNER).write_text(f"{os.getpid()}\n", encoding="ascii")
             except OSError as err:
                 raise DocsError(f"-d {site_dir or 'site'}: cannot write next to it: {err.strerror}") from None
         overrides = _overrides(config_path, site_flags(config or UNetConfig()))
@@ -270,8 +300,10 @@ def build_site(
         (building / MARKER).write_text(
             "Built by unet-explain: 'unet-explain docs build' may replace this folder.\n", encoding="utf-8"
         )
+        (building / _OWNER).unlink()  # the site itself does not say who built it
         with interrupts.deferred():  # never between the two renames: the old site or the new one is in place
             _swap_in(building, target)
+        remove_stale_builds(target)
     except Abort:
         raise DocsError(f"the site did not build: {_first_problem(collected)}") from None
     except MkDocsException as err:
