@@ -18,6 +18,7 @@ from unet_explain import UNetConfig, build_spec
 from unet_explain.config import format_size_arg
 from unet_explain.core import arithmetic as ar
 from unet_explain.core.receptive_field import analyse
+from unet_explain.render.formatting import si
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +94,22 @@ def test_the_pages_say_only_true_things(config: UNetConfig, cache_dir: Path) -> 
         assert (phrase in every) == valid, phrase
     assert ('two padded ("same") 3x3 convolutions' in every) == (not valid)
     crops = [s.crop[0] for s in spec.stages if s.crop is not None]
-    assert f"crops its skip connections by {_and(crops)} pixels per side" in pages["index.md"]
+    index = pages["index.md"]
+    assert (f"crops its skip connections by {_and(crops)} pixels per side" in index) == valid
+    assert ("needs no crop in its skip connections" in index) == (not valid)
+    for phrase in ("follow the paper to the pixel", "the convolutions are padded"):
+        assert (phrase in index) == valid, phrase
+    assert ("a 3x3 convolution without padding" in pages["walkthrough/contracting-path.md"]) == valid
+
+    # The bottleneck: what its convolutions take from a side, and whether it is the cheapest level.
+    bottleneck = pages["walkthrough/bottleneck.md"]
+    b = spec.stage("bottleneck")
+    assert ("two convolutions take" in bottleneck) == valid
+    assert (f"{b.in_size[0]} − {b.out_size[0]} pixels from each side" in bottleneck) == valid
+    cheapest = min((s for s in spec.stages if s.path in ("contracting", "expansive")), key=lambda s: s.macs)
+    assert ("The bottleneck is cheap in compute" in bottleneck) == (b.macs < cheapest.macs)
+    if b.macs >= cheapest.macs:
+        assert f"its {si(b.macs)} multiply-accumulates are more than the {si(cheapest.macs)}" in bottleneck
     h, w = spec.totals.output_size
     assert f"outputs a {h}x{w} map" in pages["index.md"]
 
@@ -105,6 +121,13 @@ def test_the_pages_say_only_true_things(config: UNetConfig, cache_dir: Path) -> 
     else:
         assert not re.search(r"either \d+ or \d+ pixels wide", rf)
         assert (f"{widths[0]} pixels wide" if len(widths) == 1 else f"one of {len(widths)} widths") in rf
+    # The console's note: every width the analysis finds, never "A or B" when there are more.
+    sits = re.search(r"where the output pixel sits: ([^:|]*?) pixels, where the recursion", rf)
+    assert sits, "the receptive-field console note"
+    if len(widths) <= 2:
+        assert sits.group(1) == " or ".join(map(str, widths))
+    else:
+        assert sits.group(1) == f"one of {len(widths)} widths from {widths[0]} to {widths[-1]}"
     down = [s for s in spec.stages if s.path in ("contracting", "bottleneck")]
     uniform = all(min(field.stages[s.name].smallest) == max(field.stages[s.name].largest) for s in down)
     assert ("every unit of a stage has the same field" in rf) == uniform
@@ -113,6 +136,44 @@ def test_the_pages_say_only_true_things(config: UNetConfig, cache_dir: Path) -> 
         assert f"every unit of enc1 sees {max(enc1.largest)} pixels" in rf
     else:
         assert f"the units of enc1 see {min(enc1.smallest)} to {max(enc1.largest)} pixels" in rf
+
+
+@pytest.mark.parametrize("config", GRID, ids=[c.describe() for c in GRID])
+def test_the_texts_made_outside_the_pages_are_true(config: UNetConfig) -> None:
+    """The tiles figure's text, the variants' build notes and the compare table's first column."""
+    from unet_explain.docs.keras_pages import paper_column
+    from unet_explain.model.variants import VARIANTS, variant_config
+    from unet_explain.render.figures import tiles
+
+    spec = build_spec(config)
+    alt = tiles.alt(spec)
+    margin = spec.totals.context_margin[1]
+    if config.padding == "same":
+        assert "need no overlap and no mirrored border" in alt and "zeros of the padding" in alt
+        assert "overlap by" not in alt and "mirrored by" not in alt
+    else:
+        assert f"overlap by {2 * margin} px, twice the {margin} px context margin" in alt
+        assert f"mirrored by {margin} px" in alt
+
+    for name, variant in VARIANTS.items():
+        built, note = variant_config(name, config)
+        assert bool(note) == (built.input_size != config.input_size), name
+        multiple = re.search(r"needs a multiple of (\d+)", note)
+        if multiple:  # only said where it is the rule, and where the site's tile breaks it
+            n = int(multiple.group(1))
+            assert variant.padding == "same" and n == 2**config.depth
+            assert any(side % n for side in config.input_size)
+            assert all(side % n == 0 for side in built.input_size)
+        elif note:
+            assert f"is not a valid tile for padding {variant.padding!r}" in note
+            assert not all(ar.is_valid_side(s, config.depth, variant.padding) for s in config.input_size)
+
+    label, note = paper_column(config)
+    built = variant_config("paper", config)[0]
+    assert (label == "paper") == (built == UNetConfig())
+    if label != "paper":
+        assert f"{build_spec(built).totals.params:,} parameters" in note
+        assert f"the paper's own network has {build_spec(UNetConfig()).totals.params:,}" in note
 
 
 def _and(items: list[int]) -> str:

@@ -114,15 +114,37 @@ def compare(words: list[str], site: Site) -> str:
     rows = {name: summarise(report) for name, report in reports.items()}
     kinds = {name: row_kinds(report, rows["paper"]) for name, report in reports.items()}
     mark = {"deviation": "**{}**", "note": "*{}*", "": "{}"}
-    lines = [md_row(["", *rows]), "|:---|" + ":---|" * len(rows)]
+    label, own_note = paper_column(config)
+    lines = [md_row(["", *(label if name == "paper" else name for name in rows)]), "|:---|" + ":---|" * len(rows)]
     for aspect in rows["paper"]:
         cells = [mark[kinds[name][aspect]].format(summary[aspect]) for name, summary in rows.items()]
         lines.append(md_row([aspect, *cells]))
     legend = COMPARE_LEGEND.replace("bold", "**Bold**", 1).replace("italic", "*italic*", 1)
     lines += ["", f"{legend}.", "", *(f"*{name}: {note}.*" for name, note in notes.items() if note)]
+    if own_note:
+        lines += ["", f"*{own_note}*"]
     if plane_note:
         lines += ["", f"*{plane_note}*"]
     return "\n".join(lines) + "\n"
+
+
+def paper_column(config: UNetConfig) -> tuple[str, str]:
+    """The heading of ``compare``'s first column, and a note when it is not the paper's own network.
+
+    The column is the paper's design built for the site's network (with the paper's padding, at the
+    nearest tile that fits it); on a site built for another network it is named for that, and its
+    parameters are set beside the paper's own count.
+    """
+    from unet_explain.model.variants import variant_config
+
+    built, _ = variant_config("paper", config)
+    if built == UNetConfig():
+        return "paper", ""
+    own, paper = build_spec(built).totals.params, build_spec(UNetConfig()).totals.params
+    return "paper's design", (
+        f"paper's design: the paper's layers built for this site's network ({built.describe()}), "
+        f"{count(own)} parameters; the paper's own network has {count(paper)}"
+    )
 
 
 def variant_gap(words: list[str], site: Site) -> str:

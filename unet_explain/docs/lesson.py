@@ -348,7 +348,25 @@ def site_config(words: list[str], site: Site) -> str:
     return head + "\n\n" + how + "\n"
 
 
+
+def bottleneck_cost(words: list[str], site: Site) -> str:
+    """Whether the bottleneck is the cheapest stage in compute, said from the spec's MACs, up to "weights:"."""
+    from unet_explain.render.formatting import si
+
+    spec = spec_for(words, site)
+    bottleneck = spec.stage("bottleneck")
+    others = [s for s in spec.stages if s.path in ("contracting", "expansive")]
+    cheapest = min(others, key=lambda s: s.macs)
+    if bottleneck.macs < cheapest.macs:
+        return "The bottleneck is cheap in compute (its maps are small) but expensive in\nweights:"
+    return (
+        f"The bottleneck is not cheap in compute here: its {si(bottleneck.macs)} multiply-accumulates are more than "
+        f"the {si(cheapest.macs)} of `{cheapest.name}`, the cheapest level. It is expensive in\nweights too:"
+    )
+
+
 KINDS: dict[str, Callable[[list[str], Site], str]] = {
+    "bottleneck-cost": bottleneck_cost,
     "crop-derivation": crop_derivation,
     "size-backwards": size_backwards,
     "stage-params": stage_params,

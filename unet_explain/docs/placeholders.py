@@ -31,7 +31,7 @@ plus ``volume PART`` (the page "From 2D to 3D": ``table``, ``trace``, ``crops``,
 commands take the config flags, from the parser), ``variant-gap VARIANT`` (a
 ``compare`` column's parameters against the paper's, broken down) and the derivations of
 :mod:`.lesson` (``crop-derivation``, ``size-backwards``, ``stage-params``,
-``field-reconcile``, ``site-config``, ``stages``, ``field-widths``). In flags, ``@input-2`` is the
+``field-reconcile``, ``site-config``, ``stages``, ``field-widths``, ``bottleneck-cost``). In flags, ``@input-2`` is the
 site's input size minus 2 and ``@next`` the next valid size above it.
 
 **Text written per case.** A sentence that holds for one kind of network only is written for each case:
@@ -116,6 +116,7 @@ TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
             "site-config",
             "stages",
             "field-widths",
+            "bottleneck-cost",
         )
     },
 }

@@ -103,6 +103,9 @@ def variant_config(name: str, config: UNetConfig) -> tuple[UNetConfig, str]:
         ""
         if size == (h, w)
         else f"built at {size[0]}x{size[1]}: padding {variant.padding!r} needs a multiple of {2**config.depth}"
+        if variant.padding == "same"
+        else f"built at {size[0]}x{size[1]}, the next valid size up: {h}x{w} is not a valid tile for padding "
+        f"{variant.padding!r} at depth {config.depth}"
     )
     return built, note
 

@@ -176,12 +176,17 @@ def field_tables(report: FieldReport, spec: UNetSpec) -> Group:
     for name, field in report.stages.items():
         spans = zip(field.smallest, field.largest, strict=True)
         stages.add_row(name, *(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in spans))
-    exact = {a.smallest for a in axes} | {a.largest for a in axes}
+    widths = sorted({w for a in axes for w in a.sizes})
+    where = (
+        " or ".join(map(str, widths)) + " pixels"
+        if len(widths) <= 2
+        else f"one of {len(widths)} widths from {widths[0]} to {widths[-1]} pixels"
+    )
     why = Text(
         "Why the textbook number differs: the recursion follows one path and gives every unit of a layer the "
         "same field. Here 2x2 pooling windows start at even positions, each up-convolution copies one unit "
         "into two neighbours, and the skip connections join paths of different depth, so the field depends on "
-        f"where the output pixel sits: {' or '.join(map(str, sorted(exact)))} pixels, "
+        f"where the output pixel sits: {where}, "
         f"where the recursion says {report.textbook}.",
         style="italic",
     )

@@ -187,6 +187,13 @@ def alt(spec: UNetSpec) -> str:
     plan = _tiles_plan(spec)
     (o1, o2) = plan.input_origins()[:2]
     overlap = plan.input_tile[1] - (o2[1] - o1[1])
+    if spec.config.padding == "same":
+        return (
+            f"Two neighbouring {d.size(plan.input_tile)} input tiles over a {d.size(plan.image_size)} image, "
+            f"each labelling a {d.size(plan.output_tile)} output tile: with padding '{spec.config.padding}' the "
+            "output tile is the input tile, so the tiles need no overlap and no mirrored border for their sizes "
+            "to fit; the pixels near a tile's edge then see zeros of the padding instead of real context."
+        )
     return (
         f"Two neighbouring {d.size(plan.input_tile)} input tiles over a {d.size(plan.image_size)} image, "
         f"each labelling a {d.size(plan.output_tile)} output tile; they overlap by {overlap} px, twice the "
