@@ -104,3 +104,15 @@ def run_table(capsys, *argv: str) -> tuple[int, str, str]:
         code = int(exit_.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def test_fit_with_same_padding_and_no_size_weighs_the_network_not_the_default_tile(capsys):
+    # found by the second hostile pass: 572 (the default tile, which fit does not use) was refused
+    from unet_explain.cli import main
+
+    assert main(["fit", "--memory", "11GiB", "--padding", "same", "--format", "json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    side = answer["tile"][0]
+    assert side % 16 == 0 and answer["bytes"]["total"] <= 11 * 2**30  # same padding at depth 4: a multiple of 2^4
+    assert main(["fit", "--padding", "same", "--tile", "575"]) == 2
+    assert "nearest valid sizes: 560, 576" in capsys.readouterr().err

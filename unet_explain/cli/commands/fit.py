@@ -6,7 +6,16 @@ import argparse
 import sys
 from typing import Any
 
-from unet_explain.cli.options import add_command, config_from_args, image_arg, memory_arg, whole_arg
+from unet_explain.cli.options import (
+    add_command,
+    config_from_args,
+    given_settings,
+    image_arg,
+    memory_arg,
+    preset_settings,
+    whole_arg,
+)
+from unet_explain.config import UNetConfig
 
 NAMES = ("fit",)
 """The command(s) :func:`register` adds."""
@@ -17,7 +26,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from unet_explain.core.spec import build_spec
 
     answer = fit(
-        build_spec(config_from_args(args)),
+        build_spec(_network(args)),
         args.memory,
         mode=args.mode,
         batch=args.batch,
@@ -35,6 +44,29 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
         sys.stdout.write(fit_text(answer))
     return 0
+
+
+def _network(args: argparse.Namespace) -> UNetConfig:
+    """The network whose tiles ``fit`` weighs. ``fit`` chooses the tile itself, so when ``--input-size``
+    was not given and the preset's tile is not valid for the depth and padding asked for (572 with
+    ``--padding same``), the network is described at the nearest valid tile instead of refused."""
+    from unet_explain.errors import ConfigError
+
+    try:
+        return config_from_args(args)
+    except ConfigError as err:
+        if err.argument != "input_size" or "input_size" in given_settings(args):
+            raise
+    from unet_explain.core.sizes import valid_sizes
+
+    settings = preset_settings(args)
+    size = settings["input_size"]
+    side = max(size) if isinstance(size, tuple) else size
+    found = valid_sizes(side, 4 * side + 4096, depth=settings["depth"], padding=settings["padding"])
+    if not found:
+        return config_from_args(args)  # the refusal, as before
+    dims = len(size) if isinstance(size, tuple) else 2
+    return UNetConfig(**{**settings, "input_size": (found[0],) * dims})
 
 
 def register(sub: Any) -> None:
