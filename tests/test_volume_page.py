@@ -117,6 +117,18 @@ def test_a_volume_site_states_the_volume_networks_counts_and_channels(tmp_path):
     assert "with 3 input channels" not in pages["costs"]
     assert "27 · C<sub>in</sub> · C<sub>out</sub> + C<sub>out</sub> parameters" in pages["contracting-path"]
     assert "sqrt(2 / (27 · 3)) ≈ 0.157" in pages["contracting-path"]
+    enc1_grey = next(s for s in build_spec(preset("3d-unet", in_channels=1)).stages if s.name == "enc1")
+    assert f"**{enc1_grey.params:,}** instead of" in pages["contracting-path"]
+    assert "27 · 32 weights per input channel" in pages["contracting-path"]
+    # the fit and tiling consoles take the volume's sides (no usage error on the page); no 2D memory figure
+    fit = expand(
+        (ROOT / "docs" / "fit.md").read_text(),
+        "fit.md",
+        Cache(tmp_path / "v", Site(flags=site_flags(preset("3d-unet")))),
+    )
+    tiling = _pages(Cache(tmp_path / "v", Site(flags=site_flags(preset("3d-unet")))), "tiling")["tiling"]
+    assert "error:" not in fit and "512x512x256" in fit and "Largest training tile" not in fit
+    assert "has 2 sides, but the network takes a volume" not in tiling and "400x400x200 volume" in tiling
     # the 2D paper's site keeps its own statements
     paper = _pages(Cache(tmp_path / "p", Site()), "bottleneck", "expansive-path", "costs")
     assert "9 · C<sub>in</sub> · C<sub>out</sub> weights" in paper["bottleneck"]
