@@ -83,6 +83,59 @@ def test_a_volume_site_draws_2d_figures_for_its_rows_and_columns(tmp_path):
     assert "| `bottleneck_conv2_bn` | batch norm | 512 → 512 | 4 · 512 | 2,048 |" in params
 
 
+def _pages(cache: Cache, *names: str) -> dict[str, str]:
+    return {
+        name: expand((ROOT / "docs" / "walkthrough" / f"{name}.md").read_text(), f"walkthrough/{name}.md", cache)
+        for name in names
+    }
+
+
+def test_a_volume_site_states_the_volume_networks_counts_and_channels(tmp_path):
+    volume = build_spec(preset("3d-unet"))
+    pages = _pages(
+        Cache(tmp_path / "v", Site(flags=site_flags(preset("3d-unet")))),
+        "bottleneck",
+        "expansive-path",
+        "costs",
+        "contracting-path",
+    )
+    bottleneck = pages["bottleneck"]
+    # the volume's weights: 27 · Cin · Cout, its own totals, sizes with the slice axis; no 2D figure of counts
+    assert "27 · C<sub>in</sub> · C<sub>out</sub> weights" in bottleneck and "9 · C<sub>in</sub>" not in bottleneck
+    stage = next(s for s in volume.stages if s.name == "bottleneck")
+    assert f"{stage.params:,} of the\nnetwork's {volume.totals.params:,}" in bottleneck
+    assert "**13x13x11** in, **9x9x7** out" in bottleneck and "13x13 in" not in bottleneck
+    assert "6,827,331" not in bottleneck and "9·C" not in bottleneck
+    # the 3D U-Net's up-convolutions keep their channels (dec3: 512 -> 512)
+    dec3 = next(s for s in volume.stages if s.name == "dec3")
+    assert dec3.up_channels == 512 and "(`dec3`: 512 in, 512 out)" in pages["expansive-path"]
+    assert "halves the number of channels" not in pages["expansive-path"] and "C/2" not in pages["expansive-path"]
+    assert "x512" not in pages["expansive-path"]
+    # the exercise asks about a channel count the site does not already have
+    one = build_spec(preset("3d-unet", in_channels=1)).totals
+    assert f"**{one.params:,}** parameters against {volume.totals.params:,}" in pages["costs"]
+    assert "with 3 input channels" not in pages["costs"]
+    assert "27 · C<sub>in</sub> · C<sub>out</sub> + C<sub>out</sub> parameters" in pages["contracting-path"]
+    assert "sqrt(2 / (27 · 3)) ≈ 0.157" in pages["contracting-path"]
+    enc1_grey = next(s for s in build_spec(preset("3d-unet", in_channels=1)).stages if s.name == "enc1")
+    assert f"**{enc1_grey.params:,}** instead of" in pages["contracting-path"]
+    assert "27 · 32 weights per input channel" in pages["contracting-path"]
+    # the fit and tiling consoles take the volume's sides (no usage error on the page); no 2D memory figure
+    fit = expand(
+        (ROOT / "docs" / "fit.md").read_text(),
+        "fit.md",
+        Cache(tmp_path / "v", Site(flags=site_flags(preset("3d-unet")))),
+    )
+    tiling = _pages(Cache(tmp_path / "v", Site(flags=site_flags(preset("3d-unet")))), "tiling")["tiling"]
+    assert "error:" not in fit and "512x512x256" in fit and "Largest training tile" not in fit
+    assert "has 2 sides, but the network takes a volume" not in tiling and "400x400x200 volume" in tiling
+    # the 2D paper's site keeps its own statements
+    paper = _pages(Cache(tmp_path / "p", Site()), "bottleneck", "expansive-path", "costs")
+    assert "9 · C<sub>in</sub> · C<sub>out</sub> weights" in paper["bottleneck"]
+    assert "halves the number of channels" in paper["expansive-path"]
+    assert "with 3 input channels" in paper["costs"] and "{{" not in "".join(paper.values())
+
+
 @pytest.mark.slow
 @pytest.mark.keras
 def test_the_whole_site_builds_strict_for_the_3d_unet(tmp_path):

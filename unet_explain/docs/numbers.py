@@ -100,15 +100,16 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "count": count,
     "si": si,
     "mb": megabytes,
-    "size": lambda v: f"{v[0]}x{v[1]}",
+    "size": lambda v: "x".join(str(x) for x in v),  # every axis: 388x388, or 9x9x7 for a volume
     "side": lambda v: str(v[0]),
     "size-arg": lambda v: format_size_arg(tuple(v)),  # as the CLI takes it: 508, or 508x636
     "list": lambda v: and_list([str(x) for x in v]),
     "he3": lambda v: f"sqrt(2 / (9 · {v})) ≈ {math.sqrt(2 / (9 * v)):.3f}",  # the paper's init for a 3x3 conv
+    "he3x3x3": lambda v: f"sqrt(2 / (27 · {v})) ≈ {math.sqrt(2 / (27 * v)):.3f}",  # ... for a 3x3x3 conv
     "twice": lambda v: str(2 * v),
     "channels": lambda v: f"{v} channel" if v == 1 else f"{v} channels",
-    "pixels": lambda v: count(v[0] * v[1]),  # a size's pixel count: 388x388 -> 150,544
-    "values": lambda v: count(v["out_size"][0] * v["out_size"][1] * v["channels"]),  # a stage's output numbers
+    "pixels": lambda v: count(math.prod(v)),  # a size's pixel (voxel) count: 388x388 -> 150,544
+    "values": lambda v: count(math.prod(v["out_size"]) * v["channels"]),  # a stage's output numbers
     "weights-mb": lambda v: megabytes(v * FLOAT32_BYTES),  # a parameter count as float32 bytes, 10^6
     "weights-mib": lambda v: mebibytes(v * FLOAT32_BYTES),  # ... and in MiB, as Keras's summary counts them
 }

@@ -36,7 +36,7 @@ site's input size minus 2 and ``@next`` the next valid size above it.
 
 **Text written per case.** A sentence that holds for one kind of network only is written for each case:
 ``{{ if padding=valid }}...{{ else }}...{{ end }}`` keeps the part whose condition the site's network meets
-(``padding``, ``depth``, ``in_channels``, ``num_classes`` or ``base_filters``; no nesting).
+(``padding``, ``depth``, ``in_channels``, ``num_classes``, ``base_filters`` or ``dims``, 2 or 3; no nesting).
 
 **The site's config.** A site is built for one network (``unet-explain docs
 build --input-size 508 --in-channels 3``; the paper's by default). Its flags
@@ -73,7 +73,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z-]*)\b(.*?)\}\}", re.S)
 CONDITION = re.compile(
     r"\{\{\s*if\s+(\w+)\s*=\s*(\w+)\s*\}\}(.*?)(?:\{\{\s*else\s*\}\}(.*?))?\{\{\s*end\s*\}\}", re.S
 )
-CONDITION_FIELDS = ("padding", "depth", "in_channels", "num_classes", "base_filters")
+CONDITION_FIELDS = ("padding", "depth", "in_channels", "num_classes", "base_filters", "dims")
 
 
 def _lesson(name: str) -> Callable[[list[str], Site], str]:
@@ -124,7 +124,7 @@ TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
 
 def choose_cases(markdown: str, site: Site) -> str:
     """Keep, of each ``{{ if FIELD=VALUE }}...{{ else }}...{{ end }}``, the part the site's network meets."""
-    config = site.config.as_dict()
+    config = {**site.config.as_dict(), "dims": site.config.dims}
 
     def pick(match: re.Match[str]) -> str:
         name, wanted, then, otherwise = match.groups()
