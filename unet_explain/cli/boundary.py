@@ -16,12 +16,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
-import logging
 import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from unet_explain import interrupts
 from unet_explain.cli.ascii import ascii_fallback
@@ -109,7 +108,22 @@ def _quiet_environment() -> None:
     os.environ["MPLBACKEND"] = "Agg"
     if not sys.warnoptions:  # python -W or PYTHONWARNINGS still show them
         warnings.simplefilter("ignore")
-    logging.getLogger("matplotlib").setLevel(logging.ERROR)
+    if _QuietMatplotlib not in sys.meta_path:
+        sys.meta_path.insert(0, _QuietMatplotlib)
+
+
+class _QuietMatplotlib:
+    """Quiets matplotlib's logger just before matplotlib is first imported (its notes about a read-only
+    HOME come during that import). Done on demand because ``logging`` costs the table and the diagram,
+    which never load matplotlib, a few milliseconds a run."""
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+        if name == "matplotlib":
+            import logging
+
+            logging.getLogger("matplotlib").setLevel(logging.ERROR)
+        return None  # the import itself goes on as usual
 
 
 def _run_command(argv: Sequence[str] | None) -> int:
