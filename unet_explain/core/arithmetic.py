@@ -207,18 +207,13 @@ def decoder_channels(schedule: str, base: int, level: int, c_in: int) -> tuple[i
     return base << (level - 1), base << (level - 1)
 
 
-def conv_macs(kernel: int, out_h: int, out_w: int, c_in: int, c_out: int) -> int:
-    """Multiply-accumulates of a dense convolution: one kernel window per output value."""
-    return conv_macs_nd(kernel, (out_h, out_w), c_in, c_out)
+def upconv_macs(out_size: tuple[int, ...], c_in: int, c_out: int) -> int:
+    """Multiply-accumulates of a 2x2 (2x2x2), stride-2 up-convolution over 2 or 3 axes.
 
-
-def upconv_macs(out_h: int, out_w: int, c_in: int, c_out: int) -> int:
-    """Multiply-accumulates of a 2x2, stride-2 up-convolution.
-
-    The windows do not overlap, so each output pixel receives exactly one kernel
+    The windows do not overlap, so each output value receives exactly one kernel
     tap per input channel.
     """
-    return out_h * out_w * c_in * c_out
+    return voxels(out_size) * c_in * c_out
 
 
 FLOAT32_BYTES = 4

@@ -177,8 +177,7 @@ def build_spec(config: UNetConfig) -> UNetSpec:
             up_size,
             c_up,
             params=ar.conv_params(ar.SCALE, c_in, c_up, dims),
-            # 2x2 stride 2: the windows do not overlap, one tap per input channel for each output value.
-            macs=ar.voxels(up_size) * c_in * c_up,
+            macs=ar.upconv_macs(up_size, c_in, c_up),
         )
         crop_name, concat_name = names.layer(stage, "crop"), names.layer(stage, "concat")
         crop = _layer(crop_name, CROP, size(crop_name), skip.channels, stored=False)
