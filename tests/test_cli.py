@@ -9,17 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from unet_explain.cli import main
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse's own usage errors
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from cli_run import run
 
 
 def test_table_default_is_the_paper(capsys):

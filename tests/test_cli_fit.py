@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cli_run
 import pytest
 
 from unet_explain.cli import main
@@ -12,12 +13,7 @@ GIB = 2**30
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(["fit", *argv])
-    except SystemExit as exit_:  # argparse's own usage errors
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return cli_run.run(capsys, "fit", *argv)
 
 
 def test_json_contract_without_tile(capsys):

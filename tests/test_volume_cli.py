@@ -7,19 +7,11 @@ import subprocess
 import sys
 
 import pytest
-
-from unet_explain.cli import main
+from cli_run import run
 
 P = ("--preset", "3d-unet")
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse's own usage errors
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def refused(capsys, *argv: str) -> str:
