@@ -217,8 +217,3 @@ def upconv_macs(out_size: tuple[int, ...], c_in: int, c_out: int) -> int:
 
 
 FLOAT32_BYTES = 4
-
-
-def tensor_bytes(h: int, w: int, c: int) -> int:
-    """Bytes of one float32 feature map of ``h`` x ``w`` x ``c``."""
-    return map_bytes((h, w), c)

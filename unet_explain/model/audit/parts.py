@@ -88,11 +88,6 @@ def scale(node: Node, parent: Node | None = None) -> int:
     return -round(steps) if abs(steps) >= 0.6 and abs(steps - round(steps)) <= 0.2 else 0
 
 
-def is_down(node: Node) -> bool:
-    """Whether ``node`` halves the map (or more)."""
-    return scale(node) > 0
-
-
 def is_up(node: Node) -> bool:
     """Whether ``node`` doubles the map (or more)."""
     return scale(node) < 0
