@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from unet_explain import ConfigError, UNetConfig, valid_size_table, valid_sizes
 
@@ -127,3 +129,17 @@ def test_range_arguments_checked():
         valid_size_table(700, 100)
     with pytest.raises(ConfigError, match="min must be between 1 and 100000; got 0"):
         valid_size_table(0, 100)
+
+
+@given(
+    depth=st.integers(1, 6),
+    padding=st.sampled_from(["valid", "same"]),
+    lo=st.integers(-5, 1500),
+    span=st.integers(0, 700),
+)
+def test_the_listing_equals_tracing_every_side(depth, padding, lo, span):
+    """valid_sides traces only one remainder class after the first valid side; a side-by-side trace agrees."""
+    from unet_explain.core.arithmetic import is_valid_side, valid_sides
+
+    every = [n for n in range(max(1, lo), lo + span + 1) if is_valid_side(n, depth, padding)]
+    assert valid_sides(lo, lo + span, depth, padding) == every

@@ -144,7 +144,14 @@ def is_valid_side(n: int, depth: int, padding: str) -> bool:
 def valid_sides(minimum: int, maximum: int, depth: int, padding: str) -> list[int]:
     """All valid side lengths in ``[minimum, maximum]`` (clamped to ``[1, MAX_SIDE]``)."""
     lo, hi = max(1, minimum), min(MAX_SIDE, maximum)
-    return [n for n in range(lo, hi + 1) if is_valid_side(n, depth, padding)]
+    first = next((n for n in range(lo, hi + 1) if is_valid_side(n, depth, padding)), None)
+    if first is None:
+        return []
+    # Each pooling fixes one more bit of the side (its input must be even), so all valid sides share one
+    # remainder modulo 2**depth; and adding 2**depth to a valid side adds an even number to every pooling's
+    # input and makes no map smaller, so it stays valid. The valid sides are the first one and every
+    # 2**depth after it (tests/test_sizes.py checks this against tracing every side).
+    return list(range(first, hi + 1, SCALE**depth))
 
 
 def nearest_valid_sides(n: int, depth: int, padding: str) -> tuple[int | None, int | None]:
