@@ -21,6 +21,17 @@ from unet_explain.errors import ConfigError, shown
 
 Padding = Literal["valid", "same"]
 Size = tuple[int, ...]
+
+
+class EveryAxis(tuple):  # type: ignore[type-arg]
+    """A size typed as one number (``572``): that side on every axis of the network it is given to.
+
+    It holds the number twice, a square, until a volume network asks for a cube (:func:`on_axes`)."""
+
+
+def on_axes(size: Size, dims: int) -> Size:
+    """``size`` on a network with ``dims`` axes: one typed number becomes that side on every axis."""
+    return (size[0],) * dims if isinstance(size, EveryAxis) else size
 """A spatial size: (rows, columns) for an image, (rows, columns, slices) for a volume."""
 
 #: How the channels grow: Ronneberger et al. double them from one level to the next, both
@@ -151,7 +162,7 @@ def parse_size(text: str, argument: str = "input_size") -> Size:
             f"drop the extra numbers (the channels are set with --in-channels)",
         )
     sides = tuple(int(part) for part in parts)
-    return (sides[0], sides[0]) if len(sides) == 1 else sides
+    return EveryAxis((sides[0], sides[0])) if len(sides) == 1 else sides
 
 
 def parse_whole(text: str, argument: str) -> int:
@@ -300,10 +311,20 @@ doubled before each pooling, batch normalisation before each ReLU)."""
 
 
 def preset(name: str, **overrides: Any) -> UNetConfig:
-    """The config of a named paper network, with any field overridden: ``preset("3d-unet", depth=2)``."""
+    """The config of a named paper network, with any field overridden: ``preset("3d-unet", depth=2)``.
+
+    One number for ``input_size`` is that side on every axis of the preset's network: a square for
+    ``unet``, a cube for ``3d-unet`` (``preset("3d-unet", input_size=92)`` is 92x92x92)."""
     if name not in PRESETS:
         raise ConfigError("preset", f"must be one of {', '.join(PRESETS)}; got {name!r}")
-    return UNetConfig(**(PRESETS[name] | overrides))
+    settings = PRESETS[name] | overrides
+    size = overrides.get("input_size")
+    dims = len(PRESETS[name].get("input_size", UNetConfig.input_size))
+    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
+        settings["input_size"] = (size,) * dims
+    elif isinstance(size, EveryAxis):
+        settings["input_size"] = on_axes(size, dims)
+    return UNetConfig(**settings)
 
 
 def validate(config: UNetConfig) -> None:

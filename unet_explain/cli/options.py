@@ -92,7 +92,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         "--input-size",
         type=size_arg,
         metavar="N|HxW|HxWxD",
-        help="input tile, e.g. 572 or 572x636, or a volume 132x132x116 (default 572)",
+        help="input tile, e.g. 572 or 572x636, or a volume 132x132x116; one number is that side on every axis, "
+        "a cube with --preset 3d-unet (default 572)",
     )
     group.add_argument("--in-channels", type=whole_arg, metavar="C", help="input channels (default 1)")
     group.add_argument("--num-classes", type=whole_arg, metavar="K", help="output classes (default 2)")

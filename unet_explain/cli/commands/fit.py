@@ -15,7 +15,7 @@ from unet_explain.cli.options import (
     preset_settings,
     whole_arg,
 )
-from unet_explain.config import UNetConfig
+from unet_explain.config import UNetConfig, on_axes
 
 NAMES = ("fit",)
 """The command(s) :func:`register` adds."""
@@ -25,15 +25,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from unet_explain.core.fit import fit
     from unet_explain.core.spec import build_spec
 
+    network = _network(args)
     answer = fit(
-        build_spec(_network(args)),
+        build_spec(network),
         args.memory,
         mode=args.mode,
         batch=args.batch,
         optimizer=args.optimizer,
         dtype=args.dtype,
         tile=args.tile,
-        image=args.image,
+        image=None if args.image is None else on_axes(args.image, network.dims),
     )
     if args.format == "json":
         import json
@@ -85,5 +86,7 @@ def register(sub: Any) -> None:
         help="float32, or mixed: float16 activations with float32 master weights",
     )  # fmt: skip
     p.add_argument("--tile", type=whole_arg, metavar="S", help="the bytes of this tile (S on every axis), no search")
-    p.add_argument("--image", type=image_arg, metavar="HxW", help="an image to cover: tiles needed per candidate")
+    p.add_argument(
+        "--image", type=image_arg, metavar="HxW|HxWxD", help="an image or volume to cover: tiles needed per candidate"
+    )
     p.add_argument("-f", "--format", choices=("text", "json"), default="text", help="output format (default text)")

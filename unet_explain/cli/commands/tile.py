@@ -8,6 +8,7 @@ from typing import Any
 
 from unet_explain.cli import console
 from unet_explain.cli.options import add_command, config_from_args, image_arg, size_arg
+from unet_explain.config import on_axes
 from unet_explain.errors import ConfigError, UNetExplainError
 
 NAMES = ("tile",)
@@ -42,7 +43,7 @@ def cmd_tile(args: argparse.Namespace) -> int:
             "leave out -o for a volume's plan, or plan a 2D image",
         )
     spec = build_spec(config)
-    plan = plan_tiles(args.image, spec)
+    plan = plan_tiles(on_axes(args.image, config.dims), spec)
     if args.format == "json":
         import json
 
