@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import string
 import zipfile
 
@@ -68,6 +69,15 @@ def test_parse_target_refuses_files_and_modules_that_are_not_there(tmp_path):
     fake.write_bytes(b"not hdf5")
     with pytest.raises(AuditError, match="not a Keras model file"):
         parse_target(str(fake))
+
+
+def test_parse_target_names_a_device_or_pipe_for_what_it_is(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for spec in ("/dev/zero", "/dev/null", str(fifo)):
+        with pytest.raises(AuditError, match="is not a regular file") as info:
+            parse_target(spec)
+        assert info.value.exit_code == 2 and "no such file" not in str(info.value)
 
 
 def test_every_meaning_formats_and_every_key_has_a_title():

@@ -146,6 +146,8 @@ def parse_target(spec: str) -> Target:
         raise AuditError(f"MODEL {shown(spec)}: {_not_a_model_file(path)}")
     if not sep and path.is_dir():
         raise _usage(spec, "it is a folder")
+    if not sep and path.exists():
+        raise _usage(spec, "it is not a regular file (a device, pipe or socket)")
     if sep and not module:
         raise _usage(spec, f"nothing before ':{function}'; name the file or module that defines it")
     if not sep:
