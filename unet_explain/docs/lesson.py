@@ -50,7 +50,8 @@ def crop_derivation(words: list[str], site: Site) -> str:
     rc = r * c
     decoders = [s for s in spec.stages if s.crop is not None]  # decD .. dec1
     lines = [
-        f"Write D = {depth} for the depth, c = {c} for the 3x3 convolutions per level and r = {r} for the pixels one",
+        f"Write D = {depth} for the depth, c = {c} for the {ar.kernel_name(ar.KERNEL, spec.config.dims)} convolutions "
+        f"per level and r = {r} for the pixels one",
         'convolution takes from a side length (1 per border; r = 2 unpadded, r = 0 with padding "same"). Let',
         "e<sub>l</sub> be the side",
         "that level l of the contracting path copies across, d<sub>l</sub> the side that leaves the decoder of",

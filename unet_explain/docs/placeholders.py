@@ -73,7 +73,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z-]*)\b(.*?)\}\}", re.S)
 CONDITION = re.compile(
     r"\{\{\s*if\s+(\w+)\s*=\s*(\w+)\s*\}\}(.*?)(?:\{\{\s*else\s*\}\}(.*?))?\{\{\s*end\s*\}\}", re.S
 )
-CONDITION_FIELDS = ("padding", "depth", "in_channels", "num_classes", "base_filters", "dims")
+CONDITION_FIELDS = ("padding", "depth", "in_channels", "num_classes", "base_filters", "dims", "norm")
 
 
 def _lesson(name: str) -> Callable[[list[str], Site], str]:
@@ -124,7 +124,7 @@ TEXT_KINDS: dict[str, Callable[[list[str], Site], str]] = {
 
 def choose_cases(markdown: str, site: Site) -> str:
     """Keep, of each ``{{ if FIELD=VALUE }}...{{ else }}...{{ end }}``, the part the site's network meets."""
-    config = {**site.config.as_dict(), "dims": site.config.dims}
+    config = {**site.config.as_dict(), "dims": site.config.dims, "norm": site.config.norm or "none"}
 
     def pick(match: re.Match[str]) -> str:
         name, wanted, then, otherwise = match.groups()
