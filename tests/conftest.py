@@ -4,7 +4,9 @@ The built site, served, and a headless Chromium are here, shared by the docs,
 browser and explorer tests. The suite runs in parallel (``make test``: ``pytest
 -n 2 --dist loadgroup``); every fixture here is safe for that: the paper's site
 is built once per worker process, one worker at a time, so the second build
-reads the docs cache the first one filled (its writes are atomic).
+reads the docs cache the first one filled (its writes are atomic). The tests
+that drive Chromium are all in one xdist group (``BROWSER_GROUP``), so one
+worker launches it, once.
 """
 
 from __future__ import annotations
@@ -16,18 +18,25 @@ import os
 import re
 import shutil
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from unet_explain import UNetConfig, UNetSpec, build_spec
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Request, Response
+
 GOLDEN = Path(__file__).parent / "golden"
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_GROUP = "browser"  # the xdist group of every test that drives Chromium: one worker, one launch
 BROWSER_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -153,9 +162,12 @@ def serve() -> object:
     return _serve
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """Debian's headless Chromium, driven by Playwright (skipped outside CI if it is not installed)."""
+    """Debian's headless Chromium, driven by Playwright (skipped outside CI if it is not installed).
+
+    Launched once per worker; the modules that use it mark themselves ``xdist_group(BROWSER_GROUP)``.
+    """
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing in CI: 'make test' should have installed it")
@@ -168,3 +180,48 @@ def browser() -> Iterator[object]:
             yield instance
         finally:
             instance.close()
+
+
+# The requests each page has in flight: sent, and neither finished nor failed yet.
+_IN_FLIGHT: weakref.WeakKeyDictionary[Page, set[Request]] = weakref.WeakKeyDictionary()
+
+
+def _in_flight(page: Page) -> set[Request]:
+    if page not in _IN_FLIGHT:
+        pending: set[Request] = set()
+        page.on("request", lambda request: pending.add(request))
+        page.on("requestfinished", lambda request: pending.discard(request))
+        page.on("requestfailed", lambda request: pending.discard(request))
+        _IN_FLIGHT[page] = pending
+    return _IN_FLIGHT[page]
+
+
+def settle(page: Page, quiet: float = 0.05, timeout: float = 30.0) -> None:
+    """Wait until ``page`` has had no request in flight for ``quiet`` seconds.
+
+    What Playwright's ``networkidle`` waits for, without its fixed half second of silence: the page's own
+    requests, the search index and the favicon (which Chromium asks for once the rest is in) are done, so
+    the next navigation cuts nothing off (a cut-off request is a failed one, net::ERR_ABORTED).
+    """
+    pending = _in_flight(page)
+    deadline = time.monotonic() + timeout
+    quiet_since = time.monotonic()
+    while True:
+        page.wait_for_timeout(10)  # lets Playwright deliver the events
+        now = time.monotonic()
+        if pending:
+            quiet_since = now
+            assert now < deadline, f"still loading after {timeout} s: {sorted(r.url for r in pending)}"
+        elif now - quiet_since >= quiet:
+            return
+
+
+def visit(page: Page, url: str) -> Response | None:
+    """Open ``url`` in ``page``, wait for its load event, then until it is quiet (``settle``); its response.
+
+    The page before it is let finish first (the requests it still had in flight), so nothing is cut off.
+    """
+    settle(page, quiet=0)
+    response = page.goto(url, wait_until="load")
+    settle(page)
+    return response
