@@ -3,10 +3,9 @@
 The built site, served, and a headless Chromium are here, shared by the docs,
 browser and explorer tests. The suite runs in parallel (``make test``: ``pytest
 -n 2 --dist loadgroup``); every fixture here is safe for that: the paper's site
-is built once per worker process, one worker at a time, so the second build
-reads the docs cache the first one filled (its writes are atomic). The tests
-that drive Chromium are all in one xdist group (``BROWSER_GROUP``), so one
-worker launches it, once.
+is built once per run, by the first worker that needs it, and the others read
+it. The tests that drive Chromium are all in one xdist group (``BROWSER_GROUP``),
+so one worker launches it, once.
 """
 
 from __future__ import annotations
@@ -120,15 +119,21 @@ def paper_spec() -> UNetSpec:
 
 @pytest.fixture(scope="session")
 def paper_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site for the paper's network, built (strict) from the clone's mkdocs.yml once per test process."""
-    from unet_explain.docs.site import build_site
+    """The site for the paper's network, built (strict) from the clone's mkdocs.yml once per test run.
 
-    # The parent of the base temp folder is shared by the xdist workers of one run: the lock there lets
-    # one worker build with a cold cache while the other waits, then builds from the warm cache.
-    shared = tmp_path_factory.getbasetemp().parent
+    The workers of one xdist run share the parent of their base temp folders: the first to take the lock
+    there builds the site in it, the others wait and then read the same folder (no test writes to it).
+    """
+    from unet_explain.docs.site import MARKER, build_site
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    site = shared / "paper-site" / "site"
     with open(shared / "paper-site.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        site, _ = build_site(tmp_path_factory.mktemp("paper-site") / "site", ROOT / "mkdocs.yml")
+        if not (site / MARKER).is_file():  # the build puts the finished site in place in one rename
+            site.parent.mkdir(exist_ok=True)
+            build_site(site, ROOT / "mkdocs.yml")
     return site
 
 
