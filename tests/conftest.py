@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import math
 import os
 import re
 import shutil
@@ -187,46 +188,49 @@ def browser() -> Iterator[object]:
             instance.close()
 
 
-# The requests each page has in flight: sent, and neither finished nor failed yet.
-_IN_FLIGHT: weakref.WeakKeyDictionary[Page, set[Request]] = weakref.WeakKeyDictionary()
+class _Requests:
+    """The requests a page has in flight (sent, neither finished nor failed), and since when it has had none."""
+
+    def __init__(self, page: Page) -> None:
+        self.pending: set[Request] = set()
+        self.quiet_since = -math.inf  # a new page has nothing to wait for
+        page.on("request", lambda request: self.pending.add(request))
+        page.on("requestfinished", lambda request: self.done(request))
+        page.on("requestfailed", lambda request: self.done(request))
+
+    def done(self, request: Request) -> None:
+        self.pending.discard(request)
+        if not self.pending:
+            self.quiet_since = time.monotonic()
 
 
-def _in_flight(page: Page) -> set[Request]:
-    if page not in _IN_FLIGHT:
-        pending: set[Request] = set()
-        page.on("request", lambda request: pending.add(request))
-        page.on("requestfinished", lambda request: pending.discard(request))
-        page.on("requestfailed", lambda request: pending.discard(request))
-        _IN_FLIGHT[page] = pending
-    return _IN_FLIGHT[page]
+_WATCHED: weakref.WeakKeyDictionary[Page, _Requests] = weakref.WeakKeyDictionary()
 
 
-def settle(page: Page, quiet: float = 0.05, timeout: float = 30.0) -> None:
-    """Wait until ``page`` has had no request in flight for ``quiet`` seconds.
+def settle(page: Page, quiet: float = 0.1, timeout: float = 30.0) -> None:
+    """Wait until ``page`` has no request in flight and has had none for ``quiet`` seconds.
 
-    What Playwright's ``networkidle`` waits for, without its fixed half second of silence: the page's own
-    requests, the search index and the favicon (which Chromium asks for once the rest is in) are done, so
-    the next navigation cuts nothing off (a cut-off request is a failed one, net::ERR_ABORTED).
+    What Playwright's ``networkidle`` waits for, without its fixed half second of silence after every
+    load: the page's own requests, the search index and the favicon (which Chromium asks for once the
+    rest is in) are done, so the next navigation cuts nothing off (a cut-off request fails, ERR_ABORTED).
     """
-    pending = _in_flight(page)
+    if page not in _WATCHED:
+        _WATCHED[page] = _Requests(page)
+    watched = _WATCHED[page]
     deadline = time.monotonic() + timeout
-    quiet_since = time.monotonic()
     while True:
         page.wait_for_timeout(10)  # lets Playwright deliver the events
-        now = time.monotonic()
-        if pending:
-            quiet_since = now
-            assert now < deadline, f"still loading after {timeout} s: {sorted(r.url for r in pending)}"
-        elif now - quiet_since >= quiet:
+        if watched.pending:
+            assert time.monotonic() < deadline, f"still loading after {timeout} s: {[r.url for r in watched.pending]}"
+        elif time.monotonic() - watched.quiet_since >= quiet:
             return
 
 
 def visit(page: Page, url: str) -> Response | None:
-    """Open ``url`` in ``page``, wait for its load event, then until it is quiet (``settle``); its response.
-
-    The page before it is let finish first (the requests it still had in flight), so nothing is cut off.
+    """Open ``url`` in ``page`` once the page before it is quiet (``settle``); wait for the load event and
+    for the requests in flight then (images, the search index); returns the response.
     """
-    settle(page, quiet=0)
+    settle(page)  # usually at once: the checks of the page before took longer than that
     response = page.goto(url, wait_until="load")
-    settle(page)
+    settle(page, quiet=0)
     return response
