@@ -210,9 +210,9 @@ _WATCHED: weakref.WeakKeyDictionary[Page, _Requests] = weakref.WeakKeyDictionary
 def settle(page: Page, quiet: float = 0.1, timeout: float = 30.0) -> None:
     """Wait until ``page`` has no request in flight and has had none for ``quiet`` seconds.
 
-    What Playwright's ``networkidle`` waits for, without its fixed half second of silence after every
-    load: the page's own requests, the search index and the favicon (which Chromium asks for once the
-    rest is in) are done, so the next navigation cuts nothing off (a cut-off request fails, ERR_ABORTED).
+    Before leaving a page: its requests, the search index and the favicon (which Chromium asks for once
+    the rest is in) are done, so the next navigation cuts nothing off (a cut-off request fails,
+    net::ERR_ABORTED). What Playwright's ``networkidle`` waits for, without its half second after each load.
     """
     if page not in _WATCHED:
         _WATCHED[page] = _Requests(page)
@@ -227,10 +227,10 @@ def settle(page: Page, quiet: float = 0.1, timeout: float = 30.0) -> None:
 
 
 def visit(page: Page, url: str) -> Response | None:
-    """Open ``url`` in ``page`` once the page before it is quiet (``settle``); wait for the load event and
-    for the requests in flight then (images, the search index); returns the response.
+    """Open ``url`` in ``page`` once the page before it is quiet (``settle``), up to its load event; its response.
+
+    At the load event every image is in; the page's last requests (the search index, the favicon) may
+    still be in flight while the caller checks the page: the next ``visit`` or ``settle`` waits for them.
     """
-    settle(page)  # usually at once: the checks of the page before took longer than that
-    response = page.goto(url, wait_until="load")
-    settle(page, quiet=0)
-    return response
+    settle(page)  # often at once: the checks of the page before took that long
+    return page.goto(url, wait_until="load")

@@ -207,9 +207,9 @@ def test_a_tapped_figure_opens_enlarged_in_the_schemes_colours(served_site, brow
     assert u.bounding_box()["width"] >= 560
     box = page.locator("figure.unet-figure--wide .unet-figure-scroll").first.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    settle(page)
     u.click()
     page.wait_for_url(lambda url: url.endswith(f"-{scheme}.html"), wait_until="load")
-    settle(page)
     assert page.url.endswith(f"-{scheme}.html")
     background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     assert (_luminance(background) < 60) if scheme == "dark" else (_luminance(background) > 200), background
@@ -220,8 +220,8 @@ def test_a_tapped_figure_opens_enlarged_in_the_schemes_colours(served_site, brow
     assert image[0] and image[1] > 0 and image[2] >= PHONE["width"]
     viewport = page.evaluate("() => document.querySelector('meta[name=viewport]').content")
     assert "width=device-width" in viewport
-    page.go_back(wait_until="load")  # the way back: history, or the link
     settle(page)
+    page.go_back(wait_until="load")  # the way back: history, or the link
     assert page.url == base
     context.close()
 
@@ -431,6 +431,7 @@ def test_the_404_page_works_from_a_sub_folder(served_site, browser, tmp_path):
         assert [link for link in local if not link.startswith(host + _Pages.site_prefix)] == []
         statuses = page.evaluate("links => Promise.all(links.map(async l => [l, (await fetch(l)).status]))", local)
         broken = [f"{link}: {status}" for link, status in statuses if status != 200]
+        settle(page)
         page.close()
         assert broken == [] and failed == []
     finally:
