@@ -3,8 +3,9 @@
 The built site, served, and a headless Chromium are here, shared by the docs,
 browser and explorer tests. The suite runs in parallel (``make test``: ``pytest
 -n 2 --dist loadgroup``); every fixture here is safe for that: the paper's site
-is built once per worker process, one worker at a time, so the second build
-reads the docs cache the first one filled (its writes are atomic).
+is built once per run, by the first worker that needs it, and the others read
+it. The tests that drive Chromium are all in one xdist group (``BROWSER_GROUP``),
+so one worker launches it, once.
 """
 
 from __future__ import annotations
@@ -12,22 +13,30 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import math
 import os
 import re
 import shutil
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from unet_explain import UNetConfig, UNetSpec, build_spec
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Request, Response
+
 GOLDEN = Path(__file__).parent / "golden"
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_GROUP = "browser"  # the xdist group of every test that drives Chromium: one worker, one launch
 BROWSER_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -111,15 +120,21 @@ def paper_spec() -> UNetSpec:
 
 @pytest.fixture(scope="session")
 def paper_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site for the paper's network, built (strict) from the clone's mkdocs.yml once per test process."""
-    from unet_explain.docs.site import build_site
+    """The site for the paper's network, built (strict) from the clone's mkdocs.yml once per test run.
 
-    # The parent of the base temp folder is shared by the xdist workers of one run: the lock there lets
-    # one worker build with a cold cache while the other waits, then builds from the warm cache.
-    shared = tmp_path_factory.getbasetemp().parent
+    The workers of one xdist run share the parent of their base temp folders: the first to take the lock
+    there builds the site in it, the others wait and then read the same folder (no test writes to it).
+    """
+    from unet_explain.docs.site import MARKER, build_site
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    site = shared / "paper-site" / "site"
     with open(shared / "paper-site.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        site, _ = build_site(tmp_path_factory.mktemp("paper-site") / "site", ROOT / "mkdocs.yml")
+        if not (site / MARKER).is_file():  # the build puts the finished site in place in one rename
+            site.parent.mkdir(exist_ok=True)
+            build_site(site, ROOT / "mkdocs.yml")
     return site
 
 
@@ -153,9 +168,12 @@ def serve() -> object:
     return _serve
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """Debian's headless Chromium, driven by Playwright (skipped outside CI if it is not installed)."""
+    """Debian's headless Chromium, driven by Playwright (skipped outside CI if it is not installed).
+
+    Launched once per worker; the modules that use it mark themselves ``xdist_group(BROWSER_GROUP)``.
+    """
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing in CI: 'make test' should have installed it")
@@ -168,3 +186,51 @@ def browser() -> Iterator[object]:
             yield instance
         finally:
             instance.close()
+
+
+class _Requests:
+    """The requests a page has in flight (sent, neither finished nor failed), and since when it has had none."""
+
+    def __init__(self, page: Page) -> None:
+        self.pending: set[Request] = set()
+        self.quiet_since = -math.inf  # a new page has nothing to wait for
+        page.on("request", lambda request: self.pending.add(request))
+        page.on("requestfinished", lambda request: self.done(request))
+        page.on("requestfailed", lambda request: self.done(request))
+
+    def done(self, request: Request) -> None:
+        self.pending.discard(request)
+        if not self.pending:
+            self.quiet_since = time.monotonic()
+
+
+_WATCHED: weakref.WeakKeyDictionary[Page, _Requests] = weakref.WeakKeyDictionary()
+
+
+def settle(page: Page, quiet: float = 0.1, timeout: float = 30.0) -> None:
+    """Wait until ``page`` has no request in flight and has had none for ``quiet`` seconds.
+
+    Before leaving a page: its requests, the search index and the favicon (which Chromium asks for once
+    the rest is in) are done, so the next navigation cuts nothing off (a cut-off request fails,
+    net::ERR_ABORTED). What Playwright's ``networkidle`` waits for, without its half second after each load.
+    """
+    if page not in _WATCHED:
+        _WATCHED[page] = _Requests(page)
+    watched = _WATCHED[page]
+    deadline = time.monotonic() + timeout
+    while True:
+        page.wait_for_timeout(10)  # lets Playwright deliver the events
+        if watched.pending:
+            assert time.monotonic() < deadline, f"still loading after {timeout} s: {[r.url for r in watched.pending]}"
+        elif time.monotonic() - watched.quiet_since >= quiet:
+            return
+
+
+def visit(page: Page, url: str) -> Response | None:
+    """Open ``url`` in ``page`` once the page before it is quiet (``settle``), up to its load event; its response.
+
+    At the load event every image is in; the page's last requests (the search index, the favicon) may
+    still be in flight while the caller checks the page: the next ``visit`` or ``settle`` waits for them.
+    """
+    settle(page)  # often at once: the checks of the page before took that long
+    return page.goto(url, wait_until="load")

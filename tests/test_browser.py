@@ -20,18 +20,20 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import BROWSER_GROUP, settle, visit
 from PIL import Image
 
 from unet_explain import UNetConfig, build_spec
 from unet_explain.docs.site import build_site
 from unet_explain.render.formatting import count
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group(BROWSER_GROUP)]
 
 ROOT = Path(__file__).resolve().parent.parent
 DESKTOP = {"width": 1280, "height": 900}
@@ -90,15 +92,28 @@ def _shot_name(url: str, base: str, width: int, scheme: str) -> str:
     return f"{slug}-{width}-{scheme}.png"
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
-def test_every_page_fits_and_loads_its_figures(served_site, browser, viewport, scheme):
-    base, site = served_site
-    urls = page_urls(base, site)
-    assert len(urls) >= 12
+@dataclass
+class Tour:
+    """What one visit of every page, at one width in one colour scheme, found; the tests below each check a part."""
+
+    pages: int = 0
+    broken: list[str] = field(default_factory=list)  # not 200, the wrong scheme, an image that did not load
+    problems: list[str] = field(default_factory=list)  # console errors, page errors, failed or outside requests
+    overflow: list[str] = field(default_factory=list)
+    figures: int = 0  # figures of this scheme shown
+    unmeasurable: list[str] = field(default_factory=list)  # at 1280: figures without text to measure
+    measured: int = 0
+    small: list[str] = field(default_factory=list)  # at 1280: figures whose smallest text is under 9 px
+    u_views: int = 0  # at 390: walkthrough pages with the wide U
+    u_problems: list[str] = field(default_factory=list)
+
+
+def take_tour(browser, base: str, site: Path, viewport: dict[str, int], scheme: str) -> Tour:
+    """Every page once, checked for all the tests that look at every page at this width and scheme."""
+    tour = Tour()
     context = browser.new_context(viewport=viewport, color_scheme=scheme)
     page = context.new_page()
-    problems: list[str] = []
+    problems = tour.problems
     page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
     page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
     page.on("requestfailed", lambda req: problems.append(f"failed request: {req.url} ({req.failure})"))
@@ -106,44 +121,74 @@ def test_every_page_fits_and_loads_its_figures(served_site, browser, viewport, s
         "request", lambda req: problems.append(f"external request: {req.url}") if not req.url.startswith(base) else None
     )
     shots = os.environ.get("UNET_EXPLAIN_SHOTS")
-    figures = 0
-    overflow: list[str] = []
-    for url in urls:
-        response = page.goto(url, wait_until="networkidle")
-        assert response is not None and response.status == 200, url
-        scheme_shown = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
-        assert scheme_shown == ("slate" if scheme == "dark" else "default"), url
-        images = page.evaluate(
-            "() => Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth,"
-            " i.getBoundingClientRect().width])"
+    for url in page_urls(base, site):
+        tour.pages += 1
+        response = visit(page, url)
+        if response is None or response.status != 200:
+            tour.broken.append(f"{url}: {response and response.status}")
+        scheme_shown, images = page.evaluate(
+            "() => [document.body.getAttribute('data-md-color-scheme'), Array.from(document.images).map(i =>"
+            " [i.getAttribute('src'), i.complete, i.naturalWidth, i.getBoundingClientRect().width])]"
         )
+        if scheme_shown != ("slate" if scheme == "dark" else "default"):
+            tour.broken.append(f"{url}: shows the scheme {scheme_shown!r} when {scheme} is asked for")
         for src, complete, natural, shown in images:
-            assert complete and natural > 0, f"{url}: image {src} did not load"
+            if not (complete and natural > 0):
+                tour.broken.append(f"{url}: image {src} did not load")
             if src.endswith(f"#only-{scheme}"):
-                assert shown > 0, f"{url}: the {scheme} figure {src} is hidden in the {scheme} scheme"
-                figures += 1
-            elif "#only-" in src:
-                assert shown == 0, f"{url}: {src} is shown in the {scheme} scheme"
+                if shown > 0:
+                    tour.figures += 1
+                else:
+                    tour.broken.append(f"{url}: the {scheme} figure {src} is hidden in the {scheme} scheme")
+            elif "#only-" in src and shown != 0:
+                tour.broken.append(f"{url}: {src} is shown in the {scheme} scheme")
         found = page.evaluate(OVERFLOW_JS)
         where = f"{url.removeprefix(base) or '/'} at {viewport['width']} px"
-        overflow += [f"{where}: wider than the column: {d}" for d in found["outside"]]
+        tour.overflow += [f"{where}: wider than the column: {d}" for d in found["outside"]]
         if found["page"][0] > found["page"][1]:
-            overflow.append(f"{where}: the page scrolls sideways ({found['page']})")
+            tour.overflow.append(f"{where}: the page scrolls sideways ({found['page']})")
         if viewport is DESKTOP:
-            overflow += [f"{where}: scrolls inside its box: {d}" for d in found["scrolling"]]
+            tour.overflow += [f"{where}: scrolls inside its box: {d}" for d in found["scrolling"]]
+            measure_figure_text(tour, page, url.removeprefix(base))
         else:
-            overflow += [
+            tour.overflow += [
                 f"{where}: only tables, code and the U may scroll: {d}"
                 for d in found["scrolling"]
                 if not d.startswith(("table: ", "code: ", "figure: ")) or "unet-console" in d
             ]
+            if "/walkthrough/" in url:
+                check_the_u_on_a_phone(tour, page, url.removeprefix(base))
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(Path(shots) / _shot_name(url, base, viewport["width"], scheme)), full_page=True)
+    settle(page)
     context.close()
-    assert overflow == [], "\n".join(overflow)
-    assert problems == []
-    assert figures >= 9  # the U at the top of the home page and of every walkthrough step, at least
+    return tour
+
+
+@pytest.fixture(scope="module")
+def tour(served_site, browser) -> Callable[[dict[str, int], str], Tour]:
+    """``tour(viewport, scheme)``: every page visited once at that width and scheme (on first ask), then shared."""
+    base, site = served_site
+    taken: dict[tuple[int, str], Tour] = {}
+
+    def at(viewport: dict[str, int], scheme: str) -> Tour:
+        if (viewport["width"], scheme) not in taken:
+            taken[viewport["width"], scheme] = take_tour(browser, base, site, viewport, scheme)
+        return taken[viewport["width"], scheme]
+
+    return at
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_every_page_fits_and_loads_its_figures(tour, viewport, scheme):
+    seen = tour(viewport, scheme)
+    assert seen.pages >= 12
+    assert seen.broken == [], "\n".join(seen.broken)
+    assert seen.overflow == [], "\n".join(seen.overflow)
+    assert seen.problems == [], "\n".join(seen.problems)
+    assert seen.figures >= 9  # the U at the top of the home page and of every walkthrough step, at least
 
 
 def _luminance(rgb: str) -> float:
@@ -156,14 +201,15 @@ def test_a_tapped_figure_opens_enlarged_in_the_schemes_colours(served_site, brow
     base, _ = served_site
     context = browser.new_context(viewport=PHONE, color_scheme=scheme)
     page = context.new_page()
-    page.goto(base, wait_until="networkidle")
+    visit(page, base)
     # On a phone the U keeps a readable width and scrolls inside its own box.
     u = page.locator(f"figure.unet-figure--wide img[src$='#only-{scheme}']").first
     assert u.bounding_box()["width"] >= 560
     box = page.locator("figure.unet-figure--wide .unet-figure-scroll").first.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    settle(page)
     u.click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_url(lambda url: url.endswith(f"-{scheme}.html"), wait_until="load")
     assert page.url.endswith(f"-{scheme}.html")
     background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     assert (_luminance(background) < 60) if scheme == "dark" else (_luminance(background) > 200), background
@@ -174,7 +220,8 @@ def test_a_tapped_figure_opens_enlarged_in_the_schemes_colours(served_site, brow
     assert image[0] and image[1] > 0 and image[2] >= PHONE["width"]
     viewport = page.evaluate("() => document.querySelector('meta[name=viewport]').content")
     assert "width=device-width" in viewport
-    page.go_back(wait_until="networkidle")  # the way back: history, or the link
+    settle(page)
+    page.go_back(wait_until="load")  # the way back: history, or the link
     assert page.url == base
     context.close()
 
@@ -255,23 +302,24 @@ async () => {
 """
 
 
+def measure_figure_text(tour: Tour, page, where: str) -> None:
+    """The smallest text of each figure shown on the page, on screen: at least 9 px."""
+    for fig in page.evaluate(FIGURE_TEXT_JS):
+        if not (fig["svg"] and fig["texts"] > 0):
+            tour.unmeasurable.append(f"{where}: {fig['src']} has no text to measure")
+            continue
+        tour.measured += 1
+        if fig["px"] < 9:
+            tour.small.append(f"{where}: {fig['src']}: {fig['px']:.1f} px")
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_figure_in_the_column_is_legible_at_1280(served_site, browser, scheme):
+def test_every_figure_in_the_column_is_legible_at_1280(tour, scheme):
     """The smallest text of every figure shown in a page column is at least 9 px on screen."""
-    base, site = served_site
-    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
-    page = context.new_page()
-    small, measured = [], 0
-    for url in page_urls(base, site):
-        page.goto(url, wait_until="networkidle")
-        for fig in page.evaluate(FIGURE_TEXT_JS):
-            assert fig["svg"] and fig["texts"] > 0, f"{url}: {fig['src']} has no text to measure"
-            measured += 1
-            if fig["px"] < 9:
-                small.append(f"{url.removeprefix(base)}: {fig['src']}: {fig['px']:.1f} px")
-    context.close()
-    assert measured >= 20  # the U on every page, the lesson figures, the weight map, the tiling plan
-    assert small == [], "\n".join(small)
+    seen = tour(DESKTOP, scheme)  # measured on the same visit as the test above
+    assert seen.unmeasurable == [], "\n".join(seen.unmeasurable)
+    assert seen.measured >= 20  # the U on every page, the lesson figures, the weight map, the tiling plan
+    assert seen.small == [], "\n".join(seen.small)
 
 
 U_VIEW_JS = """
@@ -291,36 +339,37 @@ async () => {
 """
 
 
+def check_the_u_on_a_phone(tour: Tour, page, where: str) -> None:
+    """The wide U scrolls in its box, says so, and opens at the stages the page highlights."""
+    if not page.locator("figure.unet-figure--wide").count():
+        return
+    tour.u_views += 1
+    view = page.evaluate(U_VIEW_JS)
+    if not (view["scrolls"] and view["hint"]):
+        tour.u_problems.append(f"{where}: the U does not scroll in its box with a visible hint: {view}")
+    if view["scale"] * 13 < 9:  # the column rendition's smallest text, kept readable on the phone
+        tour.u_problems.append(f"{where}: the U's smallest text is {view['scale'] * 13:.1f} px")
+    if not view["lit"]:
+        return
+    # All highlighted boxes in view if their span fits the screen, else the leftmost one.
+    span = (min(b[0] for b in view["lit"]), max(b[1] for b in view["lit"]))
+    wanted = [span] if span[1] - span[0] <= view["width"] else [min(view["lit"])]
+    for left, right in wanted:
+        if left < view["left"] - 1 or right > view["left"] + view["width"] + 1:
+            tour.u_problems.append(f"{where}: {left:.0f}-{right:.0f} not in view: {view}")
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_on_a_phone_the_u_opens_at_its_highlight_and_says_it_scrolls(served_site, browser, scheme):
-    base, site = served_site
-    context = browser.new_context(viewport=PHONE, color_scheme=scheme)
-    page = context.new_page()
-    pages = [u for u in page_urls(base, site) if "/walkthrough/" in u]
-    problems = []
-    for url in pages:
-        page.goto(url, wait_until="networkidle")
-        if not page.locator("figure.unet-figure--wide").count():
-            continue
-        view = page.evaluate(U_VIEW_JS)
-        assert view["scrolls"] and view["hint"], url
-        assert view["scale"] * 13 >= 9  # the column rendition's smallest text, kept readable on the phone
-        if not view["lit"]:
-            continue
-        # All highlighted boxes in view if their span fits the screen, else the leftmost one.
-        span = (min(b[0] for b in view["lit"]), max(b[1] for b in view["lit"]))
-        wanted = [span] if span[1] - span[0] <= view["width"] else [min(view["lit"])]
-        for left, right in wanted:
-            if left < view["left"] - 1 or right > view["left"] + view["width"] + 1:
-                problems.append(f"{url.removeprefix(base)}: {left:.0f}-{right:.0f} not in view: {view}")
-    context.close()
-    assert problems == [], "\n".join(problems)
+def test_on_a_phone_the_u_opens_at_its_highlight_and_says_it_scrolls(tour, scheme):
+    seen = tour(PHONE, scheme)  # checked on the same visit as the 390 px test above
+    assert seen.u_views >= 9  # every walkthrough step shows the U
+    assert seen.u_problems == [], "\n".join(seen.u_problems)
 
 
 def test_the_explorer_on_a_phone_keeps_the_answer_near_the_boxes(served_site, browser):
     base, _ = served_site
     page = browser.new_page(viewport=PHONE)
-    page.goto(base + "explorer/", wait_until="networkidle")
+    visit(page, base + "explorer/")
     first = page.locator("[name=input-size]").bounding_box()
     page.fill("[name=input-size]", "636")
     answer = page.locator("#explorer-output").bounding_box()
@@ -372,19 +421,17 @@ def test_the_404_page_works_from_a_sub_folder(served_site, browser, tmp_path):
         # The browser's preload scanner fetches the links before the script sets <base>, and drops them
         # (net::ERR_ABORTED) once it has: harmless; any other failure is not.
         page.on("requestfailed", lambda req: failed.append(req.url) if "ERR_ABORTED" not in str(req.failure) else None)
-        response = page.goto(host + _Pages.site_prefix + "no/such/page/", wait_until="networkidle")
+        response = visit(page, host + _Pages.site_prefix + "no/such/page/")
         assert response is not None and response.status == 404
         # Styled: Material's stylesheet applies (its header is fixed at the top).
         assert page.evaluate("() => getComputedStyle(document.querySelector('.md-header')).position") == "sticky"
         links = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
         local = sorted({link.split("#")[0] for link in links if link.startswith(host)})
         assert len(local) >= 12
-        broken = []
-        for link in local:
-            assert link.startswith(host + _Pages.site_prefix), link
-            status = page.request.get(link).status
-            if status != 200:
-                broken.append(f"{link}: {status}")
+        assert [link for link in local if not link.startswith(host + _Pages.site_prefix)] == []
+        statuses = page.evaluate("links => Promise.all(links.map(async l => [l, (await fetch(l)).status]))", local)
+        broken = [f"{link}: {status}" for link, status in statuses if status != 200]
+        settle(page)
         page.close()
         assert broken == [] and failed == []
     finally:
@@ -395,7 +442,7 @@ def test_the_404_page_works_from_a_sub_folder(served_site, browser, tmp_path):
 def test_maths_is_mathml_rendered_in_place(served_site, browser):
     base, _ = served_site
     page = browser.new_page(viewport=DESKTOP)
-    page.goto(base + "walkthrough/output-and-loss/", wait_until="networkidle")
+    visit(page, base + "walkthrough/output-and-loss/")
     heights = page.eval_on_selector_all("article math", "ms => ms.map(m => m.getBoundingClientRect().height)")
     assert len(heights) >= 3 and all(h > 10 for h in heights)  # equations 1 and 2, the softmax: laid out
     assert page.locator("article pre code:has-text('w0 * exp')").count() == 0  # no longer a code block
@@ -410,7 +457,7 @@ def test_search_finds_xavier_and_snippets_start_with_the_pages_words(served_site
     firsts = [d["text"][:40] for d in index["docs"] if "#" not in d["location"] and d["text"]]
     assert firsts and not [t for t in firsts if t.startswith("The U-Net for")], firsts
     page = browser.new_page(viewport=DESKTOP)
-    page.goto(base, wait_until="networkidle")
+    visit(page, base)
     page.click("input.md-search__input")
     page.keyboard.type("xavier", delay=30)  # typed, as a reader does: the search listens to key presses
     page.wait_for_selector(".md-search-result__item", timeout=15000)

@@ -16,6 +16,7 @@ import json
 import random
 
 import pytest
+from conftest import BROWSER_GROUP
 
 from unet_explain import UNetConfig, build_spec
 from unet_explain.cli import main
@@ -105,8 +106,9 @@ def random_values(rng: random.Random) -> dict[str, str]:
     return values
 
 
-# The tests share one page (the first one checks it before any typing): one worker runs them all, in order.
-pytestmark = pytest.mark.xdist_group("explorer-page")
+# The tests share one page (the first one checks it before any typing): one worker runs them all, in order,
+# the worker that runs every test driving Chromium.
+pytestmark = pytest.mark.xdist_group(BROWSER_GROUP)
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +130,19 @@ def fill(page, values: dict[str, str]) -> None:
             page.select_option(f"[name={flag}]", values[flag])
         else:
             page.fill(f"[name={flag}]", values[flag])
+
+
+# Many configurations in one call: for each, every control (found by its name) gets its value and the events
+# page.fill and page.select_option send (input; and change, for the select), then the page is read.
+FILL_AND_READ = f"""(configs) => configs.map((values) => {{
+  for (const [name, value] of Object.entries(values)) {{
+    const control = document.querySelector(`[name="${{name}}"]`);
+    control.value = value;
+    control.dispatchEvent(new Event("input", {{bubbles: true}}));
+    if (control.tagName === "SELECT") control.dispatchEvent(new Event("change", {{bubbles: true}}));
+  }}
+  return ({READ_PAGE})();
+}})"""
 
 
 @pytest.mark.browser
@@ -191,11 +206,10 @@ def test_page_agrees_with_the_package_on_random_configs(page):
     rng = random.Random(1505_04597)
     outcomes = {"valid": 0, "invalid size": 0, "other error": 0}
     rectangular = same = 0
-    for _ in range(240):
-        values = random_values(rng)
-        fill(page, values)
+    configs = [random_values(rng) for _ in range(240)]
+    for values, shown in zip(configs, page.evaluate(FILL_AND_READ, configs), strict=True):
         expected = cli_answer(values)
-        assert page.evaluate(READ_PAGE) == expected, values
+        assert shown == expected, values
         if "error" not in expected:
             outcomes["valid"] += 1
         elif "--input-size" in str(expected["error"]) and "is not valid" in str(expected["error"]):

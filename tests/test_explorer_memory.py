@@ -8,18 +8,16 @@ give the same weights, gradients, optimizer state, activations and transient.
 
 from __future__ import annotations
 
-import os
 import random
-from pathlib import Path
 
 import pytest
+from conftest import BROWSER_GROUP
 
 from unet_explain import UNetConfig, build_spec
 from unet_explain.core import arithmetic as ar
 from unet_explain.core.memory import memory_use
 from unet_explain.render.explorer import SCRIPT
 
-CHROMIUM = Path("/usr/bin/chromium")
 FIELDS = ("weights", "gradients", "optimizer", "activations", "transient", "total")
 
 ASK = """(configs) => configs.map((raw) => {
@@ -53,23 +51,16 @@ def as_flags(config: UNetConfig) -> dict[str, str]:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_explorer_training_bytes_equal_pythons():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing in CI: 'make test' should have installed it")
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
+@pytest.mark.xdist_group(BROWSER_GROUP)
+def test_explorer_training_bytes_equal_pythons(browser):
     configs = random_configs(120)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.set_content("<!doctype html><html><body></body></html>")
-            page.add_script_tag(content=SCRIPT.read_text(encoding="utf-8"))
-            answers = page.evaluate(ASK, [as_flags(c) for c in configs])
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.set_content("<!doctype html><html><body></body></html>")
+        page.add_script_tag(content=SCRIPT.read_text(encoding="utf-8"))
+        answers = page.evaluate(ASK, [as_flags(c) for c in configs])
+    finally:
+        page.close()
     for config, answer in zip(configs, answers, strict=True):
         expected = memory_use(build_spec(config)).as_dict()
         assert isinstance(answer, dict), (config, answer)
