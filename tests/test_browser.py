@@ -8,6 +8,10 @@ scroll, inside their own box. A tap on a figure opens it enlarged, readable in
 either scheme. Both colour
 schemes. A site built for another network shows that network's numbers.
 
+Each page is visited once per width and scheme (``take_tour``): that one visit
+gathers what the tests on every page check (fit, figures, legibility at 1280,
+the U on a phone), and each test asserts its part, with its own message.
+
 Set ``UNET_EXPLAIN_SHOTS=/some/folder`` to keep a full-page screenshot of every
 page at every width and scheme, to look at.
 """

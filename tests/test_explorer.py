@@ -5,7 +5,8 @@ found by its ``name``, the CLI flag without dashes, and filled in. For every
 one of a few hundred seeded random configurations (valid and invalid sizes,
 rectangular tiles, both paddings, depth 1 to 6, and flags the CLI rejects),
 the page's answer is compared with ``unet_explain.cli.main`` run in-process on
-the same flags, and its table with the spec's formatted cells.
+the same flags, and its table with the spec's formatted cells; those are set
+and read in one call (``FILL_AND_READ``), with the events that filling sends.
 """
 
 from __future__ import annotations
