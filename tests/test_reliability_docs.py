@@ -6,11 +6,21 @@ of docs/ expanded (all placeholders: numbers, tables, figures); the Keras pages
 smallest networks there are, and a real ``docs build`` runs for the report's
 two failing cases. A network whose Keras pages do not fit the memory budget is
 refused before MkDocs starts (tests/test_reliability_cli.py).
+
+The expansions go to one docs cache per network, kept for the module (the cache
+is keyed by content: the package's source, the site's flags, the placeholder).
+The depth-1 networks' Keras test finds their other placeholders already expanded
+by the smallest-network test, and the real builds find every placeholder
+expanded, by the same code, in the cache they read: the builds add MkDocs, the
+hooks and the command line to what the expansions check. The tests that share a
+network's cache run in one xdist group, in this order.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,17 +29,46 @@ from reliability_scratch import ROOT, changed, cli, snapshot
 from unet_explain.config import UNetConfig
 from unet_explain.core.arithmetic import valid_sides
 from unet_explain.docs.cache import Cache
+from unet_explain.docs.hooks import cache_folder
 from unet_explain.docs.placeholders import expand
 from unet_explain.docs.site import site_flags
 from unet_explain.docs.site_config import Site
 
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
 KERAS_PLACEHOLDER = re.compile(r"\{\{ *(summary|verify|compare|variant-gap|audit)\b[^}]*\}\}")
+DEPTH_1 = pytest.mark.xdist_group("reliability-docs-depth-1")  # the tests that share the depth-1 networks' caches
 SMALLEST = [
-    pytest.param(depth, padding, valid_sides(1, 100_000, depth, padding)[0], id=f"depth{depth}-{padding}")
+    pytest.param(
+        depth,
+        padding,
+        valid_sides(1, 100_000, depth, padding)[0],
+        id=f"depth{depth}-{padding}",
+        marks=[DEPTH_1] if depth == 1 else [],
+    )
     for depth in range(1, 7)
     for padding in ("valid", "same")
 ]
+
+
+@pytest.fixture(scope="module")
+def caches(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's docs caches: ``caches / NAME``, one per network (fresh for each run)."""
+    return tmp_path_factory.mktemp("docs-caches")
+
+
+def cache_of(caches: Path, config: UNetConfig) -> Path:
+    return caches / ("_".join(site_flags(config)) or "paper")
+
+
+def seed_the_clone_cache(cache: Path) -> None:
+    """Copy a network's expansions into the cache a ``docs build`` from this clone reads (keeping what is there)."""
+    target = cache_folder(ROOT)
+    target.mkdir(parents=True, exist_ok=True)
+    for item in cache.iterdir():
+        if not (target / item.name).exists():
+            partial = target / f".{item.name}.{os.getpid()}.seeding"
+            shutil.copyfile(item, partial)
+            os.replace(partial, target / item.name)  # a build beside this one reads whole files only
 
 
 def expand_all(config: UNetConfig, cache_folder: Path, keras: bool) -> int:
@@ -51,23 +90,35 @@ def test_the_smallest_sizes_are_the_arithmetic():
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("depth", "padding", "size"), SMALLEST)
-def test_every_page_expands_for_the_smallest_network(tmp_path, depth, padding, size):
+def test_every_page_expands_for_the_smallest_network(caches, depth, padding, size):
     config = UNetConfig(input_size=size, depth=depth, padding=padding)
-    assert expand_all(config, tmp_path / "cache", keras=False) == len(PAGES)
+    assert expand_all(config, cache_of(caches, config), keras=False) == len(PAGES)
 
 
+@DEPTH_1
 @pytest.mark.keras
 @pytest.mark.slow
 @pytest.mark.parametrize(("padding", "size"), [("valid", 18), ("same", 2)])
-def test_the_keras_pages_expand_for_depth_1(tmp_path, padding, size):
+def test_the_keras_pages_expand_for_depth_1(caches, padding, size):
     config = UNetConfig(input_size=size, depth=1, padding=padding)
-    assert expand_all(config, tmp_path / "cache", keras=True) == len(PAGES)
+    assert expand_all(config, cache_of(caches, config), keras=True) == len(PAGES)
 
 
 @pytest.mark.slow
 @pytest.mark.keras
-@pytest.mark.parametrize("argv", [["--depth", "1", "--input-size", "18"], ["--padding", "same", "--input-size", "16"]])
-def test_the_reports_failing_sites_build(tmp_path, argv):
+@pytest.mark.parametrize(
+    ("argv", "config"),
+    [
+        pytest.param(["--depth", "1", "--input-size", "18"], UNetConfig(input_size=18, depth=1), marks=DEPTH_1),
+        (["--padding", "same", "--input-size", "16"], UNetConfig(input_size=16, padding="same")),
+    ],
+)
+def test_the_reports_failing_sites_build(tmp_path, caches, argv, config):
+    # Every placeholder of the network, Keras pages included, expanded in-process (taken from the module's cache
+    # where an earlier test expanded it); the real build then finds them in its own cache.
+    cache = cache_of(caches, config)
+    assert expand_all(config, cache, keras=True) == len(PAGES)
+    seed_the_clone_cache(cache)
     before = snapshot(tmp_path)
     done = cli("docs", "build", *argv, "-d", "site", cwd=tmp_path, env={"XDG_CACHE_HOME": str(tmp_path / "xdg")})
     assert done.returncode == 0, done.stderr
