@@ -253,3 +253,25 @@ def visit(page: Page, url: str) -> Response | None:
     """
     settle(page)  # often at once: the checks of the page before took that long
     return page.goto(url, wait_until="load")
+
+
+@pytest.fixture(scope="session")
+def seed_clone_cache() -> object:
+    """``seed_clone_cache(folder)``: copy the docs cache items in ``folder`` into the cache that a build from this
+    clone reads (``.cache/docs``), keeping the items already there.
+
+    The cache is keyed by content (the package's source, the site's flags, the placeholder), so an item a test
+    expanded in-process is the one the build would make; the build then adds MkDocs and the hooks to it.
+    """
+    from unet_explain.docs.hooks import cache_folder
+
+    def seed(folder: Path) -> None:
+        target = cache_folder(ROOT)
+        target.mkdir(parents=True, exist_ok=True)
+        for item in folder.iterdir():
+            if not (target / item.name).exists():
+                partial = target / f".{item.name}.{os.getpid()}.seeding"
+                shutil.copyfile(item, partial)
+                os.replace(partial, target / item.name)  # a build beside this one reads whole items only
+
+    return seed

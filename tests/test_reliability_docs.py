@@ -18,9 +18,7 @@ network's cache run in one xdist group, in this order.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -29,7 +27,6 @@ from reliability_scratch import ROOT, changed, cli, snapshot
 from unet_explain.config import UNetConfig
 from unet_explain.core.arithmetic import valid_sides
 from unet_explain.docs.cache import Cache
-from unet_explain.docs.hooks import cache_folder
 from unet_explain.docs.placeholders import expand
 from unet_explain.docs.site import site_flags
 from unet_explain.docs.site_config import Site
@@ -58,17 +55,6 @@ def caches(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def cache_of(caches: Path, config: UNetConfig) -> Path:
     return caches / ("_".join(site_flags(config)) or "paper")
-
-
-def seed_the_clone_cache(cache: Path) -> None:
-    """Copy a network's expansions into the cache a ``docs build`` from this clone reads (keeping what is there)."""
-    target = cache_folder(ROOT)
-    target.mkdir(parents=True, exist_ok=True)
-    for item in cache.iterdir():
-        if not (target / item.name).exists():
-            partial = target / f".{item.name}.{os.getpid()}.seeding"
-            shutil.copyfile(item, partial)
-            os.replace(partial, target / item.name)  # a build beside this one reads whole files only
 
 
 def expand_all(config: UNetConfig, cache_folder: Path, keras: bool) -> int:
@@ -113,12 +99,12 @@ def test_the_keras_pages_expand_for_depth_1(caches, padding, size):
         (["--padding", "same", "--input-size", "16"], UNetConfig(input_size=16, padding="same")),
     ],
 )
-def test_the_reports_failing_sites_build(tmp_path, caches, argv, config):
+def test_the_reports_failing_sites_build(tmp_path, caches, seed_clone_cache, argv, config):
     # Every placeholder of the network, Keras pages included, expanded in-process (taken from the module's cache
     # where an earlier test expanded it); the real build then finds them in its own cache.
     cache = cache_of(caches, config)
     assert expand_all(config, cache, keras=True) == len(PAGES)
-    seed_the_clone_cache(cache)
+    seed_clone_cache(cache)
     before = snapshot(tmp_path)
     done = cli("docs", "build", *argv, "-d", "site", cwd=tmp_path, env={"XDG_CACHE_HOME": str(tmp_path / "xdg")})
     assert done.returncode == 0, done.stderr

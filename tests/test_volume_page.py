@@ -62,6 +62,14 @@ def test_parameter_derivation_reaches_the_papers_figure_and_keras():
 # --- the page in the site, and the whole site for the 3D network ------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
+VOLUME_SITE = pytest.mark.xdist_group("volume-site")  # the tests that share the 3D site's docs cache, in this order
+
+
+@pytest.fixture(scope="module")
+def volume_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 3D U-Net site's docs cache for the module (fresh for each run): the whole site's build takes the
+    pages these tests expanded from it (the cache is keyed by content, so they are the items it would make)."""
+    return tmp_path_factory.mktemp("volume-site-cache")
 
 
 def test_the_volume_placeholder_follows_the_site(tmp_path):
@@ -74,8 +82,9 @@ def test_the_volume_placeholder_follows_the_site(tmp_path):
     assert with_site(["--volume"], Site(flags=site_flags(own))) == list(site_flags(own))
 
 
-def test_a_volume_site_draws_2d_figures_for_its_rows_and_columns(tmp_path):
-    cache = Cache(tmp_path, Site(flags=site_flags(preset("3d-unet"))))
+@VOLUME_SITE
+def test_a_volume_site_draws_2d_figures_for_its_rows_and_columns(volume_cache):
+    cache = Cache(volume_cache, Site(flags=site_flags(preset("3d-unet"))))
     text = expand("{{ figure pooling }}", "walkthrough/contracting-path.md", cache)
     assert "drawn for the rows and columns of the 132x132x116 volume" in text
     params = expand("{{ stage-params bottleneck }}", "i.md", cache)
@@ -90,10 +99,11 @@ def _pages(cache: Cache, *names: str) -> dict[str, str]:
     }
 
 
-def test_a_volume_site_states_the_volume_networks_counts_and_channels(tmp_path):
+@VOLUME_SITE
+def test_a_volume_site_states_the_volume_networks_counts_and_channels(tmp_path, volume_cache):
     volume = build_spec(preset("3d-unet"))
     pages = _pages(
-        Cache(tmp_path / "v", Site(flags=site_flags(preset("3d-unet")))),
+        Cache(volume_cache, Site(flags=site_flags(preset("3d-unet")))),
         "bottleneck",
         "expansive-path",
         "costs",
@@ -124,9 +134,9 @@ def test_a_volume_site_states_the_volume_networks_counts_and_channels(tmp_path):
     fit = expand(
         (ROOT / "docs" / "fit.md").read_text(),
         "fit.md",
-        Cache(tmp_path / "v", Site(flags=site_flags(preset("3d-unet")))),
+        Cache(volume_cache, Site(flags=site_flags(preset("3d-unet")))),
     )
-    tiling = _pages(Cache(tmp_path / "v", Site(flags=site_flags(preset("3d-unet")))), "tiling")["tiling"]
+    tiling = _pages(Cache(volume_cache, Site(flags=site_flags(preset("3d-unet")))), "tiling")["tiling"]
     assert "error:" not in fit and "512x512x256" in fit and "Largest training tile" not in fit
     assert "has 2 sides, but the network takes a volume" not in tiling and "400x400x200 volume" in tiling
     # the 2D paper's site keeps its own statements
@@ -136,9 +146,11 @@ def test_a_volume_site_states_the_volume_networks_counts_and_channels(tmp_path):
     assert "with 3 input channels" in paper["costs"] and "{{" not in "".join(paper.values())
 
 
+@VOLUME_SITE
 @pytest.mark.slow
 @pytest.mark.keras
-def test_the_whole_site_builds_strict_for_the_3d_unet(tmp_path):
+def test_the_whole_site_builds_strict_for_the_3d_unet(tmp_path, volume_cache, seed_clone_cache):
+    seed_clone_cache(volume_cache)  # the pages the tests above expanded; the build makes the others
     folder, _ = build_site(tmp_path / "site", ROOT / "mkdocs.yml", config=preset("3d-unet"))
     page = (folder / "from-2d-to-3d" / "index.html").read_text(encoding="utf-8")
     assert "19,069,955" in page and "19,080,195" in page and "{{" not in page
