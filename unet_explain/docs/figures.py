@@ -163,11 +163,16 @@ class FigureKind:
     """A rendition for the page column, when the figure is too detailed to read there (same suffix)."""
     focus: Callable[[list[str], Site], tuple[float, float]] | None = None
     """Where its highlight sits (a fraction of the width), for a phone's scroll box."""
+    network: bool = True
+    """Drawn for the site's network; ``False``: the same drawing on every site, made once for all of them."""
 
 
 FIGURE_KINDS: dict[str, FigureKind] = {
     "weight-map": FigureKind(
-        ".svg", _weight_map_svg, lambda w, s: "The weight map of the loss on a synthetic image of touching cells"
+        ".svg",
+        _weight_map_svg,
+        lambda w, s: "The weight map of the loss on a synthetic image of touching cells",
+        network=False,  # synthetic cells and the paper's w0 and sigma: nothing of the site's network
     ),
     "diagram": FigureKind(".svg", _diagram_svg, _diagram_alt, _diagram_column, _diagram_focus),
     "tiling": FigureKind(
@@ -185,7 +190,8 @@ def figure(kind: str, args: str, cache_: Cache) -> list[Asset]:
     """The light and the dark drawing of one figure placeholder (made or taken from the cache)."""
     spec = FIGURE_KINDS[kind]
     words = shlex.split(args)
-    key = cache_.key(kind, args.strip())
+    # A drawing that does not depend on the network is keyed as the paper's site keys it: every site shares it.
+    key = (cache_ if spec.network else Cache(cache_.folder)).key(kind, args.strip())
     alt = spec.alt(words, cache_.site)
     focus = spec.focus(words, cache_.site) if spec.focus else (0.0, 1.0)
     assets = []

@@ -9,6 +9,7 @@ configs it compares (a volume and an image) and returns markdown.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from unet_explain.config import UNetConfig, axis_names, format_size, preset
@@ -126,6 +127,7 @@ def memory_comparison(volume: UNetConfig, image: UNetConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
+@cache  # the same volume on every 2D site (see configs_for), and a few hundred specs to build for it
 def why_tiles_are_small(volume: UNetConfig, budgets: tuple[int, ...] = (4 * 2**30, 8 * 2**30, 12 * 2**30)) -> str:
     """The largest cube of valid side whose one-tile activations fit each budget, and what doubling a side costs."""
     d, padding = volume.depth, volume.padding
