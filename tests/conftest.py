@@ -20,7 +20,7 @@ import shutil
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -257,18 +257,18 @@ def visit(page: Page, url: str) -> Response | None:
 
 @pytest.fixture(scope="session")
 def seed_clone_cache() -> object:
-    """``seed_clone_cache(folder)``: copy the docs cache items in ``folder`` into the cache that a build from this
-    clone reads (``.cache/docs``), keeping the items already there.
+    """``seed_clone_cache(items)``: copy docs cache items (files of a test's docs cache) into the cache that a
+    build from this clone reads (``.cache/docs``), keeping the items already there.
 
     The cache is keyed by content (the package's source, the site's flags, the placeholder), so an item a test
     expanded in-process is the one the build would make; the build then adds MkDocs and the hooks to it.
     """
     from unet_explain.docs.hooks import cache_folder
 
-    def seed(folder: Path) -> None:
+    def seed(items: Iterable[Path]) -> None:
         target = cache_folder(ROOT)
         target.mkdir(parents=True, exist_ok=True)
-        for item in folder.iterdir():
+        for item in items:
             if not (target / item.name).exists():
                 partial = target / f".{item.name}.{os.getpid()}.seeding"
                 shutil.copyfile(item, partial)

@@ -7,8 +7,8 @@ smallest networks there are, and a real ``docs build`` runs for the report's
 two failing cases. A network whose Keras pages do not fit the memory budget is
 refused before MkDocs starts (tests/test_reliability_cli.py).
 
-The expansions go to one docs cache per network, kept for the module (the cache
-is keyed by content: the package's source, the site's flags, the placeholder).
+The expansions go to one docs cache kept for the module (its items are keyed by
+content: the package's source, the site's flags, the placeholder).
 The depth-1 networks' Keras test finds their other placeholders already expanded
 by the smallest-network test, and the real builds find every placeholder
 expanded, by the same code, in the cache they read: the builds add MkDocs, the
@@ -33,7 +33,7 @@ from unet_explain.docs.site_config import Site
 
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
 KERAS_PLACEHOLDER = re.compile(r"\{\{ *(summary|verify|compare|variant-gap|audit)\b[^}]*\}\}")
-DEPTH_1 = pytest.mark.xdist_group("reliability-docs-depth-1")  # the tests that share the depth-1 networks' caches
+DEPTH_1 = pytest.mark.xdist_group("reliability-docs-depth-1")  # the tests that share the depth-1 networks' items
 SMALLEST = [
     pytest.param(
         depth,
@@ -48,26 +48,35 @@ SMALLEST = [
 
 
 @pytest.fixture(scope="module")
-def caches(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The module's docs caches: ``caches / NAME``, one per network (fresh for each run)."""
-    return tmp_path_factory.mktemp("docs-caches")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's docs cache, for every network (fresh for each run; its items are keyed by the site's flags)."""
+    return tmp_path_factory.mktemp("docs-cache")
 
 
-def cache_of(caches: Path, config: UNetConfig) -> Path:
-    return caches / ("_".join(site_flags(config)) or "paper")
+class Recorded(Cache):
+    """A docs cache that remembers the items the pages used, made or found (a real build's cache is seeded with
+    them), and how many pages were expanded."""
+
+    def __init__(self, folder: Path, site: Site) -> None:
+        super().__init__(folder, site)
+        self.used: set[Path] = set()
+        self.pages = 0
+
+    def get(self, key, suffix, make):
+        path = super().get(key, suffix, make)
+        self.used.add(path)
+        return path
 
 
-def expand_all(config: UNetConfig, cache_folder: Path, keras: bool) -> int:
-    site = Site(flags=site_flags(config), root=ROOT)
-    cache = Cache(cache_folder, site)
-    expanded = 0
+def expand_all(config: UNetConfig, cache_folder: Path, keras: bool) -> Recorded:
+    cache = Recorded(cache_folder, Site(flags=site_flags(config), root=ROOT))
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
         if not keras:
             text = KERAS_PLACEHOLDER.sub("", text)
         expand(text, str(page.relative_to(ROOT / "docs")), cache)  # a PlaceholderError fails the case
-        expanded += 1
-    return expanded
+        cache.pages += 1
+    return cache
 
 
 def test_the_smallest_sizes_are_the_arithmetic():
@@ -76,18 +85,18 @@ def test_the_smallest_sizes_are_the_arithmetic():
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("depth", "padding", "size"), SMALLEST)
-def test_every_page_expands_for_the_smallest_network(caches, depth, padding, size):
+def test_every_page_expands_for_the_smallest_network(cache_dir, depth, padding, size):
     config = UNetConfig(input_size=size, depth=depth, padding=padding)
-    assert expand_all(config, cache_of(caches, config), keras=False) == len(PAGES)
+    assert expand_all(config, cache_dir, keras=False).pages == len(PAGES)
 
 
 @DEPTH_1
 @pytest.mark.keras
 @pytest.mark.slow
 @pytest.mark.parametrize(("padding", "size"), [("valid", 18), ("same", 2)])
-def test_the_keras_pages_expand_for_depth_1(caches, padding, size):
+def test_the_keras_pages_expand_for_depth_1(cache_dir, padding, size):
     config = UNetConfig(input_size=size, depth=1, padding=padding)
-    assert expand_all(config, cache_of(caches, config), keras=True) == len(PAGES)
+    assert expand_all(config, cache_dir, keras=True).pages == len(PAGES)
 
 
 @pytest.mark.slow
@@ -99,12 +108,12 @@ def test_the_keras_pages_expand_for_depth_1(caches, padding, size):
         (["--padding", "same", "--input-size", "16"], UNetConfig(input_size=16, padding="same")),
     ],
 )
-def test_the_reports_failing_sites_build(tmp_path, caches, seed_clone_cache, argv, config):
+def test_the_reports_failing_sites_build(tmp_path, cache_dir, seed_clone_cache, argv, config):
     # Every placeholder of the network, Keras pages included, expanded in-process (taken from the module's cache
     # where an earlier test expanded it); the real build then finds them in its own cache.
-    cache = cache_of(caches, config)
-    assert expand_all(config, cache, keras=True) == len(PAGES)
-    seed_clone_cache(cache)
+    expanded = expand_all(config, cache_dir, keras=True)
+    assert expanded.pages == len(PAGES)
+    seed_clone_cache(expanded.used)
     before = snapshot(tmp_path)
     done = cli("docs", "build", *argv, "-d", "site", cwd=tmp_path, env={"XDG_CACHE_HOME": str(tmp_path / "xdg")})
     assert done.returncode == 0, done.stderr
