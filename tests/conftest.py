@@ -255,18 +255,60 @@ def visit(page: Page, url: str) -> Response | None:
     return page.goto(url, wait_until="load")
 
 
+
+# --- the docs' pages expanded in-process, and docs caches shared with real builds -----------------------------
+
+DOCS_PAGES = sorted((ROOT / "docs").rglob("*.md"))
+KERAS_PLACEHOLDER = re.compile(r"\{\{ *(summary|verify|compare|variant-gap|audit)\b[^}]*\}\}")
+
+
 @pytest.fixture(scope="session")
-def seed_clone_cache() -> object:
-    """``seed_clone_cache(items)``: copy docs cache items (files of a test's docs cache) into the cache that a
-    build from this clone reads (``.cache/docs``), keeping the items already there.
+def expand_pages() -> object:
+    """``expand_pages(config, folder, keras=True)``: every page of docs/ expanded for ``config`` as a build does
+    (the Keras placeholders left out unless ``keras``), with a docs cache in ``folder``. It returns the cache:
+    ``.pages`` expanded, and ``.used``, the cache items they took (made or found). A placeholder error raises."""
+    from unet_explain.docs.cache import Cache
+    from unet_explain.docs.placeholders import expand
+    from unet_explain.docs.site import site_flags
+    from unet_explain.docs.site_config import Site
+
+    class Recorded(Cache):
+        def __init__(self, folder: Path, site: Site) -> None:
+            super().__init__(folder, site)
+            self.used: set[Path] = set()
+            self.pages = 0
+
+        def get(self, key, suffix, make):  # type: ignore[no-untyped-def]
+            path = super().get(key, suffix, make)
+            self.used.add(path)
+            return path
+
+    def expand_all(config: UNetConfig, folder: Path, keras: bool = True) -> Recorded:
+        cache = Recorded(folder, Site(flags=site_flags(config), root=ROOT))
+        for page in DOCS_PAGES:
+            text = page.read_text(encoding="utf-8")
+            if not keras:
+                text = KERAS_PLACEHOLDER.sub("", text)
+            expand(text, str(page.relative_to(ROOT / "docs")), cache)
+            cache.pages += 1
+        return cache
+
+    return expand_all
+
+
+@pytest.fixture(scope="session")
+def seed_docs_cache() -> object:
+    """``seed_docs_cache(items, folder=None)``: copy docs cache items (files of another docs cache) into
+    ``folder``, by default the cache that a build from this clone reads (``.cache/docs``), keeping the items
+    already there.
 
     The cache is keyed by content (the package's source, the site's flags, the placeholder), so an item a test
     expanded in-process is the one the build would make; the build then adds MkDocs and the hooks to it.
     """
     from unet_explain.docs.hooks import cache_folder
 
-    def seed(items: Iterable[Path]) -> None:
-        target = cache_folder(ROOT)
+    def seed(items: Iterable[Path], folder: Path | None = None) -> None:
+        target = folder or cache_folder(ROOT)
         target.mkdir(parents=True, exist_ok=True)
         for item in items:
             if not (target / item.name).exists():

@@ -461,7 +461,9 @@ def test_docs_serve_on_a_privileged_port_is_one_line(capsys, monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(tmp_path):
+def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(
+    tmp_path, paper_site, expand_pages, seed_docs_cache
+):
     """Build the wheel offline, install it (no deps) into a new venv that borrows this venv's dependencies."""
     import subprocess
     import sys
@@ -506,6 +508,12 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(tm
         cwd=empty, env=env, check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
     assert where.startswith(purelib) and where.endswith("unet_explain/_site_src/mkdocs.yml")
+    # The installed package is this clone's, file for file: the docs cache's fingerprint hashes every .py of it.
+    installed = subprocess.run(
+        [python, "-c", "from unet_explain.docs.cache import fingerprint; print(fingerprint())"],
+        cwd=empty, env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    assert installed == docs_cache.fingerprint()
     run = subprocess.run(
         [fresh / "bin" / "unet-explain", "docs", "build", "-d", "out", "--input-size", "508", "--in-channels", "3"],
         cwd=empty, env=env, capture_output=True, text=True, timeout=600,
@@ -519,7 +527,14 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(tm
     tile = (empty / "out" / "walkthrough" / "input-tile" / "index.html").read_text(encoding="utf-8")
     assert "324x324" in tile and '<span class="nf">validate_input_size</span>' in tile  # the package's source
 
-    # ... and serves it, from the same empty folder, without writing there.
+    # ... and serves it, from the same empty folder, without writing there. The build above made every item of
+    # its network's pages with the installed code; the paper's items that the server's build reads come from
+    # this clone's docs cache (paper_site filled it, with the same code: the fingerprints say so), so the server
+    # starts sooner.
+    from unet_explain.docs.hooks import cache_folder
+
+    paper = expand_pages(UNetConfig(), cache_folder(ROOT))
+    seed_docs_cache(paper.used, Path(env["XDG_CACHE_HOME"]) / "unet-explain" / "docs")
     import socket
     import time
     import urllib.request

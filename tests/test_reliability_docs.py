@@ -7,8 +7,9 @@ smallest networks there are, and a real ``docs build`` runs for the report's
 two failing cases. A network whose Keras pages do not fit the memory budget is
 refused before MkDocs starts (tests/test_reliability_cli.py).
 
-The expansions go to one docs cache kept for the module (its items are keyed by
-content: the package's source, the site's flags, the placeholder).
+The expansions (``expand_pages``, tests/conftest.py) go to one docs cache kept for
+the module (its items are keyed by content: the package's source, the site's
+flags, the placeholder).
 The depth-1 networks' Keras test finds their other placeholders already expanded
 by the smallest-network test, and the real builds find every placeholder
 expanded, by the same code, in the cache they read: the builds add MkDocs, the
@@ -18,7 +19,6 @@ network's cache run in one xdist group, in this order.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -26,13 +26,8 @@ from reliability_scratch import ROOT, changed, cli, snapshot
 
 from unet_explain.config import UNetConfig
 from unet_explain.core.arithmetic import valid_sides
-from unet_explain.docs.cache import Cache
-from unet_explain.docs.placeholders import expand
-from unet_explain.docs.site import site_flags
-from unet_explain.docs.site_config import Site
 
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
-KERAS_PLACEHOLDER = re.compile(r"\{\{ *(summary|verify|compare|variant-gap|audit)\b[^}]*\}\}")
 DEPTH_1 = pytest.mark.xdist_group("reliability-docs-depth-1")  # the tests that share the depth-1 networks' items
 SMALLEST = [
     pytest.param(
@@ -53,50 +48,24 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("docs-cache")
 
 
-class Recorded(Cache):
-    """A docs cache that remembers the items the pages used, made or found (a real build's cache is seeded with
-    them), and how many pages were expanded."""
-
-    def __init__(self, folder: Path, site: Site) -> None:
-        super().__init__(folder, site)
-        self.used: set[Path] = set()
-        self.pages = 0
-
-    def get(self, key, suffix, make):
-        path = super().get(key, suffix, make)
-        self.used.add(path)
-        return path
-
-
-def expand_all(config: UNetConfig, cache_folder: Path, keras: bool) -> Recorded:
-    cache = Recorded(cache_folder, Site(flags=site_flags(config), root=ROOT))
-    for page in PAGES:
-        text = page.read_text(encoding="utf-8")
-        if not keras:
-            text = KERAS_PLACEHOLDER.sub("", text)
-        expand(text, str(page.relative_to(ROOT / "docs")), cache)  # a PlaceholderError fails the case
-        cache.pages += 1
-    return cache
-
-
 def test_the_smallest_sizes_are_the_arithmetic():
     assert [p.values[2] for p in SMALLEST] == [18, 2, 44, 4, 92, 8, 188, 16, 380, 32, 764, 64]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("depth", "padding", "size"), SMALLEST)
-def test_every_page_expands_for_the_smallest_network(cache_dir, depth, padding, size):
+def test_every_page_expands_for_the_smallest_network(cache_dir, expand_pages, depth, padding, size):
     config = UNetConfig(input_size=size, depth=depth, padding=padding)
-    assert expand_all(config, cache_dir, keras=False).pages == len(PAGES)
+    assert expand_pages(config, cache_dir, keras=False).pages == len(PAGES)  # a PlaceholderError fails the case
 
 
 @DEPTH_1
 @pytest.mark.keras
 @pytest.mark.slow
 @pytest.mark.parametrize(("padding", "size"), [("valid", 18), ("same", 2)])
-def test_the_keras_pages_expand_for_depth_1(cache_dir, padding, size):
+def test_the_keras_pages_expand_for_depth_1(cache_dir, expand_pages, padding, size):
     config = UNetConfig(input_size=size, depth=1, padding=padding)
-    assert expand_all(config, cache_dir, keras=True).pages == len(PAGES)
+    assert expand_pages(config, cache_dir, keras=True).pages == len(PAGES)
 
 
 @pytest.mark.slow
@@ -108,12 +77,12 @@ def test_the_keras_pages_expand_for_depth_1(cache_dir, padding, size):
         (["--padding", "same", "--input-size", "16"], UNetConfig(input_size=16, padding="same")),
     ],
 )
-def test_the_reports_failing_sites_build(tmp_path, cache_dir, seed_clone_cache, argv, config):
+def test_the_reports_failing_sites_build(tmp_path, cache_dir, expand_pages, seed_docs_cache, argv, config):
     # Every placeholder of the network, Keras pages included, expanded in-process (taken from the module's cache
     # where an earlier test expanded it); the real build then finds them in its own cache.
-    expanded = expand_all(config, cache_dir, keras=True)
+    expanded = expand_pages(config, cache_dir, keras=True)
     assert expanded.pages == len(PAGES)
-    seed_clone_cache(expanded.used)
+    seed_docs_cache(expanded.used)
     before = snapshot(tmp_path)
     done = cli("docs", "build", *argv, "-d", "site", cwd=tmp_path, env={"XDG_CACHE_HOME": str(tmp_path / "xdg")})
     assert done.returncode == 0, done.stderr

@@ -149,8 +149,8 @@ def test_a_volume_site_states_the_volume_networks_counts_and_channels(tmp_path, 
 @VOLUME_SITE
 @pytest.mark.slow
 @pytest.mark.keras
-def test_the_whole_site_builds_strict_for_the_3d_unet(tmp_path, volume_cache, seed_clone_cache):
-    seed_clone_cache(volume_cache.iterdir())  # the pages the tests above expanded; the build makes the others
+def test_the_whole_site_builds_strict_for_the_3d_unet(tmp_path, volume_cache, seed_docs_cache):
+    seed_docs_cache(volume_cache.iterdir())  # the pages the tests above expanded; the build makes the others
     folder, _ = build_site(tmp_path / "site", ROOT / "mkdocs.yml", config=preset("3d-unet"))
     page = (folder / "from-2d-to-3d" / "index.html").read_text(encoding="utf-8")
     assert "19,069,955" in page and "19,080,195" in page and "{{" not in page

@@ -24,6 +24,8 @@ def fingerprint() -> str:
     """Hash of the package's source and of Graphviz's version: what generated output depends on."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        if path.relative_to(PACKAGE_DIR).parts[0] == "_site_src":
+            continue  # an installed package's copy of the site's sources (docs/examples/): not the package's code
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         digest.update(path.read_bytes())
     dot = shutil.which("dot")
