@@ -255,7 +255,6 @@ def visit(page: Page, url: str) -> Response | None:
     return page.goto(url, wait_until="load")
 
 
-
 # --- the docs' pages expanded in-process, and docs caches shared with real builds -----------------------------
 
 DOCS_PAGES = sorted((ROOT / "docs").rglob("*.md"))
