@@ -6,12 +6,11 @@ import io
 import os
 import re
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from PIL import Image
 
 from unet_explain import OutputError, UNetConfig, build_spec
@@ -195,35 +194,32 @@ def test_missing_folder_is_one_clear_error(tmp_path):
         atomic_write(tmp_path / "nope" / "unet.png", b"x")
 
 
-def cli(*argv: str, cwd: Path, path: str | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    if path is not None:
-        env["PATH"] = path
-    return subprocess.run(
-        [sys.executable, "-m", "unet_explain", *argv], capture_output=True, text=True, cwd=cwd, env=env, check=False
-    )
+# The commands run in-process (tests/cli_run.py) in the test's folder: the same status and output as a process.
 
 
 @needs_dot
-def test_cli_default_writes_unet_png_and_says_where(tmp_path):
-    result = cli("diagram", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+def test_cli_default_writes_unet_png_and_says_where(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "diagram")
+    assert code == 0, err
     assert (tmp_path / "unet.png").read_bytes().startswith(b"\x89PNG")
-    assert result.stdout.startswith("Wrote the U diagram (png, ") and result.stdout.endswith(") to unet.png\n")
+    assert out.startswith("Wrote the U diagram (png, ") and out.endswith(") to unet.png\n")
 
 
-def test_without_graphviz_png_fails_cleanly_and_dot_text_work(tmp_path):
+def test_without_graphviz_png_fails_cleanly_and_dot_text_work(tmp_path, monkeypatch, capsys):
     no_dot = tmp_path / "bin"
     no_dot.mkdir()
-    result = cli("diagram", "-o", "unet.png", cwd=tmp_path, path=str(no_dot))
-    assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "apt-get install graphviz" in result.stderr
-    assert "Traceback" not in result.stderr
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(no_dot))
+    code, _, err = run(capsys, "diagram", "-o", "unet.png")
+    assert code == 1
+    assert err.count("\n") == 1 and "apt-get install graphviz" in err
+    assert "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]  # nothing half-written
-    assert cli("diagram", "-f", "dot", "-o", "u.dot", cwd=tmp_path, path=str(no_dot)).returncode == 0
+    assert run(capsys, "diagram", "-f", "dot", "-o", "u.dot")[0] == 0
     assert (tmp_path / "u.dot").read_text().startswith("digraph unet {")
-    text = cli("diagram", "-f", "text", cwd=tmp_path, path=str(no_dot))
-    assert text.returncode == 0 and "crop 88: 568 → 392" in text.stdout and "bottleneck" in text.stdout
+    code, out, _ = run(capsys, "diagram", "-f", "text")
+    assert code == 0 and "crop 88: 568 → 392" in out and "bottleneck" in out
 
 
 @pytest.mark.parametrize(
@@ -237,18 +233,20 @@ def test_without_graphviz_png_fails_cleanly_and_dot_text_work(tmp_path):
         (["-f", "text", "--layers"], 2, "--layers draws Keras's layer graph with Graphviz"),
     ],
 )
-def test_cli_diagram_bad_input(tmp_path, argv, code, fragment):
-    result = cli("diagram", *argv, cwd=tmp_path)
-    assert result.returncode == code
-    assert fragment in result.stderr and result.stderr.count("\n") == 1
+def test_cli_diagram_bad_input(tmp_path, monkeypatch, capsys, argv, code, fragment):
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(capsys, "diagram", *argv)
+    assert status == code
+    assert fragment in err and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.keras
 @needs_dot
-def test_layers_draws_the_keras_graph(tmp_path):
-    result = cli("diagram", "--layers", "-f", "dot", "-o", "layers.dot", "--input-size", "188", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+def test_layers_draws_the_keras_graph(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "diagram", "--layers", "-f", "dot", "-o", "layers.dot", "--input-size", "188")
+    assert code == 0, err
     dot = (tmp_path / "layers.dot").read_text()
     assert "dec4_crop" in dot and "Cropping2D" in dot and "enc1_conv1" in dot
 
@@ -330,14 +328,15 @@ def test_dark_and_transparent_pngs(tmp_path):
 
 
 @needs_dot
-def test_cli_highlight_and_theme(tmp_path):
-    result = cli("diagram", "--highlight", "enc1,dec1", "--theme", "dark", "-f", "dot", "-o", "u.dot", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+def test_cli_highlight_and_theme(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "diagram", "--highlight", "enc1,dec1", "--theme", "dark", "-f", "dot", "-o", "u.dot")
+    assert code == 0, err
     dot = (tmp_path / "u.dot").read_text()
     assert d.THEMES["dark"].background in dot and "muted" in dot
-    bad = cli("diagram", "--highlight", "enc1,middle", cwd=tmp_path)
-    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
-    assert "--highlight got unknown stage 'middle'; for depth 4 the stages are enc1, enc2" in bad.stderr
+    code, _, err = run(capsys, "diagram", "--highlight", "enc1,middle")
+    assert code == 2 and err.count("\n") == 1
+    assert "--highlight got unknown stage 'middle'; for depth 4 the stages are enc1, enc2" in err
     assert not (tmp_path / "unet.png").exists()
 
 

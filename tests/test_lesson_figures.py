@@ -19,6 +19,10 @@ from unet_explain.render.figures.registry import LESSON_FIGURES, THEMES, render
 
 SVG = "{http://www.w3.org/2000/svg}"
 
+# The renders are shared (svg_of's cache) by the tests of one process: all of them on one xdist worker renders each
+# figure once, instead of each worker rendering most of them again.
+pytestmark = pytest.mark.xdist_group("lesson_figures")
+
 CONFIGS = {
     "paper": UNetConfig(),
     "depth1": UNetConfig(input_size=100, depth=1),

@@ -10,6 +10,7 @@ by layer, and the package's model with it in kind, settings and wiring.
 from __future__ import annotations
 
 import functools
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from unet_explain import UNetConfig, build_model, build_spec, valid_sizes
 from unet_explain.config import preset
+from unet_explain.model.keras_unet import weights_left_unset
 from unet_explain.model.reference_unet import build_reference
 from unet_explain.model.verify import compare_model, verify
 
@@ -52,8 +54,40 @@ def small_configs(draw, max_depth: int = 6) -> UNetConfig:
     )
 
 
+def corner_configs() -> list[UNetConfig]:
+    """Every corner the random configs reach, deterministically: each combination of dims (image, volume), depth
+    (1-6 for images, 1-4 for volumes), padding, channel schedule and norm (80 networks). Along the way, base widths
+    1-3 (odd and even), 1-4 input channels, 2-5 classes and tiles from the smallest to the largest valid side, square
+    and rectangular (a tile's sides differ in four rows of five), come round again and again."""
+    found = []
+    product = itertools.product(
+        (2, 3), range(1, 7), ("valid", "same"), ("double_per_level", "double_before_pool"), (None, "batch")
+    )
+    for dims, depth, padding, schedule, norm in product:
+        if dims == 3 and depth > 4:  # as in small_configs: deeper volumes are over the build budget
+            continue
+        i = len(found)
+        choices = sides(depth, padding) if dims == 2 else sides(depth, padding)[:3]
+        step = 0 if i % 5 == 0 else 1 + i % 2  # a square tile in one row of five
+        tile = tuple(choices[(i + axis * step) % len(choices)] for axis in range(dims))
+        found.append(
+            UNetConfig(
+                input_size=tile,
+                depth=depth,
+                padding=padding,
+                in_channels=1 + (i // 3) % 4,
+                num_classes=2 + (i // 5) % 4,
+                base_filters=1 + i % 3,
+                channel_schedule=schedule,
+                norm=norm,
+            )
+        )
+    return found
+
+
 def test_the_papers_network_agrees_three_ways():
-    report = verify(UNetConfig())
+    with weights_left_unset():  # shapes, counts and settings are compared, not the 31 million random weights
+        report = verify(UNetConfig())
     assert report.ok, (report.mismatches, report.wiring)
     assert report.reference_total == 31_030_658  # the paper's network, by the independent builder
     assert all(check.checked_reference and check.reference_shape is not None for check in report.layers)
@@ -63,7 +97,8 @@ def test_the_papers_network_agrees_three_ways():
 
 def test_the_3d_unet_agrees_three_ways():
     """Cicek et al. 2016: 132x132x116x3 in, 3 poolings, 32 filters doubled before each pooling, BN before ReLU."""
-    report = verify(preset("3d-unet"))
+    with weights_left_unset():
+        report = verify(preset("3d-unet"))
     assert report.ok, (report.mismatches, report.wiring)
     shapes = {check.name: check.reference_shape for check in report.layers}
     # By hand (the paper's Figure 1): 132 -> 128 | 64 -> 60 | 30 -> 26 | 13 -> 11 -> 9, and 116 -> 112 | 56 -> 52 |
@@ -73,10 +108,11 @@ def test_the_3d_unet_agrees_three_ways():
     assert shapes["output_conv"] == (44, 44, 28, 3)
 
 
-@settings(max_examples=200)
-@given(small_configs())
-def test_the_spec_describes_the_independent_network(config):
-    reference = build_reference(config)
+def assert_spec_describes_the_independent_network(config: UNetConfig) -> None:
+    # Names, output shapes and parameter counts are all that is compared: the weights are left undrawn
+    # (weights_left_unset: the same layers, shapes and counts, checked in test_keras_model), most of a build's time.
+    with weights_left_unset():
+        reference = build_reference(config)
     spec = build_spec(config)
     # Every layer but the input and the ReLUs after a batch norm (the spec counts the ReLU with its conv).
     ref = {layer.name: layer for layer in reference.layers[1:] if not layer.name.endswith("_relu")}
@@ -88,10 +124,23 @@ def test_the_spec_describes_the_independent_network(config):
     assert reference.count_params() == spec.totals.params
 
 
+@pytest.mark.parametrize("config", corner_configs(), ids=lambda c: c.describe().replace(" ", ""))
+def test_the_spec_describes_the_independent_network_at_every_corner(config):
+    assert_spec_describes_the_independent_network(config)
+
+
+@settings(max_examples=50)
+@given(small_configs())
+def test_the_spec_describes_the_independent_network(config):
+    """Random configs beyond the corners: other tiles, widths, channels and classes in other combinations."""
+    assert_spec_describes_the_independent_network(config)
+
+
 @settings(max_examples=25)
 @given(small_configs(max_depth=4))
 def test_the_packages_model_is_wired_like_the_independent_one(config):
-    report = compare_model(config, build_model(config), build_reference(config))
+    with weights_left_unset():  # the settings, inputs, shapes and counts compared are all there without weights
+        report = compare_model(config, build_model(config), build_reference(config))
     assert report.wiring == ()
     assert report.ok, report.mismatches
 

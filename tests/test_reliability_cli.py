@@ -1,8 +1,11 @@
 """Tracebacks, statuses and messages at the command line (issue 20).
 
-Each case runs the real command in a scratch folder and asserts the exit status,
+Each case runs the command in a scratch folder and asserts the exit status,
 the one line (or silence on success), and that nothing in the folder changed
-that the command was not asked to write.
+that the command was not asked to write. Where the process itself is what is
+tested (signals, closed descriptors, settings read from the environment when a
+library is imported) the command runs as a real process; elsewhere in-process
+through ``main`` (tests/cli_run.py), which gives the same status and output.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from reliability_scratch import ROOT, changed, cli, one_line, snapshot
 
 from unet_explain.cli import main
@@ -167,40 +171,44 @@ def test_a_deleted_working_folder_is_bad_input(tmp_path):
         (["weight-map", "--demo", "--w0", "9" * 5000], 2, "--w0: must be a number such as 10"),
     ],
 )
-def test_bad_input_is_one_short_line(tmp_path, argv, code, fragment):
+def test_bad_input_is_one_short_line(tmp_path, monkeypatch, capsys, argv, code, fragment):
     before = snapshot(tmp_path)
-    done = cli(*argv, cwd=tmp_path)
-    assert done.returncode == code
-    line = one_line(done.stderr)
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(capsys, *argv)
+    assert status == code
+    line = one_line(err)
     assert fragment in line
     assert len(line) < 600
     assert "_arg" not in line and "\x1b" not in line
     assert changed(before, snapshot(tmp_path)) == set()
 
 
-def test_an_escape_sequence_in_a_file_name_is_shown_escaped(tmp_path):
+def test_an_escape_sequence_in_a_file_name_is_shown_escaped(tmp_path, monkeypatch, capsys):
     name = "u\x1b]2;pwned\x07.txt"
-    done = cli("diagram", "-f", "text", "-o", name, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "\x1b" not in done.stdout and "\\x1b" in done.stdout
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "diagram", "-f", "text", "-o", name)
+    assert code == 0, err
+    assert "\x1b" not in out and "\\x1b" in out
     assert (tmp_path / name).exists()
 
 
 @pytest.mark.parametrize("name", ["\x1b[31mred.svg", "a\nb.svg"])
-def test_the_figure_command_shows_a_control_character_escaped(tmp_path, name):
+def test_the_figure_command_shows_a_control_character_escaped(tmp_path, monkeypatch, capsys, name):
     # found by the second hostile pass: diagram escaped the name, figure printed it raw
-    done = cli("figure", "conv3x3", "-o", name, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.count("\n") == 1 and "\x1b" not in done.stdout
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "figure", "conv3x3", "-o", name)
+    assert code == 0, err
+    assert out.count("\n") == 1 and "\x1b" not in out
     assert (tmp_path / name).exists()
 
 
-def test_a_socket_is_called_a_socket(tmp_path):
+def test_a_socket_is_called_a_socket(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(str(tmp_path / "sock"))
-        done = cli("diagram", "-f", "dot", "-o", "sock", cwd=tmp_path)
-    assert done.returncode == 2
-    assert "it is a socket" in one_line(done.stderr)
+        code, _, err = run(capsys, "diagram", "-f", "dot", "-o", "sock")
+    assert code == 2
+    assert "it is a socket" in one_line(err)
 
 
 def test_warnings_are_no_noise_on_success(tmp_path):
@@ -223,10 +231,11 @@ def test_warnings_are_no_noise_on_success(tmp_path):
         (["audit", "x.keras", "--input-size", "0"], "--input-size must be between 1 and"),
     ],
 )
-def test_negative_looking_values_reach_their_check(tmp_path, argv, fragment):
-    done = cli(*argv, cwd=tmp_path)
-    assert done.returncode == 2
-    assert fragment in one_line(done.stderr)
+def test_negative_looking_values_reach_their_check(tmp_path, monkeypatch, capsys, argv, fragment):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert fragment in one_line(err)
 
 
 def test_with_stdout_closed_a_usage_error_still_wins(tmp_path):
