@@ -94,25 +94,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
             return
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep ``--dist loadgroup`` grouping by ``xdist_group`` under pytest 9.2 (pytest-xdist issue 1386).
-
-    xdist tells its scheduler an item's group by appending ``@group`` to the item's node id, written in
-    the attribute that held the id up to pytest 9.1; pytest 9.2 reads it from another one, so the groups
-    were silently lost and grouped tests spread over the workers. This writes the suffix where 9.2 reads it.
-    """
-    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
-        return
-    for item in items:
-        marks = item.iter_markers("xdist_group")
-        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks})
-        suffix = "@" + "_".join(groups)
-        node_id = getattr(item, "_id", None)  # pytest >= 9.2's structured node id
-        if groups and node_id is not None and not item.nodeid.endswith(suffix):
-            item._id = type(node_id).parse(item.nodeid + suffix)
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--overwrite", action="store_true", help="rewrite golden files instead of comparing")
 
