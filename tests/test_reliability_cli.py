@@ -297,3 +297,47 @@ def test_matplotlib_notes_about_an_unwritable_config_folder_stay_quiet(tmp_path)
         env=os.environ | {"MPLCONFIGDIR": "/proc/unet-explain-none"},
     )  # fmt: skip
     assert "Matplotlib" in bare.stderr  # the note the CLI keeps quiet does exist
+
+
+def _error_made_of_an_interrupt(error: type[BaseException], signum: signal.Signals):
+    """A command whose C code turns the interrupt raised inside it into ``error``, as pybind11 does for a
+    KeyboardInterrupt in TensorFlow's extension modules ("ImportError: initialization failed")."""
+
+    def command(argv: object) -> int:
+        try:
+            signal.raise_signal(signum)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise error("initialization failed") from None
+        return 0
+
+    return command
+
+
+@pytest.mark.parametrize(
+    ("signum", "status", "words"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
+)
+@pytest.mark.parametrize("error", [ImportError, RuntimeError, SystemError])
+def test_an_interrupt_turned_into_another_error_is_still_one_line(monkeypatch, capsys, error, signum, status, words):
+    from unet_explain.cli import boundary
+
+    monkeypatch.setattr(boundary, "_run_command", _error_made_of_an_interrupt(error, signum))
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        assert main([]) == status
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    assert capsys.readouterr().err == f"unet-explain: {words}\n"
+
+
+def test_the_same_error_without_an_interrupt_keeps_its_traceback(monkeypatch):
+    from unet_explain.cli import boundary
+
+    def command(argv: object) -> int:
+        raise ImportError("initialization failed")
+
+    monkeypatch.setattr(boundary, "_run_command", command)
+    with pytest.raises(ImportError, match="initialization failed"):
+        main([])

@@ -41,11 +41,31 @@ class Terminated(KeyboardInterrupt):
 
 
 _received: list[int] = []
+_seen: list[int] = []  # every handled signal since install(), Ctrl-C included (see interrupted_by)
 
 
 def _raise(signum: int, _: FrameType | None) -> None:
     _received.append(signum)
+    _seen.append(signum)
     raise Terminated(signum)
+
+
+def _interrupt(signum: int, _: FrameType | None) -> None:
+    # Python's own Ctrl-C (a KeyboardInterrupt), remembered: see interrupted_by.
+    _seen.append(signum)
+    raise KeyboardInterrupt
+
+
+def interrupted_by() -> KeyboardInterrupt | None:
+    """The interrupt a signal raised during the command, if one came.
+
+    C code can turn the KeyboardInterrupt raised inside it into another error: an extension module
+    interrupted while it initialises (TensorFlow's) fails with "ImportError: initialization failed", and
+    a class body cut short in matplotlib with a RuntimeError. That error is then the interrupt's doing.
+    """
+    if not _seen:
+        return None
+    return KeyboardInterrupt() if _seen[-1] == signal.SIGINT else Terminated(_seen[-1])
 
 
 def raise_received() -> None:
@@ -88,11 +108,13 @@ def _redeliver(unraisable: Any) -> None:
 
 
 def install() -> None:
-    """Make SIGTERM and SIGHUP raise :class:`Terminated` (main thread only; ignored signals stay ignored)."""
+    """Make SIGTERM and SIGHUP raise :class:`Terminated`, and Ctrl-C a remembered KeyboardInterrupt (main thread
+    only; ignored signals stay ignored)."""
     if threading.current_thread() is not threading.main_thread():
         return
-    if signal.getsignal(signal.SIGINT) == _during_startup:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    _seen.clear()
+    if signal.getsignal(signal.SIGINT) in (_during_startup, signal.default_int_handler):
+        signal.signal(signal.SIGINT, _interrupt)
     if sys.unraisablehook is not _redeliver:
         global _previous_hook
         _previous_hook = sys.unraisablehook

@@ -50,16 +50,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as err:
         say(interrupts.message(err))
         return interrupts.exit_status(err)
+    except BaseException:
+        interrupt = interrupts.interrupted_by()
+        if interrupt is None:
+            raise  # a bug: keep the traceback
+        # A Ctrl-C that C code turned into another error (an extension module cut off while it loads).
+        say(interrupts.message(interrupt))
+        return interrupts.exit_status(interrupt)
 
 
 def run() -> NoReturn:
     """Console-script entry point."""
     code = main()
     interrupts.finish(code)
-    if "tensorflow" in sys.modules:
+    if any(name == "tensorflow" or name.startswith("tensorflow.") for name in sys.modules):
         # TensorFlow's C++ teardown runs after Python has put the default signal handlers back, so a Ctrl-C
         # there killed a finished command (status 130, no message). Python's own exit work runs, then the
-        # process ends with the command's status without that teardown.
+        # process ends with the command's status without that teardown. A Ctrl-C in the middle of
+        # ``import tensorflow`` takes "tensorflow" out of sys.modules but leaves its loaded parts (and their
+        # teardown) behind, so any of them counts.
         import atexit
 
         atexit._run_exitfuncs()
@@ -181,8 +190,8 @@ def _run_command(argv: Sequence[str] | None) -> int:
         say("error: out of memory; try a smaller --input-size or --base-filters")
         return 1
     except Exception as err:
-        if not type(err).__module__.startswith("tensorflow"):
-            raise  # a bug: keep the traceback
+        if not type(err).__module__.startswith("tensorflow") or interrupts.interrupted_by():
+            raise  # a bug (keep the traceback), or an interrupt's doing (main says so)
         first = plain(str(err).strip().splitlines()[0], 200) if str(err).strip() else ""
         say(f"error: TensorFlow failed: {type(err).__name__}: {first}")
         return 1
