@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from unet_explain.render.figures import drawing as d
@@ -40,19 +41,27 @@ def curve(spec: UNetSpec, mode: str, upto: int) -> tuple[list[int], list[float]]
     return picked, gib
 
 
+@functools.lru_cache(maxsize=4)
+def plotted(spec: UNetSpec) -> tuple[dict[int, int | None], dict[int, int | None], int, dict[str, tuple[Any, Any]]]:
+    """What the figure shows, computed once for both themes: the largest tiles for training and inference,
+    the tile axis's end, and each mode's curve."""
+    from unet_explain.core.fit import candidate_sides
+
+    train_fit, infer_fit = largest_tiles(spec, "train"), largest_tiles(spec, "infer")
+    known = [s for s in (*train_fit.values(), *infer_fit.values()) if s is not None]
+    upto = int(max(known, default=candidate_sides(spec)[0] * 8) * 1.15)
+    return train_fit, infer_fit, upto, {mode: curve(spec, mode, upto) for mode in ("train", "infer")}
+
+
 def draw(spec: UNetSpec, theme: str) -> Any:
     c = d.colours(theme)
     hues = c["hues"].split(",")
-    train_fit, infer_fit = largest_tiles(spec, "train"), largest_tiles(spec, "infer")
-    known = [s for s in (*train_fit.values(), *infer_fit.values()) if s is not None]
-    from unet_explain.core.fit import candidate_sides
-
-    upto = int(max(known, default=candidate_sides(spec)[0] * 8) * 1.15)
+    train_fit, infer_fit, upto, curves = plotted(spec)
     height = 5.4
     fig = d.new_figure(theme, height)
     ax = fig.add_axes((0.11, 0.14, 0.86, 0.72))
     for mode, colour, label in (("train", hues[0], "training step"), ("infer", hues[2], "inference")):
-        xs, ys = curve(spec, mode, upto)
+        xs, ys = curves[mode]
         ax.plot(xs, ys, color=colour, linewidth=2.2, label=label)
     ax.set_yscale("log")
     ax.set_xlim(0, upto)
