@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from conftest import BROWSER_GROUP
 
 from unet_explain import UNetConfig, build_spec
 from unet_explain.cli import build_parser
@@ -461,10 +462,16 @@ def test_docs_serve_on_a_privileged_port_is_one_line(capsys, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group(BROWSER_GROUP)  # after test_browser's own_site, which puts the 508x508x3 items in the cache
 def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(
     tmp_path, paper_site, expand_pages, seed_docs_cache
 ):
-    """Build the wheel offline, install it (no deps) into a new venv that borrows this venv's dependencies."""
+    """Build the wheel offline, install it (no deps) into a new venv that borrows this venv's dependencies.
+
+    What the wheel must bring is checked here: the package whole (its fingerprint, every .py, equals the
+    clone's), and the site's sources, templates and assets (the build reads them from the installed copy).
+    The pages' items are the clone's code's, checked by the rest of the suite; they reach the wheel's build
+    through its docs cache, keyed by that same fingerprint."""
     import subprocess
     import sys
     import sysconfig
@@ -514,6 +521,10 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(
         cwd=empty, env=env, check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
     assert installed == docs_cache.fingerprint()
+    from unet_explain.docs.hooks import cache_folder
+
+    own = expand_pages(UNetConfig(input_size=508, in_channels=3), cache_folder(ROOT))  # found there, or made
+    seed_docs_cache(own.used, Path(env["XDG_CACHE_HOME"]) / "unet-explain" / "docs")
     run = subprocess.run(
         [fresh / "bin" / "unet-explain", "docs", "build", "-d", "out", "--input-size", "508", "--in-channels", "3"],
         cwd=empty, env=env, capture_output=True, text=True, timeout=600,
@@ -527,12 +538,8 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(
     tile = (empty / "out" / "walkthrough" / "input-tile" / "index.html").read_text(encoding="utf-8")
     assert "324x324" in tile and '<span class="nf">validate_input_size</span>' in tile  # the package's source
 
-    # ... and serves it, from the same empty folder, without writing there. The build above made every item of
-    # its network's pages with the installed code; the paper's items that the server's build reads come from
-    # this clone's docs cache (paper_site filled it, with the same code: the fingerprints say so), so the server
-    # starts sooner.
-    from unet_explain.docs.hooks import cache_folder
-
+    # ... and serves it, from the same empty folder, without writing there; the paper's items come from this
+    # clone's docs cache too (paper_site filled it).
     paper = expand_pages(UNetConfig(), cache_folder(ROOT))
     seed_docs_cache(paper.used, Path(env["XDG_CACHE_HOME"]) / "unet-explain" / "docs")
     import socket
