@@ -246,7 +246,8 @@ KERAS_PLACEHOLDER = re.compile(r"\{\{ *(summary|verify|compare|variant-gap|audit
 def expand_pages() -> object:
     """``expand_pages(config, folder, keras=True)``: every page of docs/ expanded for ``config`` as a build does
     (the Keras placeholders left out unless ``keras``), with a docs cache in ``folder``. It returns the cache:
-    ``.pages`` expanded, and ``.used``, the cache items they took (made or found). A placeholder error raises."""
+    ``.pages`` expanded, ``.used``, the cache items they took (made or found), and ``.kinds``, each text item's
+    placeholder kind. A placeholder error raises."""
     from unet_explain.docs.cache import Cache
     from unet_explain.docs.placeholders import expand
     from unet_explain.docs.site import site_flags
@@ -256,12 +257,17 @@ def expand_pages() -> object:
         def __init__(self, folder: Path, site: Site) -> None:
             super().__init__(folder, site)
             self.used: set[Path] = set()
+            self.kinds: dict[Path, str] = {}  # a text item's placeholder kind (figures are not text)
             self.pages = 0
 
         def get(self, key, suffix, make):  # type: ignore[no-untyped-def]
             path = super().get(key, suffix, make)
             self.used.add(path)
             return path
+
+        def text(self, kind, args, make):  # type: ignore[no-untyped-def]
+            self.kinds[self.folder / f"{self.key(kind, args)}.md"] = kind
+            return super().text(kind, args, make)
 
     def expand_all(config: UNetConfig, folder: Path, keras: bool = True) -> Recorded:
         cache = Recorded(folder, Site(flags=site_flags(config), root=ROOT))

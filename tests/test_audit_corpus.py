@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import audit_corpus as ac  # the module next to this file, also run as python -m tests.audit_corpus
 
 # One worker audits the corpus once (under pytest -n 2 --dist loadgroup each worker would build all 32 ports).
-# NB: pytest 9.2 broke xdist's loadgroup (it can no longer suffix the node ids), so for now both workers do.
+# (pyproject holds pytest below 9.2, whose node ids xdist 3.8 cannot suffix with the group: pytest-xdist#1386.)
 pytestmark = [pytest.mark.keras, pytest.mark.xdist_group("audit_corpus")]
 
 NAMES = ac.model_names()

@@ -461,6 +461,11 @@ def test_docs_serve_on_a_privileged_port_is_one_line(capsys, monkeypatch):
 # --- from a wheel, in an empty folder ----------------------------------------------------
 
 
+#: Placeholders whose text depends on where the package runs from (the site's root, the installed sources, the
+#: installed command): a wheel's build must make them itself.
+INSTALLED_KINDS = {"source", "audit", "console", "cli-reference", "config-commands"}
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group(BROWSER_GROUP)  # after test_browser's own_site, which puts the 508x508x3 items in the cache
 def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(
@@ -469,9 +474,11 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(
     """Build the wheel offline, install it (no deps) into a new venv that borrows this venv's dependencies.
 
     What the wheel must bring is checked here: the package whole (its fingerprint, every .py, equals the
-    clone's), and the site's sources, templates and assets (the build reads them from the installed copy).
-    The pages' items are the clone's code's, checked by the rest of the suite; they reach the wheel's build
-    through its docs cache, keyed by that same fingerprint."""
+    clone's), the site's sources, templates and assets (the build reads them from the installed copy), and
+    whatever depends on where the package runs from: the placeholders that read files of the site's sources,
+    quote the installed code or run the installed command (INSTALLED_KINDS) are expanded by the wheel's build
+    itself. The other items (figures, tables, the Keras pages) are the clone's code's, checked by the rest of
+    the suite; they reach the wheel's build through its docs cache, keyed by that same fingerprint."""
     import subprocess
     import sys
     import sysconfig
@@ -524,13 +531,22 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(
     from unet_explain.docs.hooks import cache_folder
 
     own = expand_pages(UNetConfig(input_size=508, in_channels=3), cache_folder(ROOT))  # found there, or made
-    seed_docs_cache(own.used, Path(env["XDG_CACHE_HOME"]) / "unet-explain" / "docs")
+    seed_docs_cache(
+        [item for item in own.used if own.kinds.get(item) not in INSTALLED_KINDS],
+        Path(env["XDG_CACHE_HOME"]) / "unet-explain" / "docs",
+    )
     run = subprocess.run(
         [fresh / "bin" / "unet-explain", "docs", "build", "-d", "out", "--input-size", "508", "--in-channels", "3"],
         cwd=empty, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     assert sorted(p.name for p in empty.iterdir()) == ["out"]
+    # The wheel's build made the items left out of its cache itself, under the same keys, with the same text.
+    made = {item: own.kinds[item] for item in own.used if own.kinds.get(item) in INSTALLED_KINDS}
+    assert set(made.values()) == INSTALLED_KINDS
+    wheel_cache = Path(env["XDG_CACHE_HOME"]) / "unet-explain" / "docs"
+    for item in made:
+        assert (wheel_cache / item.name).read_bytes() == item.read_bytes(), f"{made[item]}: not the clone's text"
     home = (empty / "out" / "index.html").read_text(encoding="utf-8")
     assert (
         "input 508x508x3" in home and count(build_spec(UNetConfig(input_size=508, in_channels=3)).totals.params) in home
@@ -541,7 +557,10 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(
     # ... and serves it, from the same empty folder, without writing there; the paper's items come from this
     # clone's docs cache too (paper_site filled it).
     paper = expand_pages(UNetConfig(), cache_folder(ROOT))
-    seed_docs_cache(paper.used, Path(env["XDG_CACHE_HOME"]) / "unet-explain" / "docs")
+    seed_docs_cache(
+        [item for item in paper.used if paper.kinds.get(item) not in INSTALLED_KINDS],
+        Path(env["XDG_CACHE_HOME"]) / "unet-explain" / "docs",
+    )
     import socket
     import time
     import urllib.request

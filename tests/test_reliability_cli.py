@@ -320,9 +320,12 @@ def _error_made_of_an_interrupt(error: type[BaseException], signum: signal.Signa
 )
 @pytest.mark.parametrize("error", [ImportError, RuntimeError, SystemError])
 def test_an_interrupt_turned_into_another_error_is_still_one_line(monkeypatch, capsys, error, signum, status, words):
+    from unet_explain import interrupts
     from unet_explain.cli import boundary
 
     monkeypatch.setattr(boundary, "_run_command", _error_made_of_an_interrupt(error, signum))
+    monkeypatch.setattr(interrupts, "_received", [])  # this worker's later in-process commands see none of it
+    monkeypatch.setattr(interrupts, "_seen", [])
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         assert main([]) == status

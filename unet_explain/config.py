@@ -21,6 +21,7 @@ from unet_explain.errors import ConfigError, shown
 
 Padding = Literal["valid", "same"]
 Size = tuple[int, ...]
+"""A spatial size: (rows, columns) for an image, (rows, columns, slices) for a volume."""
 
 
 class EveryAxis(tuple):  # type: ignore[type-arg]
@@ -32,7 +33,7 @@ class EveryAxis(tuple):  # type: ignore[type-arg]
 def on_axes(size: Size, dims: int) -> Size:
     """``size`` on a network with ``dims`` axes: one typed number becomes that side on every axis."""
     return (size[0],) * dims if isinstance(size, EveryAxis) else size
-"""A spatial size: (rows, columns) for an image, (rows, columns, slices) for a volume."""
+
 
 #: How the channels grow: Ronneberger et al. double them from one level to the next, both
 #: convolutions of a level alike, and halve them in each up-convolution; Cicek et al. (3D U-Net)
