@@ -109,3 +109,19 @@ def test_the_settings_and_totals_stated_are_true(results, name):
     """Input size, channels, classes, output size and parameter total as in the truth; the split sums exactly."""
     result = results[name]
     assert not result.wrong_settings, f"{name}: {result.wrong_settings}"
+
+
+@pytest.mark.parametrize("name", ["keras_io_depth_estimation", "nvidia_unet_medical"])
+def test_a_custom_layer_port_audits_the_same_with_its_weights_drawn(name):
+    """The fixture above leaves the weights undrawn; the audit command draws them. For ports whose custom layers
+    the audit re-traces, the two reports are the same."""
+    from unet_explain.model.audit import audit_model, load_model
+    from unet_explain.model.keras_unet import load_keras, weights_left_unset
+
+    def report() -> dict[str, object]:
+        load_keras().backend.clear_session()  # the same automatic layer names in both builds
+        return audit_model(load_model(f"{ac.CORPUS / name}.py:model")).as_dict()
+
+    with weights_left_unset():
+        bare = report()
+    assert report() == bare
