@@ -510,7 +510,7 @@ def test_a_wheel_installed_in_a_fresh_venv_builds_the_site_in_an_empty_folder(
     # The dependencies (mkdocs, TensorFlow, ...) come from this venv, after the fresh venv's own packages.
     Path(purelib, "borrowed_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
-        [*pip, "--python", str(python), "install", "--no-deps", "--no-index", "--no-compile", "-q", str(wheel)],
+        [*pip, "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
         check=True, env=env, capture_output=True,
     )  # fmt: skip
 
