@@ -7,11 +7,12 @@ site as a real file with a page that shows it enlarged (:mod:`.assets`).
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from unet_explain.config import format_size
 from unet_explain.core.spec import UNetSpec, build_spec
@@ -105,18 +106,27 @@ def _plane_note(words: list[str], site: Site, name: str = "") -> str:
     return ""
 
 
+@functools.cache
+def _demo_weights() -> tuple[Any, Any]:
+    """The synthetic cells and their weight map, computed once for the light and the dark drawing (read only)."""
+    from unet_explain.loss_weights import touching_cells, weight_map
+
+    labels = touching_cells()
+    return labels, weight_map(labels)
+
+
 def _weight_map_svg(words: list[str], site: Site, theme: str) -> bytes:
     """The weight map as SVG with real text (its images embedded), so its labels can be measured and read."""
     import matplotlib
 
-    from unet_explain.loss_weights import PAPER_SIGMA, PAPER_W0, touching_cells, weight_map
+    from unet_explain.loss_weights import PAPER_SIGMA, PAPER_W0
     from unet_explain.render.figures.weight_map import weight_map_figure
 
     if words:
         raise PlaceholderError(f"weight-map takes no arguments; got {words}")
-    labels = touching_cells()
+    labels, weights = _demo_weights()
     with page_style(theme), matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "unet-explain"}):
-        fig = weight_map_figure(labels, weight_map(labels), PAPER_W0, PAPER_SIGMA)
+        fig = weight_map_figure(labels, weights, PAPER_W0, PAPER_SIGMA)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     from matplotlib import pyplot as plt

@@ -96,8 +96,14 @@ def with_site(words: list[str], site: Site, command: str = "") -> list[str]:
 
 
 def spec_for(words: list[str], site: Site) -> UNetSpec:
-    """The spec a placeholder's flags select on this site."""
-    return build_spec(config_from_flags(with_site(words, site)))
+    """The spec a placeholder's flags select on this site (a page asks for the same few networks again and
+    again: each is built once; specs are frozen)."""
+    return _built(config_from_flags(with_site(words, site)))
+
+
+@functools.lru_cache(maxsize=64)
+def _built(config: UNetConfig) -> UNetSpec:
+    return build_spec(config)
 
 
 def stage_alias(name: str, spec: UNetSpec) -> str:
