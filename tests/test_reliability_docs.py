@@ -10,8 +10,9 @@ refused before MkDocs starts (tests/test_reliability_cli.py).
 The expansions (``expand_pages``, tests/conftest.py) go to one docs cache kept for
 the module (its items are keyed by content: the package's source, the site's
 flags, the placeholder).
-The depth-1 networks' Keras test finds their other placeholders already expanded
-by the smallest-network test, and the real builds find every placeholder
+The depth-1 networks' Keras test finds their text placeholders and light figures
+already made by the smallest-network test (which draws light figures only, but
+for depth 6 valid), and the real builds find every placeholder
 expanded, by the same code, in the cache they read: the builds add MkDocs, the
 hooks and the command line to what the expansions check. The tests that share a
 network's cache run in one xdist group, in this order.

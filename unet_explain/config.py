@@ -320,11 +320,10 @@ def preset(name: str, **overrides: Any) -> UNetConfig:
         raise ConfigError("preset", f"must be one of {', '.join(PRESETS)}; got {name!r}")
     settings = PRESETS[name] | overrides
     size = overrides.get("input_size")
-    dims = len(PRESETS[name].get("input_size", UNetConfig.input_size))
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
-        settings["input_size"] = (size,) * dims
-    elif isinstance(size, EveryAxis):
-        settings["input_size"] = on_axes(size, dims)
+        size = EveryAxis((size, size))
+    if isinstance(size, EveryAxis):
+        settings["input_size"] = on_axes(size, len(PRESETS[name].get("input_size", UNetConfig.input_size)))
     return UNetConfig(**settings)
 
 
