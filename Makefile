@@ -2,6 +2,9 @@
 #   make run    set up everything, print the paper's table, draw the U (build/unet.png), build the site (site/)
 #   make test   set up everything, then lint, type-check and run the whole test suite (2 workers)
 PYTHON ?= python3
+# Python caches the bytecode of what it imports (in .venv/ and the source tree). Where PYTHONDONTWRITEBYTECODE
+# is set, every process would compile TensorFlow again: import keras takes 8 s instead of 3.
+unexport PYTHONDONTWRITEBYTECODE
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -15,11 +18,9 @@ run: setup
 	$(BIN)/unet-explain docs build
 	@echo "Browse the site: .venv/bin/unet-explain docs serve  (then open http://127.0.0.1:8000/)"
 
-# Byte-compiled first: where PYTHONDONTWRITEBYTECODE is set, every process would compile the package again.
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m compileall -q unet_explain tests
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 setup: $(STAMP)
@@ -28,10 +29,13 @@ setup: $(STAMP)
 setup-test: $(STAMP)
 	@scripts/system-deps.sh graphviz chromium
 
+# uv installs the dependencies (TensorFlow is most of them) in parallel: 8-16 s where pip took 42 s. Where uv
+# cannot reach an index (pip may be configured for a mirror that uv does not read), pip installs instead.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' \
+	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
 lint: $(STAMP)
