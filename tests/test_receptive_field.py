@@ -199,3 +199,22 @@ def test_field_matches_the_gradients_of_the_keras_model():
         expected = np.zeros_like(grad, dtype=bool)
         expected[rows[0][i] : rows[1][i] + 1, cols[0][j] : cols[1][j] + 1] = True
         assert (grad != 0).tolist() == expected.tolist(), (i, j, nonzero.min(0), nonzero.max(0))
+
+
+@settings(max_examples=200)
+@given(st.integers(1, 40), st.data())
+def test_each_layers_window_is_the_index_rule_it_states(n, data):
+    """The layers' windows are taken by slicing; each gives what reading its stated positions gives."""
+    from unet_explain.core.receptive_field import _conv3x3, _pool2x2, _upconv2x2, _window
+
+    steps = data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    widths = data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n))
+    lo = list(np.cumsum(steps).tolist())
+    src = (lo, [a + w for a, w in zip(lo, widths, strict=True)])
+    if n >= 3:  # valid: p reads p .. p+2
+        assert _conv3x3(src, n - 2, "valid") == _window(src, list(range(n - 2)), [p + 2 for p in range(n - 2)])
+    same = _window(src, [max(p - 1, 0) for p in range(n)], [min(p + 1, n - 1) for p in range(n)])
+    assert _conv3x3(src, n, "same") == same  # p - 1 .. p + 1, clipped
+    half = n // 2
+    assert _pool2x2(src, half) == _window(src, [2 * p for p in range(half)], [2 * p + 1 for p in range(half)])
+    assert _upconv2x2(src, 2 * n) == _window(src, [p // 2 for p in range(2 * n)], [p // 2 for p in range(2 * n)])

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
+from operator import sub
 from typing import TYPE_CHECKING, Any
 
 from unet_explain.core import names
@@ -45,20 +47,41 @@ def _window(src: Intervals, start: list[int], stop: list[int]) -> Intervals:
     return [lo[a] for a in start], [hi[b] for b in stop]
 
 
+# The layers below are windows of that kind whose index lists are regular: each is taken by slicing, which
+# gives the same lists as ``_window`` (tests/test_receptive_field.py checks both ways) at C speed.
+
+
 def _conv3x3(src: Intervals, out_len: int, padding: str) -> Intervals:
-    n = len(src[0])
-    if padding == "valid":
-        return _window(src, list(range(out_len)), [p + 2 for p in range(out_len)])
-    return _window(src, [max(p - 1, 0) for p in range(out_len)], [min(p + 1, n - 1) for p in range(out_len)])
+    lo, hi = src
+    n = len(lo)
+    if padding == "valid":  # position p reads p .. p+2
+        return lo[:out_len], hi[2 : 2 + out_len]
+    if out_len != n:  # pragma: no cover - "same" keeps the size
+        return _window(src, [max(p - 1, 0) for p in range(out_len)], [min(p + 1, n - 1) for p in range(out_len)])
+    return lo[:1] + lo[: n - 1], hi[1:] + hi[n - 1 :]  # p - 1 .. p + 1, clipped to the map
+
+
+def _pool2x2(src: Intervals, out_len: int) -> Intervals:
+    lo, hi = src  # position p reads 2p and 2p+1
+    return lo[: 2 * out_len : 2], hi[1 : 2 * out_len : 2]
+
+
+def _upconv2x2(src: Intervals, out_len: int) -> Intervals:
+    lo, hi = src  # positions 2q and 2q+1 both read q
+
+    def doubled(values: list[int]) -> list[int]:
+        return list(chain.from_iterable(zip(values, values, strict=True)))[:out_len]
+
+    return doubled(lo), doubled(hi)
 
 
 def _union(a: Intervals, b: Intervals, where: str) -> Intervals:
-    lo = [min(x, y) for x, y in zip(a[0], b[0], strict=True)]
-    hi = [max(x, y) for x, y in zip(a[1], b[1], strict=True)]
-    for p in range(len(lo)):
-        if a[0][p] > b[1][p] + 1 or b[0][p] > a[1][p] + 1:  # pragma: no cover - a broken architecture
-            raise AssertionError(f"{where}: the two inputs of position {p} depend on disjoint input ranges")
-    return lo, hi
+    if len(a[0]) != len(b[0]):  # pragma: no cover - a broken architecture
+        raise AssertionError(f"{where}: the two inputs have {len(a[0])} and {len(b[0])} positions")
+    # Disjoint at some position p: one interval starts more than one pixel after the other ends.
+    if len(a[0]) and max(max(map(sub, a[0], b[1])), max(map(sub, b[0], a[1]))) > 1:  # pragma: no cover
+        raise AssertionError(f"{where}: the two inputs of a position depend on disjoint input ranges")
+    return list(map(min, a[0], b[0])), list(map(max, a[1], b[1]))
 
 
 def propagate(stages: tuple[Stage, ...] | list[Stage], side: int, axis: int, padding: str) -> dict[str, Intervals]:
@@ -74,9 +97,9 @@ def propagate(stages: tuple[Stage, ...] | list[Stage], side: int, axis: int, pad
                 x = _conv3x3(x, n_out, padding)
             elif layer.kind == "maxpool":
                 skips[stage.name] = x
-                x = _window(x, [2 * p for p in range(n_out)], [2 * p + 1 for p in range(n_out)])
+                x = _pool2x2(x, n_out)
             elif layer.kind == "upconv":
-                x = _window(x, [p // 2 for p in range(n_out)], [p // 2 for p in range(n_out)])
+                x = _upconv2x2(x, n_out)
                 up = x
             elif layer.kind == "crop":
                 assert stage.crop is not None and stage.skip_from is not None
@@ -116,11 +139,11 @@ class AxisField:
 def axis_field(intervals: Intervals, margin: int) -> AxisField:
     """Summarise the intervals of a map whose position p sits over input pixel p + margin."""
     lo, hi = intervals
-    sizes = Counter(h - lo_ + 1 for lo_, h in zip(lo, hi, strict=True))
+    sizes = Counter(map(sub, hi, lo))  # a field of hi - lo + 1 pixels
     return AxisField(
-        sizes=dict(sorted(sizes.items())),
-        offset_min=min(lo_ - (p + margin) for p, lo_ in enumerate(lo)),
-        offset_max=max(h - (p + margin) for p, h in enumerate(hi)),
+        sizes={size + 1: n for size, n in sorted(sizes.items())},
+        offset_min=min(map(sub, lo, range(len(lo)))) - margin,
+        offset_max=max(map(sub, hi, range(len(hi)))) - margin,
     )
 
 
@@ -155,8 +178,8 @@ def stage_fields(stages: list[Stage], input_size: tuple[int, ...], padding: str)
         for stage in stages:
             main = _main_layer(stage)
             lo, hi = maps[main]
-            sizes = [h - lo_ + 1 for lo_, h in zip(lo, hi, strict=True)]
-            fields[stage.name] = (min(sizes), max(sizes))
+            spans = list(map(sub, hi, lo))  # a field of hi - lo + 1 pixels
+            fields[stage.name] = (min(spans) + 1, max(spans) + 1)
         per_axis.append(fields)
     return {
         stage.name: StageField(
