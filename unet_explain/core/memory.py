@@ -255,40 +255,52 @@ def replay(nodes: list[Node], train: bool) -> Replay:
     held = {n.name for n in nodes if n.kind == "data"}  # the caller's batch lives through the step
 
     live: dict[str, int] = {}
+    live_bytes = 0  # sum(live.values()), kept up to date
     peak = 0
 
-    def free_after_forward(i: int, names_: Iterable[str]) -> None:
+    def free_after_forward(i: int, names_: Iterable[str]) -> int:
+        freed = 0
         for name in names_:
             if name in live and name not in held and name not in kept_until and last_forward.get(name, -1) <= i:
-                del live[name]
+                freed += live.pop(name)
+        return freed
 
     for i, node in enumerate(nodes):
+        live_bytes += node.allocated - live.get(node.name, 0)
         live[node.name] = node.allocated
-        peak = max(peak, sum(live.values()))
-        free_after_forward(i, (*node.inputs, node.name))
-    kept = sum(live.values())
+        peak = max(peak, live_bytes)
+        live_bytes -= free_after_forward(i, (*node.inputs, node.name))
+    kept = live_bytes
     kept_tensors = dict(live)
     if not train:
         return Replay(kept=kept, peak=peak, kept_tensors=kept_tensors)
 
     grads: dict[str, int] = {}  # partial gradients waiting for their tensor's backward step
-    consumers = {n.name: [m for m in nodes if n.name in m.inputs] for n in nodes}
+    grad_bytes = 0  # sum(grads.values()), kept up to date
+    consumers: dict[str, list[str]] = {n.name: [] for n in nodes}
+    for m in nodes:
+        for src in dict.fromkeys(m.inputs):
+            consumers[src].append(m.name)
+    released: dict[int, list[str]] = {}  # backward step -> the kept tensors it reads for the last time
+    for name, first in kept_until.items():
+        released.setdefault(first, []).append(name)
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]
         if node.kind == "data":
             continue
         # The gradient of this op's output, summed over its readers (in place into the first partial).
-        partials = [grads.pop(key) for m in consumers[node.name] if (key := f"{node.name}<-{m.name}") in grads]
+        partials = [grads.pop(key) for m in consumers[node.name] if (key := f"{node.name}<-{m}") in grads]
+        grad_bytes -= sum(partials)
         # A view passes its gradient through; any other op holds it while it makes its inputs' gradients.
         grad_out = 0 if node.view else max(partials, default=0)
         new = {f"{src}<-{node.name}": by_name[src].nbytes for src in node.inputs if _needs_grad(src, by_name)}
-        moment = sum(live.values()) + sum(grads.values()) + grad_out + sum(new.values())
-        peak = max(peak, moment)
+        new_bytes = sum(new.values())
+        peak = max(peak, live_bytes + grad_bytes + grad_out + new_bytes)
+        grad_bytes += new_bytes - sum(grads[key] for key in new if key in grads)
         grads.update(new)
-        for name, first in list(kept_until.items()):
-            if first == i and name in live and name not in held:
-                del live[name]
-                del kept_until[name]
+        for name in released.get(i, ()):
+            if name in live and name not in held:
+                live_bytes -= live.pop(name)
     return Replay(kept=kept, peak=peak, kept_tensors=kept_tensors)
 
 
