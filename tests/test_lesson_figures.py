@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 import second_derivation as second
@@ -277,3 +278,33 @@ def test_every_figure_module_is_registered_and_every_entry_draws():
     assert drawn == set(LESSON_FIGURES)
     for figure in LESSON_FIGURES.values():
         assert callable(figure.module().alt) and callable(figure.module().draw)
+
+
+def test_a_figure_marked_network_free_draws_the_same_for_every_network():
+    # What lets every site share one drawing of it (unet_explain.docs.figures keys it as the paper's site does).
+    free = [name for name, figure in LESSON_FIGURES.items() if not figure.network]
+    assert free == ["augmentation"]
+    for name in free:
+        for config in CONFIGS:
+            assert svg_of(name, config) == svg_of(name, "paper"), (name, config)
+            assert LESSON_FIGURES[name].alt(build_spec(CONFIGS[config])) == LESSON_FIGURES[name].alt(
+                build_spec(CONFIGS["paper"])
+            )
+
+
+def test_sites_of_two_networks_share_the_network_free_drawings_only(tmp_path, monkeypatch):
+    from unet_explain.docs.cache import Cache
+    from unet_explain.docs.figures import figure
+    from unet_explain.docs.site import site_flags
+    from unet_explain.docs.site_config import Site
+
+    monkeypatch.setattr("unet_explain.docs.figures.THEMES", ("light",))
+    root = Path(__file__).resolve().parent.parent
+
+    def drawn(config: UNetConfig, args: str) -> list[Path]:
+        cache = Cache(tmp_path, Site(flags=site_flags(config), root=root))
+        return [asset.path for asset in figure("figure", args, cache)]
+
+    other = UNetConfig(input_size=188, depth=2)
+    assert drawn(UNetConfig(), "augmentation") == drawn(other, "augmentation")
+    assert drawn(UNetConfig(), "conv3x3") != drawn(other, "conv3x3")

@@ -173,8 +173,13 @@ class FigureKind:
     """A rendition for the page column, when the figure is too detailed to read there (same suffix)."""
     focus: Callable[[list[str], Site], tuple[float, float]] | None = None
     """Where its highlight sits (a fraction of the width), for a phone's scroll box."""
-    network: bool = True
-    """Drawn for the site's network; ``False``: the same drawing on every site, made once for all of them."""
+    network: bool | Callable[[list[str]], bool] = True
+    """Drawn for the site's network; ``False``: the same drawing on every site, made once for all of them (or
+    which of the two, for the placeholder's words)."""
+
+    def draws_the_network(self, words: list[str]) -> bool:
+        """Whether the drawing for these placeholder words depends on the site's network."""
+        return self.network(words) if callable(self.network) else self.network
 
 
 FIGURE_KINDS: dict[str, FigureKind] = {
@@ -192,7 +197,7 @@ FIGURE_KINDS: dict[str, FigureKind] = {
             f"Overlap-tile plan for a {format_size(_tiling_args(w)[0])} image" + _plane_note(_tiling_args(w)[1], s)
         ),
     ),
-    "figure": FigureKind(".svg", _lesson_svg, _lesson_alt),
+    "figure": FigureKind(".svg", _lesson_svg, _lesson_alt, network=lambda words: _lesson_figure(words).network),
 }
 
 
@@ -201,7 +206,7 @@ def figure(kind: str, args: str, cache_: Cache) -> list[Asset]:
     spec = FIGURE_KINDS[kind]
     words = shlex.split(args)
     # A drawing that does not depend on the network is keyed as the paper's site keys it: every site shares it.
-    key = (cache_ if spec.network else Cache(cache_.folder)).key(kind, args.strip())
+    key = (cache_ if spec.draws_the_network(words) else Cache(cache_.folder)).key(kind, args.strip())
     alt = spec.alt(words, cache_.site)
     focus = spec.focus(words, cache_.site) if spec.focus else (0.0, 1.0)
     assets = []

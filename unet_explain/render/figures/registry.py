@@ -40,6 +40,8 @@ class LessonFigure:
     """The figure's name, which is also its module's name in this package (``conv3x3``)."""
     title: str
     """One line naming the idea the figure teaches."""
+    network: bool = True
+    """``False``: the drawing does not depend on the network (the same on every site, drawn once for all)."""
 
     def module(self) -> Any:
         """The module with ``alt(spec)`` and ``draw(spec, theme)``."""
@@ -88,6 +90,7 @@ _FIGURES = (
     LessonFigure(
         "augmentation",
         "Elastic deformation: random moves on a 3x3 grid, interpolated bicubically, bend an image smoothly",
+        network=False,  # the paper's grid and spread on synthetic cells
     ),
     LessonFigure("gpu_fit", "What fits on my GPU: memory against tile size, for training and inference"),
 )
