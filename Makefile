@@ -25,7 +25,8 @@ WARM_IMPORTS := keras, scipy.ndimage, matplotlib.pyplot, mkdocs.commands.build, 
 
 test: setup-test
 	$(BIN)/ruff check .
-	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -c 'import $(WARM_IMPORTS)' & warm=$$!; $(BIN)/mypy && wait $$warm
+	{ $(BIN)/python -c 'import $(WARM_IMPORTS)' 2>$(VENV)/warm.log || { cat $(VENV)/warm.log; exit 1; }; } & \
+	  warm=$$!; $(BIN)/mypy && wait $$warm
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 setup: $(STAMP)
