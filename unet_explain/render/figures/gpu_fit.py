@@ -16,8 +16,10 @@ GPU_GIB = (8, 12, 16, 24, 40, 80)
 POINTS = 160
 
 
+@functools.lru_cache(maxsize=8)
 def largest_tiles(spec: UNetSpec, mode: str) -> dict[int, int | None]:
-    """The largest valid tile side for each GPU size (batch 1, SGD with momentum, float32)."""
+    """The largest valid tile side for each GPU size (batch 1, SGD with momentum, float32); found once per spec
+    for the alt text and both drawings. The caller must not change the dict."""
     from unet_explain.core.fit import candidate_sides, largest_fitting
 
     sides = candidate_sides(spec)
