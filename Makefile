@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup setup-test lint bench mutate figures serve clean
+.PHONY: run test checks setup setup-test lint bench mutate figures serve clean
 
 run: setup
 	$(BIN)/unet-explain table
@@ -23,17 +23,25 @@ run: setup
 WARM_IMPORTS := keras, scipy.ndimage, matplotlib.pyplot, mkdocs.commands.build, material, playwright.sync_api, \
   hypothesis, rich.console, griffe, pydot, PIL.Image
 
-test: setup-test
+# apt-get, where Graphviz or Chromium is missing (most of a fresh machine's set-up), runs in the background while
+# the Python environment is made and checked.
+test:
+	scripts/system-deps.sh graphviz chromium & deps=$$!; \
+	  $(MAKE) --no-print-directory $(STAMP) checks; made=$$?; wait $$deps && exit $$made
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+checks: $(STAMP)
 	$(BIN)/ruff check .
 	{ $(BIN)/python -c 'import $(WARM_IMPORTS)' 2>$(VENV)/warm.log || { cat $(VENV)/warm.log; exit 1; }; } & \
 	  warm=$$!; $(BIN)/mypy && wait $$warm
-	$(BIN)/pytest -n 2 --dist loadgroup
 
-setup: $(STAMP)
-	@scripts/system-deps.sh graphviz
+setup:
+	scripts/system-deps.sh graphviz & deps=$$!; $(MAKE) --no-print-directory $(STAMP); made=$$?; \
+	  wait $$deps && exit $$made
 
-setup-test: $(STAMP)
-	@scripts/system-deps.sh graphviz chromium
+setup-test:
+	scripts/system-deps.sh graphviz chromium & deps=$$!; $(MAKE) --no-print-directory $(STAMP); made=$$?; \
+	  wait $$deps && exit $$made
 
 # uv installs the dependencies (TensorFlow is most of them) in parallel: 8-16 s where pip took 42 s. Where uv
 # cannot reach an index (pip may be configured for a mirror that uv does not read), pip installs instead.
