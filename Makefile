@@ -44,11 +44,11 @@ setup-test:
 	  wait $$deps && exit $$made
 
 # uv installs the dependencies (TensorFlow is most of them) in parallel: 8-16 s where pip took 42 s. Where uv
-# cannot reach an index (pip may be configured for a mirror that uv does not read), pip installs instead.
+# cannot be had or cannot reach an index (pip may be configured for a mirror that uv does not read), pip installs.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' \
+	{ $(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv>=0.5,<1' \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'; } \
 	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
