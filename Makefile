@@ -24,24 +24,29 @@ WARM_IMPORTS := keras, scipy.ndimage, matplotlib.pyplot, mkdocs.commands.build, 
   hypothesis, rich.console, griffe, pydot, PIL.Image
 
 # apt-get, where Graphviz or Chromium is missing (most of a fresh machine's set-up), runs in the background while
-# the Python environment is made and checked.
+# the Python environment is made (and, for the tests, checked); Ctrl-C stops it too. A dry run (make -n) only
+# says it would run it: a line that calls $(MAKE) runs even then.
+DRY_RUN := $(findstring n,$(firstword -$(MAKEFLAGS)))
+define with_system_deps
+$(if $(DRY_RUN),echo "scripts/system-deps.sh $(1) (in the background)";,scripts/system-deps.sh $(1) & deps=$$!; \
+  trap 'kill $$deps 2>/dev/null' INT TERM;) $(MAKE) --no-print-directory $(2); made=$$?; \
+  $(if $(DRY_RUN),exit $$made,wait $$deps && exit $$made)
+endef
+
 test:
-	scripts/system-deps.sh graphviz chromium & deps=$$!; \
-	  $(MAKE) --no-print-directory $(STAMP) checks; made=$$?; wait $$deps && exit $$made
+	$(call with_system_deps,graphviz chromium,$(STAMP) checks)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 checks: $(STAMP)
 	$(BIN)/ruff check .
 	{ $(BIN)/python -c 'import $(WARM_IMPORTS)' 2>$(VENV)/warm.log || { cat $(VENV)/warm.log; exit 1; }; } & \
-	  warm=$$!; $(BIN)/mypy && wait $$warm
+	  warm=$$!; $(BIN)/mypy; typed=$$?; wait $$warm; warmed=$$?; [ $$typed -ne 0 ] && exit $$typed; exit $$warmed
 
 setup:
-	scripts/system-deps.sh graphviz & deps=$$!; $(MAKE) --no-print-directory $(STAMP); made=$$?; \
-	  wait $$deps && exit $$made
+	$(call with_system_deps,graphviz,$(STAMP))
 
 setup-test:
-	scripts/system-deps.sh graphviz chromium & deps=$$!; $(MAKE) --no-print-directory $(STAMP); made=$$?; \
-	  wait $$deps && exit $$made
+	$(call with_system_deps,graphviz chromium,$(STAMP))
 
 # uv installs the dependencies (TensorFlow is most of them) in parallel: 8-16 s where pip took 42 s. Where uv
 # cannot be had or cannot reach an index (pip may be configured for a mirror that uv does not read), pip installs.

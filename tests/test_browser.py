@@ -135,7 +135,7 @@ class Touring:
         self.current.problems.append(text)
 
     def outside(self, url: str) -> None:
-        if not url.startswith(self.base) and url != "about:blank":
+        if not url.startswith(self.base):
             self.problem(f"external request: {url}")
 
     def start(self, viewport: dict[str, int], scheme: str) -> Tour:

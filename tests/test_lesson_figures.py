@@ -12,6 +12,7 @@ import pytest
 import second_derivation as second
 
 from unet_explain import UNetConfig, build_spec
+from unet_explain.config import preset
 from unet_explain.core import names
 from unet_explain.core.receptive_field import analyse
 from unet_explain.core.tiling import plan_tiles
@@ -286,7 +287,8 @@ def test_a_figure_marked_network_free_draws_the_same_for_every_network():
     assert free == ["augmentation"]
     for name in free:
         for config in CONFIGS:
-            assert svg_of(name, config) == svg_of(name, "paper"), (name, config)
+            for theme in THEMES:
+                assert svg_of(name, config, theme) == svg_of(name, "paper", theme), (name, config, theme)
             assert LESSON_FIGURES[name].alt(build_spec(CONFIGS[config])) == LESSON_FIGURES[name].alt(
                 build_spec(CONFIGS["paper"])
             )
@@ -305,6 +307,6 @@ def test_sites_of_two_networks_share_the_network_free_drawings_only(tmp_path, mo
         cache = Cache(tmp_path, Site(flags=site_flags(config), root=root))
         return [asset.path for asset in figure("figure", args, cache)]
 
-    other = UNetConfig(input_size=188, depth=2)
-    assert drawn(UNetConfig(), "augmentation") == drawn(other, "augmentation")
+    other, volume = UNetConfig(input_size=188, depth=2), preset("3d-unet")
+    assert drawn(UNetConfig(), "augmentation") == drawn(other, "augmentation") == drawn(volume, "augmentation")
     assert drawn(UNetConfig(), "conv3x3") != drawn(other, "conv3x3")

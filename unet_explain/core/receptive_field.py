@@ -110,6 +110,7 @@ def propagate(stages: tuple[Stage, ...] | list[Stage], side: int, axis: int, pad
                 assert up is not None
                 x = _union(x, up, layer.name)
             # conv1x1 and softmax act per pixel: the intervals pass unchanged.
+            assert len(x[0]) == len(x[1]) == n_out, f"{layer.name}: {len(x[0])} positions, not {n_out}"
             maps[layer.name] = x
     return maps
 
