@@ -41,24 +41,17 @@ if TYPE_CHECKING:
 Intervals = tuple[list[int], list[int]]  # (lo, hi) per position
 
 
-def _window(src: Intervals, start: list[int], stop: list[int]) -> Intervals:
-    """Each output reads source positions start[p] .. stop[p] (inclusive); lo/hi are monotone."""
-    lo, hi = src
-    return [lo[a] for a in start], [hi[b] for b in stop]
-
-
-# The layers below are windows of that kind whose index lists are regular: each is taken by slicing, which
-# gives the same lists as ``_window`` (tests/test_receptive_field.py checks both ways) at C speed.
+# Each layer's output position p reads a window of its input's positions: the interval of input pixels it
+# depends on runs from the lo of the window's first position to the hi of its last (lo and hi are monotone).
+# The windows are regular, so each is taken by slicing the lo and hi lists, at C speed
+# (tests/test_receptive_field.py checks each slice against the window it stands for).
 
 
 def _conv3x3(src: Intervals, out_len: int, padding: str) -> Intervals:
     lo, hi = src
-    n = len(lo)
     if padding == "valid":  # position p reads p .. p+2
         return lo[:out_len], hi[2 : 2 + out_len]
-    if out_len != n:  # pragma: no cover - "same" keeps the size
-        return _window(src, [max(p - 1, 0) for p in range(out_len)], [min(p + 1, n - 1) for p in range(out_len)])
-    return lo[:1] + lo[: n - 1], hi[1:] + hi[n - 1 :]  # p - 1 .. p + 1, clipped to the map
+    return lo[:1] + lo[:-1], hi[1:] + hi[-1:]  # "same" keeps the size: p - 1 .. p + 1, clipped to the map
 
 
 def _pool2x2(src: Intervals, out_len: int) -> Intervals:
