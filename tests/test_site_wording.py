@@ -31,7 +31,8 @@ def steps(config: UNetConfig, page: str) -> str:
 def test_the_3d_unet_steps_speak_of_volumes(page):
     text = steps(preset("3d-unet"), page)
     assert "3x3x3" in text and "batch normalisation" in text
-    assert not re.search(r"(?<!x)(3x3|2x2)(?!x)", text) and "height and the width" not in text  # the 2D phrase, with no depth
+    assert not re.search(r"(?<!x)(3x3|2x2)(?!x)", text)
+    assert "height and the width" not in text  # the 2D phrase, with no depth
 
 
 @pytest.mark.parametrize("page", list(STEPS))
